@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { ConfigurationError } from './jobs/errors';
+
+const flag = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const nonEmpty = z.string().trim().min(1);
+
+/**
+ * Every app setting the app reads, by its app-setting name (`__` for hierarchy; the `:` form is accepted too).
+ * This object is the one list of settings: documentation and infrastructure checks read it.
+ */
+export const settingsSchema = z.object({
+  Jobs__UseServiceBus: flag.default(true),
+  ServiceBusConnection: nonEmpty.optional(),
+  ServiceBusConnection__fullyQualifiedNamespace: nonEmpty.optional(),
+  ServiceBusConnection__clientId: nonEmpty.optional(),
+  Jobs__ServiceBus__QueueName: nonEmpty.default('sdap-jobs'),
+  Jobs__ServiceBus__Settlement: z.enum(['host', 'explicit']).default('host'),
+  Jobs__DefaultMaxAttempts: positiveInt.max(100).default(3),
+  Jobs__Retry__BaseDelayMs: nonNegativeInt.default(5_000),
+  Jobs__Retry__MaxDelayMs: nonNegativeInt.default(300_000),
+  Jobs__Retry__Jitter: z.coerce.number().min(0).max(1).default(0.2),
+  Jobs__HandlerTimeoutMs: positiveInt.default(240_000),
+  Jobs__MaxConcurrency: positiveInt.max(1_000).default(16),
+  Jobs__InMemory__LockDurationMs: positiveInt.default(60_000),
+  Jobs__InMemory__MaxDeliveryCount: positiveInt.default(10),
+  Jobs__ShutdownTimeoutMs: nonNegativeInt.default(30_000),
+  Jobs__EnableDiagnostics: flag.default(false),
+  Jobs__LogLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(7071),
+});
+
+export type SettingName = keyof typeof settingsSchema.shape;
+export const settingNames = Object.keys(settingsSchema.shape) as SettingName[];
+
+const appConfigSchema = settingsSchema
+  .superRefine((s, ctx) => {
+    if (
+      s.Jobs__UseServiceBus &&
+      !s.ServiceBusConnection &&
+      !s.ServiceBusConnection__fullyQualifiedNamespace
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ServiceBusConnection'],
+        message:
+          'Service Bus is on (Jobs__UseServiceBus=true) but no connection is configured: set ServiceBusConnection ' +
+          '(a connection string) or ServiceBusConnection__fullyQualifiedNamespace (managed identity), ' +
+          'or set Jobs__UseServiceBus=false to run the embedded in-memory queue',
+      });
+    }
+    if (s.Jobs__Retry__MaxDelayMs < s.Jobs__Retry__BaseDelayMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['Jobs__Retry__MaxDelayMs'],
+        message: `must be at least Jobs__Retry__BaseDelayMs (${s.Jobs__Retry__BaseDelayMs})`,
+      });
+    }
+  })
+  .transform((s) => ({
+    useServiceBus: s.Jobs__UseServiceBus,
+    serviceBus: {
+      connectionString: s.ServiceBusConnection,
+      fullyQualifiedNamespace: s.ServiceBusConnection__fullyQualifiedNamespace,
+      managedIdentityClientId: s.ServiceBusConnection__clientId,
+      queueName: s.Jobs__ServiceBus__QueueName,
+      settlement: s.Jobs__ServiceBus__Settlement,
+    },
+    defaultMaxAttempts: s.Jobs__DefaultMaxAttempts,
+    retry: {
+      baseDelayMs: s.Jobs__Retry__BaseDelayMs,
+      maxDelayMs: s.Jobs__Retry__MaxDelayMs,
+      jitter: s.Jobs__Retry__Jitter,
+    },
+    handlerTimeoutMs: s.Jobs__HandlerTimeoutMs,
+    maxConcurrency: s.Jobs__MaxConcurrency,
+    inMemoryQueue: {
+      lockDurationMs: s.Jobs__InMemory__LockDurationMs,
+      maxDeliveryCount: s.Jobs__InMemory__MaxDeliveryCount,
+    },
+    shutdownTimeoutMs: s.Jobs__ShutdownTimeoutMs,
+    enableDiagnostics: s.Jobs__EnableDiagnostics,
+    logLevel: s.Jobs__LogLevel,
+    port: s.PORT,
+  }));
+
+export type AppConfig = z.output<typeof appConfigSchema>;
+export type SettlementMode = AppConfig['serviceBus']['settlement'];
+export type RetrySettings = AppConfig['retry'];
+
+/**
+ * Reads the settings from an environment (by default `process.env`), once, at start-up.
+ * Throws a {@link ConfigurationError} that names every setting to fix.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+  const result = appConfigSchema.safeParse(readSettings(env));
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('__') || 'settings'}: ${issue.message}`,
+    );
+    throw new ConfigurationError(`Invalid app settings:\n  - ${problems.join('\n  - ')}`);
+  }
+  return result.data;
+}
+
+// `Jobs:UseServiceBus` (local.settings.json, Linux-unfriendly) and `Jobs__UseServiceBus` name the same setting.
+function readSettings(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of settingNames) {
+    const value = env[name] ?? env[name.replaceAll('__', ':')];
+    // An empty app setting means "not set", as it does in the Functions host.
+    if (value !== undefined && value.trim() !== '') values[name] = value;
+  }
+  return values;
+}

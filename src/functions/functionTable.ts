@@ -1,0 +1,77 @@
+import type { HttpHandler, HttpMethod, ServiceBusQueueHandler } from '@azure/functions';
+import type { JobsRuntime } from '../runtime';
+import { createGetJob } from './getJob';
+import { createHealth } from './health';
+import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
+import { createSubmitJob } from './submitJob';
+
+export interface HttpFunctionDefinition {
+  readonly kind: 'http';
+  readonly name: string;
+  readonly methods: HttpMethod[];
+  /** Relative to the `api/` prefix. */
+  readonly route: string;
+  readonly authLevel: 'anonymous' | 'function' | 'admin';
+  readonly handler: HttpHandler;
+}
+
+export interface ServiceBusQueueFunctionDefinition {
+  readonly kind: 'serviceBusQueue';
+  readonly name: string;
+  /** An app-setting expression, resolved by the host. */
+  readonly queueName: string;
+  /** The app-setting prefix of the connection (`ServiceBusConnection`, or `ServiceBusConnection__*`). */
+  readonly connection: string;
+  readonly autoCompleteMessages: boolean;
+  readonly sdkBinding: boolean;
+  readonly handler: ServiceBusQueueHandler;
+}
+
+export type FunctionDefinition = HttpFunctionDefinition | ServiceBusQueueFunctionDefinition;
+
+/**
+ * Every function of the app, read both by the Functions entry point (`src/index.ts`) and by the local host. The
+ * queue trigger exists only on Service Bus; in embedded mode the runtime drains the in-memory queue itself.
+ */
+export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] {
+  const http: FunctionDefinition[] = [
+    {
+      kind: 'http',
+      name: 'submitJob',
+      methods: ['POST'],
+      route: 'jobs',
+      authLevel: 'function',
+      handler: createSubmitJob(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'getJob',
+      methods: ['GET'],
+      route: 'jobs/{jobId}',
+      authLevel: 'function',
+      handler: createGetJob(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'health',
+      methods: ['GET'],
+      route: 'health',
+      authLevel: 'anonymous',
+      handler: createHealth(runtime),
+    },
+  ];
+  if (!runtime.config.useServiceBus) return http;
+  const explicit = runtime.config.serviceBus.settlement === 'explicit';
+  const processJob: ServiceBusQueueFunctionDefinition = {
+    kind: 'serviceBusQueue',
+    name: 'processJob',
+    queueName: '%Jobs__ServiceBus__QueueName%',
+    connection: 'ServiceBusConnection',
+    autoCompleteMessages: !explicit,
+    sdkBinding: explicit,
+    handler: (explicit
+      ? createProcessJobExplicitlySettled(runtime)
+      : createProcessJobHostSettled(runtime)) as ServiceBusQueueHandler,
+  };
+  return [...http, processJob];
+}

@@ -1,0 +1,58 @@
+import type { HttpResponseInit } from '@azure/functions';
+import type { FieldError } from '../jobs/errors';
+import { ValidationError, isJobsError } from '../jobs/errors';
+import type { Logger } from '../jobs/logger';
+
+/** Seconds a client should wait before retrying a 503. */
+const retryAfterSeconds = 5;
+
+/** An RFC 9457 problem document. `errors` names each failing field by JSON Pointer. */
+export function problem(
+  status: number,
+  title: string,
+  detail: string,
+  extra: { errors?: readonly FieldError[]; headers?: Record<string, string> } = {},
+): HttpResponseInit {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/problem+json', ...extra.headers },
+    body: JSON.stringify({
+      type: 'about:blank',
+      title,
+      status,
+      detail,
+      ...(extra.errors ? { errors: extra.errors } : {}),
+    }),
+  };
+}
+
+/** Maps an error to its HTTP answer; anything unexpected is logged and answered 500 without internals. */
+export function errorResponse(error: unknown, logger: Logger): HttpResponseInit {
+  if (isJobsError(error)) {
+    switch (error.code) {
+      case 'ValidationFailed':
+        return problem(400, 'Invalid job submission', error.message, {
+          errors: error instanceof ValidationError ? error.errors : [],
+        });
+      case 'PayloadTooLarge':
+        return problem(413, 'Payload too large', error.message);
+      case 'QueueUnavailable':
+      case 'StoreUnavailable':
+        logger.warn('Answering 503', { code: error.code, error: error.message });
+        return problem(
+          503,
+          'Service unavailable',
+          'The job queue or job store is unavailable; try again later.',
+          {
+            headers: { 'Retry-After': String(retryAfterSeconds) },
+          },
+        );
+      default:
+        break;
+    }
+  }
+  logger.error('Unexpected error while handling a request', {
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  return problem(500, 'Internal server error', 'The request failed unexpectedly; it has been logged.');
+}

@@ -1,0 +1,58 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { SubmittedJob } from '../jobs/jobSubmissionService';
+import type { JobsRuntime } from '../runtime';
+import { errorResponse, problem } from './httpProblem';
+
+/** A whole request: a full batch of small jobs fits; one job is limited further by the message size. */
+export const maxRequestBytes = 1024 * 1024;
+
+/** `POST /api/jobs`: one job or an array of up to 100. 202 when queued, 200 when the idempotency key already existed. */
+export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submission' | 'logger'>) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    try {
+      const contentType = request.headers.get('content-type') ?? '';
+      if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+        return problem(
+          415,
+          'Unsupported media type',
+          `Send the job as JSON with 'Content-Type: application/json' (got '${contentType || 'none'}').`,
+        );
+      }
+      const declaredLength = Number(request.headers.get('content-length') ?? 0);
+      const text = declaredLength > maxRequestBytes ? '' : await request.text();
+      if (declaredLength > maxRequestBytes || Buffer.byteLength(text) > maxRequestBytes) {
+        return problem(413, 'Payload too large', `A request body may be at most ${maxRequestBytes} bytes.`);
+      }
+      const body = parseJson(text);
+      if (!body.ok)
+        return problem(400, 'Invalid JSON', body.detail, { errors: [{ field: '', message: body.detail }] });
+
+      const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+      const jobsUrl = new URL('/api/jobs/', request.url);
+      if (Array.isArray(body.value)) {
+        const results = await submission.submitBatch(body.value, { idempotencyKey });
+        return {
+          status: results.some((result) => result.created) ? 202 : 200,
+          jsonBody: results.map((result) => ({ ...toView(result, jobsUrl), created: result.created })),
+        };
+      }
+      const result = await submission.submit(body.value, { idempotencyKey });
+      const view = toView(result, jobsUrl);
+      return { status: result.created ? 202 : 200, headers: { Location: view.statusUrl }, jsonBody: view };
+    } catch (error) {
+      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
+    }
+  };
+}
+
+function toView({ record }: SubmittedJob, jobsUrl: URL) {
+  return { jobId: record.jobId, status: record.status, statusUrl: new URL(record.jobId, jobsUrl).toString() };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; detail: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, detail: `The body is not valid JSON: ${(error as Error).message}` };
+  }
+}

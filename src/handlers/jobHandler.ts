@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import type { JobMessage } from '../jobs/jobMessage';
+import type { Logger } from '../jobs/logger';
+
+/** What a handler gets besides its payload. */
+export interface JobHandlerContext {
+  readonly job: JobMessage;
+  /** 1-based number of this run of the job, counting scheduled retries and broker redeliveries. */
+  readonly attempt: number;
+  /** Aborted when the handler times out or the app shuts down: stop work and throw. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/**
+ * The code that runs one job type. Throw `PermanentJobError` for a job that can never succeed (it is dead-lettered
+ * as `Poisoned`); any other error is transient and the job is retried with backoff. Handlers must be idempotent:
+ * a job can run again after a crash between the handler's success and its completion being recorded.
+ */
+export interface JobHandler<TPayload = unknown> {
+  readonly jobType: string;
+  readonly payloadSchema: z.ZodType<TPayload>;
+  handle(payload: TPayload, context: JobHandlerContext): Promise<void>;
+}
+
+/** Ties a handler's payload type to its schema, so `handle` receives the schema's output type. */
+export function defineJobHandler<TPayload>(handler: JobHandler<TPayload>): JobHandler<TPayload> {
+  return handler;
+}

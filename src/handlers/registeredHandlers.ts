@@ -1,0 +1,22 @@
+import type { DocumentStore } from '../documents/documentStore';
+import { createDiagnosticsSimulateHandler } from './diagnosticsSimulate';
+import { createDocumentDeleteHandler } from './documentDelete';
+import { createDocumentUploadHandler } from './documentUpload';
+import { HandlerRegistry } from './handlerRegistry';
+
+export interface HandlerDependencies {
+  documents: DocumentStore;
+  enableDiagnostics: boolean;
+}
+
+/** Every job type the app runs. A new job type is one file in this folder and one line here. */
+export function createHandlerRegistry({
+  documents,
+  enableDiagnostics,
+}: HandlerDependencies): HandlerRegistry {
+  return new HandlerRegistry([
+    createDocumentUploadHandler(documents),
+    createDocumentDeleteHandler(documents),
+    ...(enableDiagnostics ? [createDiagnosticsSimulateHandler()] : []),
+  ]);
+}

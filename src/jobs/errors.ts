@@ -1,0 +1,99 @@
+/** Every error code the app raises on purpose. */
+export type JobsErrorCode =
+  | 'InvalidConfiguration'
+  | 'DuplicateJobType'
+  | 'ValidationFailed'
+  | 'PayloadTooLarge'
+  | 'JobNotFound'
+  | 'QueueUnavailable'
+  | 'StoreUnavailable'
+  | 'PermanentJobFailure'
+  | 'TransientJobFailure'
+  | 'HandlerTimedOut'
+  | 'ShuttingDown'
+  | 'MessageLockLost';
+
+/** Base of every error the app raises on purpose; `code` says what went wrong. */
+export class JobsError extends Error {
+  readonly code: JobsErrorCode;
+
+  constructor(code: JobsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One field that failed validation, with a JSON Pointer to it (`/payload/durationMs`). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ValidationError extends JobsError {
+  readonly errors: readonly FieldError[];
+
+  constructor(message: string, errors: readonly FieldError[]) {
+    super('ValidationFailed', message);
+    this.errors = errors;
+  }
+}
+
+export class PayloadTooLargeError extends JobsError {
+  readonly limitBytes: number;
+
+  constructor(message: string, limitBytes: number) {
+    super('PayloadTooLarge', message);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * A handler throws this to say "this job can never succeed; do not retry it".
+ * The job is dead-lettered with reason `Poisoned`. Any other error is transient.
+ */
+export class PermanentJobError extends JobsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PermanentJobFailure', message, options);
+  }
+}
+
+/** A handler may throw this to say "try again later"; any non-permanent error means the same. */
+export class TransientJobError extends JobsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TransientJobFailure', message, options);
+  }
+}
+
+/**
+ * Our own infrastructure (queue or job store) failed. Submissions answer 503; processing abandons the
+ * message so the broker redelivers it, and the handler does not run.
+ */
+export class InfrastructureError extends JobsError {
+  constructor(code: 'QueueUnavailable' | 'StoreUnavailable', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export class ConfigurationError extends JobsError {
+  constructor(message: string) {
+    super('InvalidConfiguration', message);
+  }
+}
+
+export function isJobsError(error: unknown): error is JobsError {
+  return error instanceof JobsError;
+}
+
+// Name-based, as the Service Bus SDK's guards are: a handler package with its own copy of this module still counts.
+export function isPermanentJobError(error: unknown): error is PermanentJobError {
+  return error instanceof Error && error.name === 'PermanentJobError';
+}
+
+export function isInfrastructureError(error: unknown): error is InfrastructureError {
+  return error instanceof Error && error.name === 'InfrastructureError';
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { deadLetterReasonSchema } from './deadLetterReason';
+import type { JobMessage } from './jobMessage';
+import { jobOutcomeSchema } from './jobOutcome';
+
+export const jobStatusSchema = z.enum(['Queued', 'Running', 'Retrying', 'Completed', 'DeadLettered']);
+
+/** The durable record of one job: where it stands, how many times it ran, and what each attempt came to. */
+export const jobRecordSchema = z.object({
+  jobId: z.string(),
+  jobType: z.string(),
+  status: jobStatusSchema,
+  /** Handler runs started so far (0 while queued). */
+  attempt: z.int().nonnegative(),
+  maxAttempts: z.int().min(1),
+  subjectId: z.string(),
+  correlationId: z.string(),
+  idempotencyKey: z.string(),
+  submittedAt: z.iso.datetime({ offset: true }),
+  startedAt: z.iso.datetime({ offset: true }).nullable(),
+  completedAt: z.iso.datetime({ offset: true }).nullable(),
+  updatedAt: z.iso.datetime({ offset: true }),
+  nextAttemptAt: z.iso.datetime({ offset: true }).nullable(),
+  lastOutcome: jobOutcomeSchema.nullable(),
+  /** One outcome per attempt, oldest first, so retries are visible. */
+  outcomes: z.array(jobOutcomeSchema),
+  deadLetterReason: deadLetterReasonSchema.nullable(),
+  deadLetterDescription: z.string().nullable(),
+});
+
+export type JobRecord = z.output<typeof jobRecordSchema>;
+export type JobStatus = z.output<typeof jobStatusSchema>;
+
+export function isTerminal(status: JobStatus): boolean {
+  return status === 'Completed' || status === 'DeadLettered';
+}
+
+export function newJobRecord(job: JobMessage, now: Date): JobRecord {
+  return {
+    jobId: job.jobId,
+    jobType: job.jobType,
+    status: 'Queued',
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    subjectId: job.subjectId,
+    correlationId: job.correlationId,
+    idempotencyKey: job.idempotencyKey,
+    submittedAt: job.createdAt,
+    startedAt: null,
+    completedAt: null,
+    updatedAt: now.toISOString(),
+    nextAttemptAt: null,
+    lastOutcome: null,
+    outcomes: [],
+    deadLetterReason: null,
+    deadLetterDescription: null,
+  };
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
+export const jobSubmissionRequestSchema = z.strictObject({
+  jobType: z.string().trim().min(1).max(128),
+  payload: z.unknown().transform((payload) => payload ?? {}),
+  // Becomes the Service Bus MessageId, which is limited to 128 characters.
+  idempotencyKey: z.string().trim().min(1).max(100).optional(),
+  subjectId: z.string().max(256).optional(),
+  correlationId: z.string().max(256).optional(),
+  maxAttempts: z.int().min(1).max(100).optional(),
+});
+
+export type JobSubmissionRequest = z.input<typeof jobSubmissionRequestSchema>;
+
+/** Jobs per submission: one Service Bus batch's worth, and a bound on one request's work. */
+export const maxJobsPerSubmission = 100;
+
+/**
+ * Largest serialized job message: Service Bus Standard takes 256 KB per message, and headers, properties and
+ * AMQP framing need room too.
+ */
+export const maxJobMessageBytes = 192 * 1024;

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { HandlerRegistry } from '../handlers/handlerRegistry';
+import type { JobQueue } from '../queue/jobQueue';
+import { firstMessageOf } from '../queue/outgoingJobMessage';
+import type { JobStore } from '../store/jobStore';
+import type { FieldError } from './errors';
+import { PayloadTooLargeError, ValidationError } from './errors';
+import type { JobMessage } from './jobMessage';
+import { toWireBody } from './jobMessage';
+import type { JobRecord } from './jobRecord';
+import { newJobRecord } from './jobRecord';
+import { jobSubmissionRequestSchema, maxJobMessageBytes, maxJobsPerSubmission } from './jobSubmissionRequest';
+import type { Logger } from './logger';
+
+export interface JobSubmissionServiceOptions {
+  registry: HandlerRegistry;
+  store: JobStore;
+  queue: JobQueue;
+  defaultMaxAttempts: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface SubmittedJob {
+  readonly record: JobRecord;
+  /** `false` when the idempotency key named a job that already existed: nothing new was queued. */
+  readonly created: boolean;
+}
+
+export interface SubmitOptions {
+  /** Applies to a single job; in a batch, item `i` without its own key gets `<key>:<i>`. */
+  idempotencyKey?: string;
+}
+
+/**
+ * The one way jobs enter the system, for the HTTP function and any code that submits jobs: validates every job
+ * against its handler, reserves idempotency keys, records the jobs as Queued, then sends them. If the send fails,
+ * the records are removed again, so no job is left recorded as queued that never will run.
+ */
+export class JobSubmissionService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: JobSubmissionServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async submit(request: unknown, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    const [job] = this.validate([request], (_, field) => field, options.idempotencyKey);
+    const [submitted] = await this.enqueue([job as JobMessage]);
+    return submitted as SubmittedJob;
+  }
+
+  async submitBatch(requests: readonly unknown[], options: SubmitOptions = {}): Promise<SubmittedJob[]> {
+    if (requests.length === 0 || requests.length > maxJobsPerSubmission) {
+      throw new ValidationError('Invalid batch.', [
+        { field: '', message: `A batch holds 1 to ${maxJobsPerSubmission} jobs (got ${requests.length}).` },
+      ]);
+    }
+    const key = options.idempotencyKey;
+    const jobs = this.validate(
+      requests,
+      (index, field) => `/${index}${field}`,
+      key,
+      (index) => `${key}:${index}`,
+    );
+    return this.enqueue(jobs);
+  }
+
+  private validate(
+    requests: readonly unknown[],
+    pointer: (index: number, field: string) => string,
+    headerKey: string | undefined,
+    keyFor: (index: number) => string | undefined = () => headerKey,
+  ): JobMessage[] {
+    const createdAt = this.now().toISOString();
+    const errors: FieldError[] = [];
+    const jobs: JobMessage[] = [];
+    requests.forEach((request, index) => {
+      const result = this.toJob(request, createdAt, keyFor(index));
+      if (Array.isArray(result))
+        errors.push(...result.map((error) => ({ ...error, field: pointer(index, error.field) })));
+      else jobs.push(result);
+    });
+    if (errors.length > 0) throw new ValidationError('One or more jobs are invalid.', errors);
+    for (const [index, job] of jobs.entries()) {
+      const size = Buffer.byteLength(JSON.stringify(toWireBody(job)));
+      if (size > maxJobMessageBytes) {
+        throw new PayloadTooLargeError(
+          `Job ${pointer(index, '') || 'in the request'} is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
+          maxJobMessageBytes,
+        );
+      }
+    }
+    return jobs;
+  }
+
+  /** The job a request describes, or every field error in it (the payload is checked even when others failed). */
+  private toJob(
+    request: unknown,
+    createdAt: string,
+    idempotencyKey: string | undefined,
+  ): JobMessage | FieldError[] {
+    const parsed = jobSubmissionRequestSchema.safeParse(request);
+    const fields = (request ?? {}) as { jobType?: unknown; payload?: unknown };
+    const jobType = parsed.success ? parsed.data.jobType : fields.jobType;
+    const handler = typeof jobType === 'string' ? this.options.registry.get(jobType) : undefined;
+    const payload = handler?.payloadSchema.safeParse(fields.payload ?? {});
+
+    const errors = parsed.success ? [] : parsed.error.issues.flatMap((issue) => toFieldErrors(issue, ''));
+    if (parsed.success && !handler) {
+      const known = this.options.registry.jobTypes().join(', ');
+      errors.push({
+        field: '/jobType',
+        message: `Unknown job type '${parsed.data.jobType}' (known: ${known}).`,
+      });
+    }
+    if (payload && !payload.success)
+      errors.push(...payload.error.issues.flatMap((issue) => toFieldErrors(issue, '/payload')));
+    if (!parsed.success || errors.length > 0) return errors;
+    return {
+      jobId: randomUUID(),
+      jobType: parsed.data.jobType,
+      subjectId: parsed.data.subjectId ?? '',
+      correlationId: parsed.data.correlationId ?? '',
+      idempotencyKey: parsed.data.idempotencyKey ?? idempotencyKey ?? '',
+      attempt: 1,
+      maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
+      // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
+      payload: parsed.data.payload,
+      createdAt,
+    };
+  }
+
+  private async enqueue(jobs: readonly JobMessage[]): Promise<SubmittedJob[]> {
+    const { store, queue, logger } = this.options;
+    const submitted: SubmittedJob[] = [];
+    const fresh: JobMessage[] = [];
+    // One at a time, so two jobs of one batch with the same key resolve to one job.
+    for (const job of jobs) {
+      const result = await store.create(newJobRecord(job, this.now()));
+      if (result.created) fresh.push(job);
+      submitted.push(
+        result.created
+          ? { record: result.record, created: true }
+          : { record: result.existing, created: false },
+      );
+    }
+    if (fresh.length === 0) return submitted;
+    try {
+      await queue.send(fresh.map(firstMessageOf));
+    } catch (error) {
+      await Promise.allSettled(fresh.map((job) => store.remove(job.jobId)));
+      throw error;
+    }
+    for (const job of fresh) {
+      logger.info('Job submitted', {
+        jobId: job.jobId,
+        jobType: job.jobType,
+        correlationId: job.correlationId,
+      });
+    }
+    return submitted;
+  }
+}
+
+// An unknown key is reported at its own path, not at the object that holds it.
+function toFieldErrors(issue: z.core.$ZodIssue, prefix: string): FieldError[] {
+  const at = `${prefix}${toPointer(issue.path)}`;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ field: `${at}${toPointer([key])}`, message: 'Unknown field.' }));
+  }
+  return [{ field: at, message: issue.message }];
+}
+
+function toPointer(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}

@@ -1,0 +1,12 @@
+/** A message as the dispatcher sees it, whatever delivered it. Adapters normalise to this shape. */
+export interface ReceivedJobMessage {
+  /** As delivered: a parsed JSON value, JSON text, or bytes. */
+  readonly body: unknown;
+  readonly messageId?: string;
+  /**
+   * 1 on the first delivery (the .NET / Functions host convention). The AMQP header and the JS SDK count from 0;
+   * adapters add one.
+   */
+  readonly deliveryCount: number;
+  readonly enqueuedTime?: Date;
+}

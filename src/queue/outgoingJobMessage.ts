@@ -1,0 +1,20 @@
+import type { JobMessage } from '../jobs/jobMessage';
+
+/** A job on its way to the queue, with the broker message id that de-duplicates it. */
+export interface OutgoingJobMessage {
+  readonly messageId: string;
+  readonly job: JobMessage;
+}
+
+/** First send: `MessageId` = idempotency key when there is one (broker de-duplication, ADR-004), else the jobId. */
+export function firstMessageOf(job: JobMessage): OutgoingJobMessage {
+  return { messageId: job.idempotencyKey || job.jobId, job };
+}
+
+/**
+ * A retry copy gets its own id, deterministic per attempt: if a crash makes us schedule the same retry twice,
+ * duplicate detection drops the second copy.
+ */
+export function retryMessageOf(job: JobMessage, attempt: number): OutgoingJobMessage {
+  return { messageId: `${job.jobId}:attempt-${attempt}`, job: { ...job, attempt } };
+}

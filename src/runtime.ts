@@ -1,0 +1,123 @@
+import type { AppConfig } from './config';
+import type { DocumentStore } from './documents/documentStore';
+import { InMemoryDocumentStore } from './documents/inMemoryDocumentStore';
+import type { HandlerRegistry } from './handlers/handlerRegistry';
+import { createHandlerRegistry } from './handlers/registeredHandlers';
+import { JobDispatcher } from './jobs/jobDispatcher';
+import { JobSubmissionService } from './jobs/jobSubmissionService';
+import type { Logger } from './jobs/logger';
+import { createJsonLogger } from './jobs/logger';
+import { settle } from './jobs/settlement';
+import { InMemoryJobQueue } from './queue/inMemoryJobQueue';
+import type { JobQueue } from './queue/jobQueue';
+import { createServiceBusClient } from './queue/serviceBusClientFactory';
+import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
+import { InMemoryJobStore } from './store/inMemoryJobStore';
+import type { JobStore } from './store/jobStore';
+
+/** Everything the functions need, wired once per process from the validated settings. */
+export interface JobsRuntime {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly registry: HandlerRegistry;
+  readonly store: JobStore;
+  readonly queue: JobQueue;
+  readonly documents: DocumentStore;
+  readonly dispatcher: JobDispatcher;
+  readonly submission: JobSubmissionService;
+  /** The in-memory queue in embedded mode (`Jobs__UseServiceBus=false`), else undefined. */
+  readonly embeddedQueue: InMemoryJobQueue | undefined;
+  /** Aborted when the app stops; running handlers see it through their signal. */
+  readonly shutdownSignal: AbortSignal;
+  /** Starts processing the embedded queue; on Service Bus the trigger delivers messages instead. */
+  start(): void;
+  /** Stops taking work, lets in-flight jobs finish up to `Jobs__ShutdownTimeoutMs`, then interrupts them. */
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  logger?: Logger;
+  store?: JobStore;
+  documents?: DocumentStore;
+  queue?: JobQueue;
+}
+
+// After the drain deadline, interrupted handlers get this long to unwind and settle.
+const interruptGraceMs = 5_000;
+
+export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides = {}): JobsRuntime {
+  const logger = overrides.logger ?? createJsonLogger(config.logLevel, undefined, { app: 'sdap-jobs' });
+  const documents = overrides.documents ?? new InMemoryDocumentStore();
+  const store = overrides.store ?? new InMemoryJobStore();
+  const registry = createHandlerRegistry({ documents, enableDiagnostics: config.enableDiagnostics });
+  const embeddedQueue = config.useServiceBus
+    ? undefined
+    : new InMemoryJobQueue({
+        queueName: config.serviceBus.queueName,
+        lockDurationMs: config.inMemoryQueue.lockDurationMs,
+        maxDeliveryCount: config.inMemoryQueue.maxDeliveryCount,
+        maxConcurrency: config.maxConcurrency,
+      });
+  const queue =
+    overrides.queue ??
+    embeddedQueue ??
+    new ServiceBusJobQueue(createServiceBusClient(config.serviceBus), config.serviceBus.queueName);
+  const shutdown = new AbortController();
+  const dispatcher = new JobDispatcher({
+    registry,
+    store,
+    retryQueue: queue,
+    retry: config.retry,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    logger,
+    shutdownSignal: shutdown.signal,
+  });
+  const submission = new JobSubmissionService({
+    registry,
+    store,
+    queue,
+    defaultMaxAttempts: config.defaultMaxAttempts,
+    logger,
+  });
+
+  logger.info('sdap-jobs configured', {
+    mode: queue.transport,
+    queue: queue.queueName,
+    settlement: config.useServiceBus ? config.serviceBus.settlement : 'in-memory',
+    store: 'in-memory',
+    jobTypes: registry.jobTypes(),
+  });
+
+  return {
+    config,
+    logger,
+    registry,
+    store,
+    queue,
+    documents,
+    dispatcher,
+    submission,
+    embeddedQueue,
+    shutdownSignal: shutdown.signal,
+    start() {
+      embeddedQueue?.startProcessing(async (delivery) => {
+        const settlement = await dispatcher.dispatch(delivery.message);
+        await settle(settlement, delivery).catch((error: unknown) =>
+          logger.warn('Settling an embedded message failed', {
+            messageId: delivery.message.messageId,
+            error: String(error),
+          }),
+        );
+      });
+    },
+    async stop() {
+      if (embeddedQueue && !(await embeddedQueue.stopProcessing(config.shutdownTimeoutMs))) {
+        logger.warn('In-flight jobs did not finish before the shutdown deadline; interrupting them');
+        shutdown.abort();
+        await embeddedQueue.stopProcessing(interruptGraceMs);
+      }
+      shutdown.abort();
+      await queue.close();
+    },
+  };
+}

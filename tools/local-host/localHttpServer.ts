@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
+import type { Logger } from '../../src/jobs/logger';
+
+// The Functions host accepts up to 100 MB; bodies over this are refused before a function sees them, as there.
+const maxBodyBytes = 100 * 1024 * 1024;
+
+interface Route {
+  readonly definition: HttpFunctionDefinition;
+  readonly pattern: RegExp;
+  readonly paramNames: string[];
+}
+
+/**
+ * Serves the HTTP functions at `/api/<route>` the way the Functions host does: real `HttpRequest` and
+ * `InvocationContext` objects in, `HttpResponseInit` out through the library's own `HttpResponse`.
+ * Like `func start`, it does not check function keys.
+ */
+export function createLocalHttpServer(
+  definitions: readonly HttpFunctionDefinition[],
+  logger: Logger,
+): Server {
+  const routes = definitions.map(toRoute);
+  return createServer((req, res) => {
+    handle(routes, req, res, logger).catch((error: unknown) => {
+      logger.error('Local host failed to serve a request', { error: String(error) });
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/problem+json' });
+      res.end(JSON.stringify({ title: 'Internal server error', status: 500 }));
+    });
+  });
+}
+
+async function handle(
+  routes: readonly Route[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: Logger,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const matches = routes.flatMap((route) => {
+    const match = route.pattern.exec(url.pathname);
+    return match ? [{ route, match }] : [];
+  });
+  const found = matches.find(({ route }) => route.definition.methods.includes(method as never));
+  if (!found) {
+    const status = matches.length > 0 ? 405 : 404;
+    res.writeHead(status, { 'Content-Type': 'application/problem+json' });
+    res.end(JSON.stringify({ title: status === 405 ? 'Method not allowed' : 'Not found', status }));
+    req.resume();
+    return;
+  }
+
+  const body = await readBody(req);
+  if (body === undefined) {
+    res.writeHead(413, { 'Content-Type': 'application/problem+json', Connection: 'close' });
+    res.end(JSON.stringify({ title: 'Payload too large', status: 413 }));
+    return;
+  }
+  const params = Object.fromEntries(
+    found.route.paramNames.map((name, index) => [name, decodeURIComponent(found.match[index + 1] ?? '')]),
+  );
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers: toHeaderRecord(req),
+    params,
+    body: body.length > 0 ? { bytes: body } : undefined,
+  });
+  const invocationId = randomUUID();
+  const context = new InvocationContext({
+    invocationId,
+    functionName: found.route.definition.name,
+    logHandler: (level, ...args) =>
+      logger.debug('Function log', { invocationId, level, message: args.map(String).join(' ') }),
+  });
+
+  const response = new HttpResponse(await found.route.definition.handler(request, context));
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  const payload = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...headers, 'Content-Length': String(payload.length) });
+  res.end(payload);
+}
+
+function toRoute(definition: HttpFunctionDefinition): Route {
+  const paramNames: string[] = [];
+  const source = definition.route
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\??\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      paramNames.push(param[1] as string);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { definition, pattern: new RegExp(`^/api/${source}/?$`, 'i'), paramNames };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toHeaderRecord(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
