@@ -1,0 +1,497 @@
+import type { QueueSettings } from './emulatorConfig';
+import { newLockToken, type LockToken } from './lockToken';
+import { encodeForDelivery, withApplicationProperties, type StoredMessage } from './storedMessage';
+
+export type ReceiveMode = 'peekLock' | 'receiveAndDelete';
+type MessageState = 'active' | 'locked' | 'deferred' | 'scheduled' | 'removed';
+
+/** The service's `x-opt-message-state` values. */
+const MESSAGE_STATE = { active: 0, deferred: 1, scheduled: 2 } as const;
+
+export interface MessageLock {
+  readonly token: LockToken;
+  lockedUntil: number;
+  /** A deferred message received by sequence number goes back to the deferred set, not the queue. */
+  readonly returnTo: 'active' | 'deferred';
+}
+
+interface QueueMessage {
+  readonly sequenceNumber: number;
+  content: StoredMessage;
+  enqueuedTime: number;
+  deliveryCount: number;
+  expiresAt: number;
+  scheduledAt: number;
+  state: MessageState;
+  lock: MessageLock | undefined;
+  readonly deadLetterSource: string | undefined;
+  readonly enqueueSequenceNumber: number | undefined;
+}
+
+/** A receiver link as the queue sees it: how many messages it can take now, and where to put one. */
+export interface QueueConsumer {
+  readonly receiveMode: ReceiveMode;
+  capacity(): number;
+  deliver(encoded: Buffer, lock: MessageLock | undefined, sequenceNumber: number): void;
+}
+
+export type Settlement = { ok: true } | { ok: false; condition: string; description: string };
+
+export interface DeadLetterInfo {
+  reason?: string;
+  description?: string;
+  propertiesToModify?: Record<string, unknown>;
+}
+
+export interface QueueHooks {
+  /** Asks for `sweep()` to run no later than `deadline`. */
+  requestDeadline(deadline: number): void;
+  /** Resolves ForwardTo / ForwardDeadLetteredMessagesTo targets. */
+  findQueue(name: string): QueueEntity | undefined;
+}
+
+export const LOCK_LOST_CONDITION = 'com.microsoft:message-lock-lost';
+
+export const LOCK_LOST: Settlement = {
+  ok: false,
+  condition: LOCK_LOST_CONDITION,
+  description:
+    'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+};
+
+const COMPACT_AFTER = 4096;
+
+/**
+ * One queue (or its dead-letter sub-queue) with Service Bus semantics: sequence numbers, peek-lock with
+ * expiring locks, delivery counts, MaxDeliveryCount, deferral, scheduling, time-to-live and duplicate detection.
+ * It knows nothing of AMQP links; consumers pull through `QueueConsumer`.
+ */
+export class QueueEntity {
+  readonly deadLetterQueue: QueueEntity | undefined;
+  private readonly all = new Map<number, QueueMessage>();
+  /** Active messages in sequence order, consumed from `head`; entries of removed messages are skipped. */
+  private active: (QueueMessage | undefined)[] = [];
+  private head = 0;
+  private readonly locks = new Map<string, QueueMessage>();
+  private readonly scheduled = new Set<QueueMessage>();
+  private readonly deferred = new Set<QueueMessage>();
+  /** Message id → first seen; Map order is arrival order, so expired entries are pruned from the front. */
+  private readonly seenMessageIds = new Map<string, number>();
+  private consumers: QueueConsumer[] = [];
+  private nextConsumer = 0;
+  private lastSequenceNumber = 0;
+  private pumping = false;
+  private pumpAgain = false;
+
+  constructor(
+    readonly settings: QueueSettings,
+    readonly path: string,
+    private readonly hooks: QueueHooks,
+    readonly isDeadLetterQueue = false,
+  ) {
+    this.deadLetterQueue = isDeadLetterQueue
+      ? undefined
+      : new QueueEntity(settings, `${path}/$DeadLetterQueue`, hooks, true);
+  }
+
+  /** Accepts a sent message; a repeated message id inside the duplicate-detection window is dropped. */
+  send(content: StoredMessage, now = Date.now()): { duplicate: boolean; sequenceNumber: number } {
+    const forwardTo = this.isDeadLetterQueue ? undefined : this.settings.forwardTo;
+    const target = forwardTo ? this.hooks.findQueue(forwardTo) : undefined;
+    if (target && target !== this) return target.send(content, now);
+    if (this.isDuplicate(content.messageId, now)) return { duplicate: true, sequenceNumber: 0 };
+    const message = this.newMessage(content, now);
+    if (content.scheduledEnqueueTime !== undefined && content.scheduledEnqueueTime > now) {
+      message.state = 'scheduled';
+      message.scheduledAt = content.scheduledEnqueueTime;
+      this.scheduled.add(message);
+      this.hooks.requestDeadline(message.scheduledAt);
+    } else {
+      this.activate(message, now);
+      this.pump();
+    }
+    return { duplicate: false, sequenceNumber: message.sequenceNumber };
+  }
+
+  cancelScheduled(sequenceNumber: number): void {
+    const message = this.all.get(sequenceNumber);
+    if (message?.state === 'scheduled') this.remove(message);
+  }
+
+  addConsumer(consumer: QueueConsumer): void {
+    this.consumers.push(consumer);
+    this.pump();
+  }
+
+  removeConsumer(consumer: QueueConsumer): void {
+    this.consumers = this.consumers.filter((candidate) => candidate !== consumer);
+  }
+
+  /** Hands active messages to consumers with capacity, round robin. Safe to call at any time. */
+  pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpOnce(Date.now());
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  complete(lockTokenId: string, now = Date.now()): Settlement {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message) return LOCK_LOST;
+    this.remove(message);
+    return { ok: true };
+  }
+
+  abandon(lockTokenId: string, propertiesToModify?: Record<string, unknown>, now = Date.now()): Settlement {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message) return LOCK_LOST;
+    if (propertiesToModify) message.content = withApplicationProperties(message.content, propertiesToModify);
+    this.releaseLock(message, now);
+    this.pump();
+    return { ok: true };
+  }
+
+  defer(lockTokenId: string, propertiesToModify?: Record<string, unknown>, now = Date.now()): Settlement {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message) return LOCK_LOST;
+    if (propertiesToModify) message.content = withApplicationProperties(message.content, propertiesToModify);
+    this.unlock(message);
+    message.state = 'deferred';
+    this.deferred.add(message);
+    return { ok: true };
+  }
+
+  deadLetter(lockTokenId: string, info: DeadLetterInfo, now = Date.now()): Settlement {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message) return LOCK_LOST;
+    if (this.isDeadLetterQueue) {
+      return {
+        ok: false,
+        condition: 'amqp:not-allowed',
+        description: 'A message in a dead-letter sub-queue cannot be dead-lettered again.',
+      };
+    }
+    this.moveToDeadLetter(message, info, now);
+    return { ok: true };
+  }
+
+  /** Extends a lock by the queue's LockDuration; undefined when the lock is no longer held. */
+  renewLock(lockTokenId: string, now = Date.now()): number | undefined {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message?.lock) return undefined;
+    message.lock.lockedUntil = now + this.settings.lockDurationMs;
+    this.hooks.requestDeadline(message.lock.lockedUntil);
+    return message.lock.lockedUntil;
+  }
+
+  /** Encoded messages from `fromSequenceNumber` on, in any state but removed, without locking them. */
+  peek(fromSequenceNumber: number, count: number): Buffer[] {
+    const found: Buffer[] = [];
+    for (const message of this.all.values()) {
+      if (found.length >= count) break;
+      if (message.sequenceNumber < fromSequenceNumber) continue;
+      const state =
+        message.state === 'deferred'
+          ? MESSAGE_STATE.deferred
+          : message.state === 'scheduled'
+            ? MESSAGE_STATE.scheduled
+            : MESSAGE_STATE.active;
+      found.push(this.encode(message, message.lock?.lockedUntil, state));
+    }
+    return found;
+  }
+
+  /** Receives deferred messages by sequence number; fails as a whole when one is not deferred. */
+  receiveDeferred(
+    sequenceNumbers: number[],
+    mode: ReceiveMode,
+    now = Date.now(),
+  ): { encoded: Buffer; lock: MessageLock | undefined }[] | undefined {
+    const messages = sequenceNumbers.map((sequenceNumber) => this.all.get(sequenceNumber));
+    if (messages.some((message) => message?.state !== 'deferred')) return undefined;
+    return (messages as QueueMessage[]).map((message) => {
+      this.deferred.delete(message);
+      if (mode === 'receiveAndDelete') {
+        this.remove(message);
+        return { encoded: this.encode(message, undefined, MESSAGE_STATE.deferred), lock: undefined };
+      }
+      const lock = this.lock(message, now, 'deferred');
+      return { encoded: this.encode(message, lock.lockedUntil, MESSAGE_STATE.deferred), lock };
+    });
+  }
+
+  /** Applies every deadline that has passed; returns the next one, if any. */
+  sweep(now: number): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    const expiredLocks: QueueMessage[] = [];
+    for (const message of this.locks.values()) {
+      const lockedUntil = message.lock?.lockedUntil ?? 0;
+      if (lockedUntil <= now) expiredLocks.push(message);
+      else next = Math.min(next, lockedUntil);
+    }
+    for (const message of expiredLocks) this.releaseLock(message, now);
+    for (const message of [...this.scheduled]) {
+      if (message.scheduledAt <= now) {
+        this.scheduled.delete(message);
+        this.activate(message, now);
+      } else {
+        next = Math.min(next, message.scheduledAt);
+      }
+    }
+    if (!this.isDeadLetterQueue) {
+      for (let i = this.head; i < this.active.length; i++) {
+        const message = this.active[i];
+        if (message?.state !== 'active') continue;
+        if (message.expiresAt <= now) this.expire(message, now);
+        else next = Math.min(next, message.expiresAt);
+      }
+      for (const message of [...this.deferred]) {
+        if (message.expiresAt <= now) this.expire(message, now);
+        else next = Math.min(next, message.expiresAt);
+      }
+    }
+    this.pump();
+    const dlqNext = this.deadLetterQueue?.sweep(now);
+    if (dlqNext !== undefined) next = Math.min(next, dlqNext);
+    return Number.isFinite(next) ? next : undefined;
+  }
+
+  private pumpOnce(now: number): void {
+    let idle = 0;
+    while (this.consumers.length > 0 && idle < this.consumers.length) {
+      const consumer = this.consumers[this.nextConsumer++ % this.consumers.length];
+      if (!consumer || consumer.capacity() <= 0) {
+        idle++;
+        continue;
+      }
+      const message = this.takeActive(now);
+      if (!message) return;
+      idle = 0;
+      if (consumer.receiveMode === 'receiveAndDelete') {
+        this.remove(message);
+        consumer.deliver(this.encode(message, undefined), undefined, message.sequenceNumber);
+      } else {
+        const lock = this.lock(message, now, 'active');
+        consumer.deliver(this.encode(message, lock.lockedUntil), lock, message.sequenceNumber);
+      }
+    }
+  }
+
+  private takeActive(now: number): QueueMessage | undefined {
+    while (this.head < this.active.length) {
+      const message = this.active[this.head];
+      this.active[this.head++] = undefined;
+      if (message?.state !== 'active') continue;
+      if (message.expiresAt <= now) {
+        this.expire(message, now);
+        continue;
+      }
+      this.compact();
+      return message;
+    }
+    this.active = [];
+    this.head = 0;
+    return undefined;
+  }
+
+  private compact(): void {
+    if (this.head > COMPACT_AFTER && this.head * 2 > this.active.length) {
+      this.active = this.active.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private insertActive(message: QueueMessage): void {
+    message.state = 'active';
+    const last = this.active[this.active.length - 1];
+    if (this.head === this.active.length || !last || last.sequenceNumber < message.sequenceNumber) {
+      this.active.push(message);
+      return;
+    }
+    // Abandoned and newly due scheduled messages keep their place in sequence order, as on the service.
+    let low = this.head;
+    let high = this.active.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const candidate = this.active[middle];
+      if (candidate && candidate.sequenceNumber < message.sequenceNumber) low = middle + 1;
+      else high = middle;
+    }
+    this.active.splice(low, 0, message);
+  }
+
+  private newMessage(
+    content: StoredMessage,
+    now: number,
+    origin?: { source: string; sequenceNumber: number; deliveryCount: number },
+  ): QueueMessage {
+    const message: QueueMessage = {
+      sequenceNumber: ++this.lastSequenceNumber,
+      content,
+      enqueuedTime: now,
+      deliveryCount: origin?.deliveryCount ?? 0,
+      expiresAt: Number.POSITIVE_INFINITY,
+      scheduledAt: 0,
+      state: 'active',
+      lock: undefined,
+      deadLetterSource: origin?.source,
+      enqueueSequenceNumber: origin?.sequenceNumber,
+    };
+    this.all.set(message.sequenceNumber, message);
+    return message;
+  }
+
+  private activate(message: QueueMessage, now: number): void {
+    message.enqueuedTime = now;
+    if (!this.isDeadLetterQueue) {
+      const ttl = Math.min(
+        message.content.timeToLiveMs ?? Infinity,
+        this.settings.defaultMessageTimeToLiveMs,
+      );
+      message.expiresAt = now + ttl;
+      this.hooks.requestDeadline(message.expiresAt);
+    }
+    this.insertActive(message);
+  }
+
+  private lock(message: QueueMessage, now: number, returnTo: MessageLock['returnTo']): MessageLock {
+    const lock: MessageLock = {
+      token: newLockToken(),
+      lockedUntil: now + this.settings.lockDurationMs,
+      returnTo,
+    };
+    message.lock = lock;
+    message.state = 'locked';
+    this.locks.set(lock.token.id, message);
+    this.hooks.requestDeadline(lock.lockedUntil);
+    return lock;
+  }
+
+  private unlock(message: QueueMessage): void {
+    if (message.lock) this.locks.delete(message.lock.token.id);
+    message.lock = undefined;
+  }
+
+  /** The lock's message, or undefined when the lock has expired or was never held. */
+  private lockedMessage(lockTokenId: string, now: number): QueueMessage | undefined {
+    const message = this.locks.get(lockTokenId);
+    if (!message?.lock) return undefined;
+    if (message.lock.lockedUntil <= now) {
+      this.releaseLock(message, now);
+      this.pump();
+      return undefined;
+    }
+    return message;
+  }
+
+  /** Abandon and lock expiry: one more failed delivery, then back in line or to the dead-letter queue. */
+  private releaseLock(message: QueueMessage, now: number): void {
+    const returnTo = message.lock?.returnTo ?? 'active';
+    this.unlock(message);
+    message.deliveryCount++;
+    if (returnTo === 'deferred') {
+      message.state = 'deferred';
+      this.deferred.add(message);
+    } else if (!this.isDeadLetterQueue && message.deliveryCount >= this.settings.maxDeliveryCount) {
+      this.moveToDeadLetter(
+        message,
+        {
+          reason: 'MaxDeliveryCountExceeded',
+          description: `Message could not be consumed after ${this.settings.maxDeliveryCount} delivery attempts.`,
+        },
+        now,
+      );
+    } else if (message.expiresAt <= now) {
+      this.expire(message, now);
+    } else {
+      this.insertActive(message);
+    }
+  }
+
+  private expire(message: QueueMessage, now: number): void {
+    if (this.settings.deadLetteringOnMessageExpiration) {
+      this.moveToDeadLetter(
+        message,
+        { reason: 'TTLExpiredException', description: 'The message expired and was dead lettered.' },
+        now,
+      );
+    } else {
+      this.remove(message);
+    }
+  }
+
+  private moveToDeadLetter(message: QueueMessage, info: DeadLetterInfo, now: number): void {
+    this.remove(message);
+    const content = withApplicationProperties(message.content, {
+      ...info.propertiesToModify,
+      DeadLetterReason: info.reason,
+      DeadLetterErrorDescription: info.description,
+    });
+    const forwardTo = this.settings.forwardDeadLetteredMessagesTo;
+    const target = forwardTo ? this.hooks.findQueue(forwardTo) : undefined;
+    if (target) {
+      target.send(content, now);
+      return;
+    }
+    this.deadLetterQueue?.receiveDeadLettered(content, now, {
+      source: this.settings.name,
+      sequenceNumber: message.sequenceNumber,
+      deliveryCount: message.deliveryCount,
+    });
+  }
+
+  private receiveDeadLettered(
+    content: StoredMessage,
+    now: number,
+    origin: { source: string; sequenceNumber: number; deliveryCount: number },
+  ): void {
+    this.activate(this.newMessage(content, now, origin), now);
+    this.pump();
+  }
+
+  private remove(message: QueueMessage): void {
+    this.unlock(message);
+    this.all.delete(message.sequenceNumber);
+    this.scheduled.delete(message);
+    this.deferred.delete(message);
+    message.state = 'removed';
+  }
+
+  private isDuplicate(messageId: unknown, now: number): boolean {
+    if (this.isDeadLetterQueue || !this.settings.requiresDuplicateDetection) return false;
+    const window = this.settings.duplicateDetectionHistoryTimeWindowMs;
+    for (const [id, seenAt] of this.seenMessageIds) {
+      if (now - seenAt < window) break;
+      this.seenMessageIds.delete(id);
+    }
+    const key = messageIdKey(messageId);
+    if (this.seenMessageIds.has(key)) return true;
+    this.seenMessageIds.set(key, now);
+    return false;
+  }
+
+  private encode(message: QueueMessage, lockedUntil: number | undefined, messageState?: number): Buffer {
+    return encodeForDelivery(message.content, message.deliveryCount, {
+      sequenceNumber: message.sequenceNumber,
+      enqueuedTime: message.enqueuedTime,
+      lockedUntil,
+      enqueueSequenceNumber: message.enqueueSequenceNumber,
+      deadLetterSource: message.deadLetterSource,
+      messageState,
+    });
+  }
+}
+
+function messageIdKey(messageId: unknown): string {
+  if (Buffer.isBuffer(messageId)) return `b:${messageId.toString('hex')}`;
+  return `${typeof messageId}:${String(messageId)}`;
+}
