@@ -1,10 +1,22 @@
+import { isServiceBusError } from '@azure/service-bus';
+import type { AmqpAnnotatedMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { startHarness, type Harness } from './emulatorHarness';
 
 describe('Service Bus emulator: sending and receiving', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness({ basic: {} });
+    harness = await startHarness({
+      basic: {},
+      thousand: {},
+      'broker-id': {},
+      'body-kinds': {},
+      batch: {},
+      'too-large': {},
+      'receive-and-delete': {},
+      'two-receivers': { LockDuration: 'PT1M' },
+      credit: {},
+    });
   });
 
   afterAll(async () => {
@@ -35,9 +47,160 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(message?.sequenceNumber?.toNumber()).toBeGreaterThan(0);
     expect(message?.enqueuedTimeUtc).toBeInstanceOf(Date);
     expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
-    expect(message?.lockToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(message?.lockToken).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await receiver.completeMessage(message!);
     await sender.close();
     await receiver.close();
   });
+
+  it('receives 1,000 messages sent in batches exactly once', async () => {
+    const sender = harness.client.createSender('thousand');
+    const receiver = harness.client.createReceiver('thousand');
+    const sent = Array.from({ length: 1000 }, (_, i) => `msg-${i}`);
+
+    for (let start = 0; start < sent.length; start += 100) {
+      await sender.sendMessages(sent.slice(start, start + 100).map((id) => ({ body: id, messageId: id })));
+    }
+    const received: string[] = [];
+    while (received.length < sent.length) {
+      const batch = await receiver.receiveMessages(200, { maxWaitTimeInMs: 2000 });
+      if (batch.length === 0) break;
+      for (const message of batch) {
+        received.push(String(message.messageId));
+        await receiver.completeMessage(message);
+      }
+    }
+    const extra = await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 });
+
+    expect(received).toHaveLength(1000);
+    expect(new Set(received).size).toBe(1000);
+    expect(new Set(received)).toEqual(new Set(sent));
+    expect(extra).toHaveLength(0);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('assigns a message id when the sender gives none', async () => {
+    const sender = harness.client.createSender('broker-id');
+    const receiver = harness.client.createReceiver('broker-id');
+
+    await sender.sendMessages({ body: 'no id' });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+
+    expect(typeof message?.messageId).toBe('string');
+    expect(String(message?.messageId)).not.toHaveLength(0);
+    await expect(receiver.completeMessage(message!)).resolves.toBeUndefined();
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('preserves data, value and sequence bodies', async () => {
+    const sender = harness.client.createSender('body-kinds');
+    const receiver = harness.client.createReceiver('body-kinds', { skipParsingBodyAsJson: true });
+    const bodies: AmqpAnnotatedMessage[] = [
+      { bodyType: 'data', body: Buffer.from([0, 1, 2, 250, 255]) },
+      { bodyType: 'value', body: { nested: { list: [1, 'two', true] }, text: 'é' } },
+      { bodyType: 'sequence', body: [[1, 'a'], [{ b: 2 }]] },
+    ];
+
+    for (const body of bodies) await sender.sendMessages(body);
+    const received = await receiveAll(receiver, 3);
+
+    expect(received.map((message) => message._rawAmqpMessage.bodyType)).toEqual(['data', 'value', 'sequence']);
+    expect(Buffer.from(received[0]?.body as Buffer)).toEqual(Buffer.from([0, 1, 2, 250, 255]));
+    expect(received[1]?.body).toEqual({ nested: { list: [1, 'two', true] }, text: 'é' });
+    expect(received[2]?.body).toEqual([[1, 'a'], [{ b: 2 }]]);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('reports the link message size as the batch limit and delivers a full batch', async () => {
+    const sender = harness.client.createSender('batch');
+    const receiver = harness.client.createReceiver('batch');
+
+    const batch = await sender.createMessageBatch();
+    let added = 0;
+    while (added < 50 && batch.tryAddMessage({ body: `item-${added}` })) added++;
+    await sender.sendMessages(batch);
+    const received = await receiveAll(receiver, added);
+
+    expect(batch.maxSizeInBytes).toBe(256 * 1024);
+    expect(received.map((message) => message.body)).toEqual(Array.from({ length: added }, (_, i) => `item-${i}`));
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('refuses a message larger than 256 KB', async () => {
+    const sender = harness.client.createSender('too-large');
+
+    const error = await sender.sendMessages({ body: Buffer.alloc(300 * 1024, 1) }).catch((caught: unknown) => caught);
+
+    expect(isServiceBusError(error)).toBe(true);
+    expect((error as { code?: string }).code).toBe('MessageSizeExceeded');
+    await sender.close();
+  });
+
+  it('removes a message on delivery in receive-and-delete mode', async () => {
+    const sender = harness.client.createSender('receive-and-delete');
+    const receiver = harness.client.createReceiver('receive-and-delete', { receiveMode: 'receiveAndDelete' });
+
+    await sender.sendMessages({ body: 'once' });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    const peeked = await receiver.peekMessages(10);
+
+    expect(message?.body).toBe('once');
+    expect(message?.lockToken).toBeUndefined();
+    expect(peeked).toHaveLength(0);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('never gives two concurrent receivers the same message while it is locked', async () => {
+    const sender = harness.client.createSender('two-receivers');
+    const first = harness.client.createReceiver('two-receivers');
+    const second = harness.client.createReceiver('two-receivers');
+    await sender.sendMessages(Array.from({ length: 40 }, (_, i) => ({ body: i, messageId: `two-${i}` })));
+
+    const [a, b] = await Promise.all([
+      first.receiveMessages(40, { maxWaitTimeInMs: 2000 }),
+      second.receiveMessages(40, { maxWaitTimeInMs: 2000 }),
+    ]);
+    const idsA = a.map((message) => String(message.messageId));
+    const idsB = b.map((message) => String(message.messageId));
+
+    expect(idsA.filter((id) => idsB.includes(id))).toEqual([]);
+    expect(idsA.length + idsB.length).toBe(40);
+    await sender.close();
+    await first.close();
+    await second.close();
+  });
+
+  it('sends a receiver no more messages than its link credit', async () => {
+    const sender = harness.client.createSender('credit');
+    const small = harness.client.createReceiver('credit');
+    const rest = harness.client.createReceiver('credit');
+    await sender.sendMessages(Array.from({ length: 5 }, (_, i) => ({ body: i })));
+
+    const two = await small.receiveMessages(2, { maxWaitTimeInMs: 2000 });
+    const three = await rest.receiveMessages(5, { maxWaitTimeInMs: 1500 });
+
+    expect(two).toHaveLength(2);
+    expect(three).toHaveLength(3);
+    await sender.close();
+    await small.close();
+    await rest.close();
+  });
 });
+
+async function receiveAll(
+  receiver: { receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> },
+  count: number,
+): Promise<ServiceBusReceivedMessage[]> {
+  const received: ServiceBusReceivedMessage[] = [];
+  while (received.length < count) {
+    const batch = await receiver.receiveMessages(count - received.length, { maxWaitTimeInMs: 2000 });
+    if (batch.length === 0) break;
+    received.push(...batch);
+  }
+  return received;
+}

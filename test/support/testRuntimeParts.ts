@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { HandlerRegistry } from '../../src/handlers/handlerRegistry';
+import type { JobHandler, JobHandlerContext } from '../../src/handlers/jobHandler';
+import { defineJobHandler } from '../../src/handlers/jobHandler';
+import { JobDispatcher } from '../../src/jobs/jobDispatcher';
+import type { JobDispatcherOptions } from '../../src/jobs/jobDispatcher';
+import { silentLogger } from '../../src/jobs/logger';
+import type { JobQueue } from '../../src/queue/jobQueue';
+import type { OutgoingJobMessage } from '../../src/queue/outgoingJobMessage';
+import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
+
+/** A handler whose behaviour each test sets, recording every run. */
+export function scriptedHandler(jobType = 'test.scripted') {
+  const runs: JobHandlerContext[] = [];
+  let behaviour: (context: JobHandlerContext) => Promise<void> = async () => undefined;
+  const handler: JobHandler<{ value: number }> = defineJobHandler({
+    jobType,
+    payloadSchema: z.object({ value: z.number() }),
+    async handle(_payload, context) {
+      runs.push(context);
+      await behaviour(context);
+    },
+  });
+  return {
+    handler,
+    runs,
+    behave(next: (context: JobHandlerContext) => Promise<void>) {
+      behaviour = next;
+    },
+  };
+}
+
+/** Records schedule calls; a fake of the queue port for dispatcher unit tests. */
+export class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
+  readonly scheduled: Array<{ message: OutgoingJobMessage; enqueueAt: Date }> = [];
+  failWith: Error | undefined;
+
+  async schedule(message: OutgoingJobMessage, enqueueAt: Date): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.scheduled.push({ message, enqueueAt });
+  }
+}
+
+export function dispatcherFor(handlers: JobHandler[], options: Partial<JobDispatcherOptions> = {}) {
+  const store = new InMemoryJobStore();
+  const retryQueue = new RecordingRetryQueue();
+  const dispatcher = new JobDispatcher({
+    registry: new HandlerRegistry(handlers),
+    store,
+    retryQueue,
+    retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 },
+    handlerTimeoutMs: 5_000,
+    logger: silentLogger,
+    ...options,
+  });
+  return { dispatcher, store, retryQueue };
+}

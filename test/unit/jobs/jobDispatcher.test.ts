@@ -1,0 +1,252 @@
+import { InfrastructureError, PermanentJobError, TransientJobError } from '../../../src/jobs/errors';
+import type { JobMessage } from '../../../src/jobs/jobMessage';
+import { toWireBody } from '../../../src/jobs/jobMessage';
+import { newJobRecord } from '../../../src/jobs/jobRecord';
+import type { ReceivedJobMessage } from '../../../src/jobs/receivedJobMessage';
+import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
+import { jobMessage } from '../../support/jobFixtures';
+import { dispatcherFor, scriptedHandler } from '../../support/testRuntimeParts';
+
+function received(job: JobMessage, deliveryCount = 1): ReceivedJobMessage {
+  return { body: JSON.stringify(toWireBody(job)), messageId: job.jobId, deliveryCount };
+}
+
+function scriptedJob(overrides: Partial<JobMessage> = {}): JobMessage {
+  return jobMessage({ jobType: 'test.scripted', payload: { value: 1 }, ...overrides });
+}
+
+describe('JobDispatcher', () => {
+  it('completes a job whose handler succeeds and records the outcome', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher, store } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob();
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(scripted.runs).toHaveLength(1);
+    expect(scripted.runs[0]?.attempt).toBe(1);
+    const record = await store.get(job.jobId);
+    expect(record).toMatchObject({ status: 'Completed', attempt: 1, lastOutcome: { status: 'Completed', attempt: 1 } });
+    expect(record?.completedAt).not.toBeNull();
+  });
+
+  it('dead-letters a body that is not a job as InvalidFormat, saying why', async () => {
+    const { dispatcher } = dispatcherFor([]);
+
+    const settlement = await dispatcher.dispatch({ body: 'not json', deliveryCount: 1 });
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'InvalidFormat' });
+    expect(settlement.kind === 'deadLetter' && settlement.description).toMatch(/not JSON/);
+  });
+
+  it('dead-letters an unknown job type as NoHandler and records it', async () => {
+    const { dispatcher, store } = dispatcherFor([scriptedHandler().handler]);
+    const job = scriptedJob({ jobType: 'nobody.handles.this' });
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'NoHandler' });
+    expect(await store.get(job.jobId)).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'NoHandler' });
+  });
+
+  it('dead-letters a payload that fails its schema as InvalidPayload, naming the field', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher } = dispatcherFor([scripted.handler]);
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob({ payload: { value: 'one' } })));
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'InvalidPayload' });
+    expect(settlement.kind === 'deadLetter' && settlement.description).toMatch(/payload\.value/);
+    expect(scripted.runs).toHaveLength(0);
+  });
+
+  it('schedules a retry copy with attempt + 1 after a transient failure, then completes the original', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new Error('flaky');
+    });
+    const now = new Date('2026-01-01T00:00:00Z');
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { now: () => now, random: () => 0.5 });
+    const job = scriptedJob();
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(retryQueue.scheduled).toHaveLength(1);
+    const [retry] = retryQueue.scheduled;
+    expect(retry?.message.job).toEqual({ ...job, attempt: 2 });
+    expect(retry?.message.messageId).not.toBe(job.jobId);
+    expect(retry?.enqueueAt.getTime()).toBe(now.getTime() + 1_000);
+    expect(await store.get(job.jobId)).toMatchObject({
+      status: 'Retrying',
+      attempt: 1,
+      nextAttemptAt: '2026-01-01T00:00:01.000Z',
+      lastOutcome: { status: 'Failed', errorMessage: 'flaky' },
+    });
+  });
+
+  it('dead-letters as MaxRetriesExceeded when the last attempt fails', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new TransientJobError('still down');
+    });
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob({ attempt: 3, maxAttempts: 3 });
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+    expect(settlement.kind === 'deadLetter' && settlement.description).toMatch(/Failed 3 of 3 attempts; last error: still down/);
+    expect(retryQueue.scheduled).toHaveLength(0);
+    expect(await store.get(job.jobId)).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'MaxRetriesExceeded' });
+  });
+
+  it('dead-letters as Poisoned after one run when the handler reports a permanent failure', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new PermanentJobError('document is corrupt');
+    });
+    const { dispatcher, retryQueue } = dispatcherFor([scripted.handler]);
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob()));
+
+    expect(settlement).toEqual({ kind: 'deadLetter', reason: 'Poisoned', description: 'document is corrupt' });
+    expect(scripted.runs).toHaveLength(1);
+    expect(retryQueue.scheduled).toHaveLength(0);
+  });
+
+  it('counts broker redeliveries as attempts, so abandons cannot retry forever', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new Error('crash-like failure');
+    });
+    const { dispatcher } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob({ attempt: 1, maxAttempts: 3 });
+
+    const onThirdDelivery = await dispatcher.dispatch(received(job, 3));
+    const onFourthDelivery = await dispatcher.dispatch(received(scriptedJob({ maxAttempts: 3 }), 4));
+
+    expect(scripted.runs.map((run) => run.attempt)).toEqual([3]);
+    expect(onThirdDelivery).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+    expect(onFourthDelivery).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+  });
+
+  it('counts runs recorded on the job, so a redelivered first message does not restart the count', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher, store } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob({ maxAttempts: 2 });
+    await store.create({ ...newJobRecord(job, new Date()), status: 'Running', attempt: 2 });
+
+    const settlement = await dispatcher.dispatch(received(job, 1));
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+    expect(scripted.runs).toHaveLength(0);
+  });
+
+  it('completes a redelivery of a completed job without running the handler again', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob();
+    await dispatcher.dispatch(received(job));
+
+    const settlement = await dispatcher.dispatch(received(job, 2));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(scripted.runs).toHaveLength(1);
+  });
+
+  it('keeps dead-lettering a dead-lettered job with its recorded reason, without running it', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new PermanentJobError('bad input');
+    });
+    const { dispatcher } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob();
+    await dispatcher.dispatch(received(job));
+
+    const again = await dispatcher.dispatch(received(job, 2));
+
+    expect(again).toEqual({ kind: 'deadLetter', reason: 'Poisoned', description: 'bad input' });
+    expect(scripted.runs).toHaveLength(1);
+  });
+
+  it('completes a job whose idempotency key already belongs to another job, without running it', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher } = dispatcherFor([scripted.handler]);
+    await dispatcher.dispatch(received(scriptedJob({ idempotencyKey: 'order-7' })));
+
+    const duplicate = await dispatcher.dispatch(received(scriptedJob({ idempotencyKey: 'order-7' })));
+
+    expect(duplicate).toEqual({ kind: 'complete' });
+    expect(scripted.runs).toHaveLength(1);
+  });
+
+  it('times out a slow handler: its signal aborts and the job is retried', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(
+      (context) => new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason))),
+    );
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { handlerTimeoutMs: 20 });
+    const job = scriptedJob();
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(scripted.runs[0]?.signal.aborted).toBe(true);
+    expect(retryQueue.scheduled).toHaveLength(1);
+    expect((await store.get(job.jobId))?.lastOutcome?.errorMessage).toMatch(/did not finish within 20 ms/);
+  });
+
+  it('settles at the timeout even when the handler ignores its signal', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(() => new Promise(() => undefined));
+    const { dispatcher } = dispatcherFor([scripted.handler], { handlerTimeoutMs: 20 });
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob({ maxAttempts: 1 })));
+
+    expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+  });
+
+  it('abandons a job interrupted by shutdown, so another instance picks it up', async () => {
+    const shutdown = new AbortController();
+    const scripted = scriptedHandler();
+    scripted.behave(async (context) => {
+      shutdown.abort();
+      context.signal.throwIfAborted();
+    });
+    const { dispatcher, retryQueue } = dispatcherFor([scripted.handler], { shutdownSignal: shutdown.signal });
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob()));
+
+    expect(settlement).toMatchObject({ kind: 'abandon' });
+    expect(retryQueue.scheduled).toHaveLength(0);
+  });
+
+  it('abandons without running the handler when the job store is unavailable', async () => {
+    const scripted = scriptedHandler();
+    const store = new InMemoryJobStore();
+    store.get = async () => {
+      throw new InfrastructureError('StoreUnavailable', 'table service down');
+    };
+    const { dispatcher } = dispatcherFor([scripted.handler], { store });
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob()));
+
+    expect(settlement).toMatchObject({ kind: 'abandon', description: expect.stringMatching(/table service down/) });
+    expect(scripted.runs).toHaveLength(0);
+  });
+
+  it('abandons the original when its retry cannot be scheduled, so nothing is lost', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new Error('flaky');
+    });
+    const { dispatcher, retryQueue } = dispatcherFor([scripted.handler]);
+    retryQueue.failWith = new InfrastructureError('QueueUnavailable', 'broker unreachable');
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob()));
+
+    expect(settlement).toMatchObject({ kind: 'abandon', description: expect.stringMatching(/broker unreachable/) });
+  });
+});

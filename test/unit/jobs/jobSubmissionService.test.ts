@@ -1,0 +1,128 @@
+import { InfrastructureError } from '../../../src/jobs/errors';
+import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
+import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
+import { silentLogger } from '../../../src/jobs/logger';
+import type { JobQueue } from '../../../src/queue/jobQueue';
+import type { OutgoingJobMessage } from '../../../src/queue/outgoingJobMessage';
+import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
+import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
+import { scriptedHandler } from '../../support/testRuntimeParts';
+
+/** A fake of the queue port that records what was sent, or fails. */
+class RecordingQueue implements JobQueue {
+  readonly transport = 'in-memory' as const;
+  readonly queueName = 'test';
+  readonly sent: OutgoingJobMessage[] = [];
+  failWith: Error | undefined;
+
+  async send(messages: readonly OutgoingJobMessage[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.sent.push(...messages);
+  }
+
+  async schedule(): Promise<void> {
+    throw new Error('not used by submission');
+  }
+
+  async close(): Promise<void> {}
+}
+
+function service() {
+  const store = new InMemoryJobStore();
+  const queue = new RecordingQueue();
+  const submission = new JobSubmissionService({
+    registry: new HandlerRegistry([scriptedHandler().handler]),
+    store,
+    queue,
+    defaultMaxAttempts: 4,
+    logger: silentLogger,
+  });
+  return { submission, store, queue };
+}
+
+const valid = { jobType: 'test.scripted', payload: { value: 1 } };
+
+describe('JobSubmissionService', () => {
+  it('records a job as Queued and sends it with the contract defaults filled in', async () => {
+    const { submission, store, queue } = service();
+
+    const { record, created } = await submission.submit({ ...valid, subjectId: 'doc-1' });
+
+    expect(created).toBe(true);
+    expect(await store.get(record.jobId)).toMatchObject({ status: 'Queued', attempt: 0, maxAttempts: 4, subjectId: 'doc-1' });
+    expect(queue.sent).toHaveLength(1);
+    expect(queue.sent[0]).toMatchObject({
+      messageId: record.jobId,
+      job: { jobId: record.jobId, attempt: 1, maxAttempts: 4, correlationId: '', idempotencyKey: '', payload: { value: 1 } },
+    });
+  });
+
+  it('uses the idempotency key as the message id, and returns the existing job when the key repeats', async () => {
+    const { submission, queue } = service();
+
+    const first = await submission.submit({ ...valid, idempotencyKey: 'order-42' });
+    const again = await submission.submit({ ...valid }, { idempotencyKey: 'order-42' });
+
+    expect(again).toEqual({ record: first.record, created: false });
+    expect(queue.sent.map((message) => message.messageId)).toEqual(['order-42']);
+  });
+
+  it('names every invalid field of every job in a batch, and sends nothing', async () => {
+    const { submission, queue } = service();
+
+    const attempt = submission.submitBatch([
+      valid,
+      { jobType: 'unknown.type', payload: {} },
+      { jobType: 'test.scripted', payload: { value: 'x' }, extra: true },
+    ]);
+
+    await expect(attempt).rejects.toMatchObject({
+      code: 'ValidationFailed',
+      errors: [
+        { field: '/1/jobType', message: expect.stringMatching(/Unknown job type 'unknown.type'/) },
+        { field: '/2/extra', message: 'Unknown field.' },
+        { field: '/2/payload/value', message: expect.any(String) },
+      ],
+    });
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('refuses an empty batch and one over 100 jobs', async () => {
+    const { submission } = service();
+
+    await expect(submission.submitBatch([])).rejects.toMatchObject({ code: 'ValidationFailed' });
+    await expect(submission.submitBatch(Array.from({ length: 101 }, () => valid))).rejects.toMatchObject({
+      code: 'ValidationFailed',
+    });
+  });
+
+  it('derives one idempotency key per batch item from the request key', async () => {
+    const { submission, queue } = service();
+
+    await submission.submitBatch([valid, { ...valid, idempotencyKey: 'own' }], { idempotencyKey: 'req-1' });
+
+    expect(queue.sent.map((message) => message.messageId)).toEqual(['req-1:0', 'own']);
+  });
+
+  it('refuses a job too large for one Service Bus message', async () => {
+    const { submission, queue } = service();
+
+    const attempt = submission.submit({ jobType: 'test.scripted', payload: { value: 1, pad: 'x'.repeat(maxJobMessageBytes) } });
+
+    await expect(attempt).rejects.toMatchObject({ code: 'PayloadTooLarge' });
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('removes the records and frees the key when the queue is unavailable', async () => {
+    const { submission, store, queue } = service();
+    queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
+
+    await expect(submission.submit({ ...valid, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'QueueUnavailable' });
+    queue.failWith = undefined;
+    const retried = await submission.submit({ ...valid, idempotencyKey: 'k' });
+
+    expect(retried.created).toBe(true);
+    expect(queue.sent).toHaveLength(1);
+    expect(await store.get(queue.sent[0]?.job.jobId ?? '')).toMatchObject({ status: 'Queued' });
+  });
+});
