@@ -106,7 +106,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     for (const body of bodies) await sender.sendMessages(body);
     const received = await receiveAll(receiver, 3);
 
-    expect(received.map((message) => message._rawAmqpMessage.bodyType)).toEqual(['data', 'value', 'sequence']);
+    expect(received.map((message) => message._rawAmqpMessage.bodyType)).toEqual([
+      'data',
+      'value',
+      'sequence',
+    ]);
     expect(Buffer.from(received[0]?.body as Buffer)).toEqual(Buffer.from([0, 1, 2, 250, 255]));
     expect(received[1]?.body).toEqual({ nested: { list: [1, 'two', true] }, text: 'é' });
     expect(received[2]?.body).toEqual([[1, 'a'], [{ b: 2 }]]);
@@ -125,7 +129,9 @@ describe('Service Bus emulator: sending and receiving', () => {
     const received = await receiveAll(receiver, added);
 
     expect(batch.maxSizeInBytes).toBe(256 * 1024);
-    expect(received.map((message) => message.body)).toEqual(Array.from({ length: added }, (_, i) => `item-${i}`));
+    expect(received.map((message) => message.body)).toEqual(
+      Array.from({ length: added }, (_, i) => `item-${i}`),
+    );
     await sender.close();
     await receiver.close();
   });
@@ -133,7 +139,9 @@ describe('Service Bus emulator: sending and receiving', () => {
   it('refuses a message larger than 256 KB', async () => {
     const sender = harness.client.createSender('too-large');
 
-    const error = await sender.sendMessages({ body: Buffer.alloc(300 * 1024, 1) }).catch((caught: unknown) => caught);
+    const error = await sender
+      .sendMessages({ body: Buffer.alloc(300 * 1024, 1) })
+      .catch((caught: unknown) => caught);
 
     expect(isServiceBusError(error)).toBe(true);
     expect((error as { code?: string }).code).toBe('MessageSizeExceeded');
@@ -193,7 +201,9 @@ describe('Service Bus emulator: sending and receiving', () => {
 });
 
 async function receiveAll(
-  receiver: { receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> },
+  receiver: {
+    receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]>;
+  },
   count: number,
 ): Promise<ServiceBusReceivedMessage[]> {
   const received: ServiceBusReceivedMessage[] = [];
