@@ -44,10 +44,19 @@ const maxDescriptionLength = 1024;
 export class JobDispatcher {
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Interrupts for the handlers running now: one shutdown listener for all of them, not one each. */
+  private readonly interrupts = new Set<() => void>();
 
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    options.shutdownSignal?.addEventListener(
+      'abort',
+      () => this.interrupts.forEach((interrupt) => interrupt()),
+      {
+        once: true,
+      },
+    );
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
@@ -258,10 +267,10 @@ export class JobDispatcher {
         abort(new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`)),
       handlerTimeoutMs,
     );
-    const onShutdown = (): void =>
+    const interrupt = (): void =>
       abort(new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.'));
-    if (shutdownSignal?.aborted) onShutdown();
-    else shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
+    if (shutdownSignal?.aborted) interrupt();
+    else this.interrupts.add(interrupt);
     try {
       // A handler that ignores its signal cannot hold the message past its timeout: the race settles without it.
       await Promise.race([
@@ -278,7 +287,7 @@ export class JobDispatcher {
       return { status: 'Failed', error: errorMessage(cause), interruptedByShutdown };
     } finally {
       clearTimeout(timer);
-      shutdownSignal?.removeEventListener('abort', onShutdown);
+      this.interrupts.delete(interrupt);
     }
   }
 

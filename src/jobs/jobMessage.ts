@@ -19,7 +19,10 @@ export const jobMessageSchema = z.object({
   idempotencyKey: optionalId,
   attempt: z.int().min(1).default(1),
   maxAttempts: z.int().min(1).max(100).default(3),
-  payload: z.unknown().transform((payload) => payload ?? null),
+  payload: z
+    .unknown()
+    .optional()
+    .transform((payload) => payload ?? null),
   createdAt: z.iso.datetime({ offset: true }),
 });
 

@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
 export const jobSubmissionRequestSchema = z.strictObject({
   jobType: z.string().trim().min(1).max(128),
-  payload: z.unknown().transform((payload) => payload ?? {}),
+  payload: z
+    .unknown()
+    .optional()
+    .transform((payload) => payload ?? {}),
   // Becomes the Service Bus MessageId, which is limited to 128 characters.
   idempotencyKey: z.string().trim().min(1).max(100).optional(),
   subjectId: z.string().max(256).optional(),

@@ -2,12 +2,19 @@ import { loadConfig, settingNames } from '../../src/config';
 
 describe('loadConfig', () => {
   it('fails fast naming the connection settings when Service Bus is on without a connection', () => {
-    expect(() => loadConfig({})).toThrow(/ServiceBusConnection.*ServiceBusConnection__fullyQualifiedNamespace.*Jobs__UseServiceBus=false/s);
+    expect(() => loadConfig({})).toThrow(
+      /ServiceBusConnection.*ServiceBusConnection__fullyQualifiedNamespace.*Jobs__UseServiceBus=false/s,
+    );
   });
 
   it('accepts a connection string or a namespace for identity-based connections', () => {
-    expect(loadConfig({ ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b' }).useServiceBus).toBe(true);
-    expect(loadConfig({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }).serviceBus).toMatchObject({
+    expect(
+      loadConfig({ ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b' })
+        .useServiceBus,
+    ).toBe(true);
+    expect(
+      loadConfig({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }).serviceBus,
+    ).toMatchObject({
       fullyQualifiedNamespace: 'ns.servicebus.windows.net',
       queueName: 'sdap-jobs',
       settlement: 'host',
@@ -28,23 +35,37 @@ describe('loadConfig', () => {
   });
 
   it('reads the colon form of a setting name as well', () => {
-    expect(loadConfig({ 'Jobs:UseServiceBus': 'false', 'Jobs:Retry:BaseDelayMs': '10' }).retry.baseDelayMs).toBe(10);
+    expect(
+      loadConfig({ 'Jobs:UseServiceBus': 'false', 'Jobs:Retry:BaseDelayMs': '10' }).retry.baseDelayMs,
+    ).toBe(10);
   });
 
   it('names every invalid setting in one error', () => {
     const attempt = () =>
-      loadConfig({ Jobs__UseServiceBus: 'maybe', Jobs__DefaultMaxAttempts: 'three', Jobs__ServiceBus__Settlement: 'auto' });
+      loadConfig({
+        Jobs__UseServiceBus: 'maybe',
+        Jobs__DefaultMaxAttempts: 'three',
+        Jobs__ServiceBus__Settlement: 'auto',
+      });
 
-    expect(attempt).toThrow(/Jobs__UseServiceBus[\s\S]*Jobs__ServiceBus__Settlement[\s\S]*Jobs__DefaultMaxAttempts/);
-  });
-
-  it('refuses a maximum retry delay below the base delay', () => {
-    expect(() => loadConfig({ Jobs__UseServiceBus: 'false', Jobs__Retry__BaseDelayMs: '1000', Jobs__Retry__MaxDelayMs: '10' })).toThrow(
-      /Jobs__Retry__MaxDelayMs/,
+    expect(attempt).toThrow(
+      /Jobs__UseServiceBus[\s\S]*Jobs__ServiceBus__Settlement[\s\S]*Jobs__DefaultMaxAttempts/,
     );
   });
 
+  it('refuses a maximum retry delay below the base delay', () => {
+    expect(() =>
+      loadConfig({
+        Jobs__UseServiceBus: 'false',
+        Jobs__Retry__BaseDelayMs: '1000',
+        Jobs__Retry__MaxDelayMs: '10',
+      }),
+    ).toThrow(/Jobs__Retry__MaxDelayMs/);
+  });
+
   it('lists every setting it reads by its app-setting name', () => {
-    expect(settingNames).toEqual(expect.arrayContaining(['Jobs__UseServiceBus', 'ServiceBusConnection', 'PORT']));
+    expect(settingNames).toEqual(
+      expect.arrayContaining(['Jobs__UseServiceBus', 'ServiceBusConnection', 'PORT']),
+    );
   });
 });

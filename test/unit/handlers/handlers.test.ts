@@ -7,7 +7,12 @@ import { silentLogger } from '../../../src/jobs/logger';
 import { jobMessage } from '../../support/jobFixtures';
 import { scriptedHandler } from '../../support/testRuntimeParts';
 
-function run(handler: JobHandler | undefined, payload: unknown, job = jobMessage(), signal = new AbortController().signal) {
+function run(
+  handler: JobHandler | undefined,
+  payload: unknown,
+  job = jobMessage(),
+  signal = new AbortController().signal,
+) {
   if (!handler) throw new Error('handler not registered');
   const parsed = handler.payloadSchema.parse(payload);
   return handler.handle(parsed, { job, attempt: job.attempt, signal, logger: silentLogger });
@@ -23,8 +28,13 @@ describe('HandlerRegistry', () => {
   it('registers diagnostics.simulate only when diagnostics are enabled', () => {
     const documents = new InMemoryDocumentStore();
 
-    expect(createHandlerRegistry({ documents, enableDiagnostics: false }).jobTypes()).toEqual(['document.delete', 'document.upload']);
-    expect(createHandlerRegistry({ documents, enableDiagnostics: true }).jobTypes()).toContain('diagnostics.simulate');
+    expect(createHandlerRegistry({ documents, enableDiagnostics: false }).jobTypes()).toEqual([
+      'document.delete',
+      'document.upload',
+    ]);
+    expect(createHandlerRegistry({ documents, enableDiagnostics: true }).jobTypes()).toContain(
+      'diagnostics.simulate',
+    );
   });
 });
 
@@ -47,7 +57,11 @@ describe('document handlers', () => {
     const documents = new InMemoryDocumentStore();
     const upload = createHandlerRegistry({ documents, enableDiagnostics: false }).get('document.upload');
 
-    const error = await run(upload, { stagingKey: 'missing', container: 'contracts', documentId: 'doc-2' }).catch((e) => e);
+    const error = await run(upload, {
+      stagingKey: 'missing',
+      container: 'contracts',
+      documentId: 'doc-2',
+    }).catch((e) => e);
 
     expect(isPermanentJobError(error)).toBe(true);
   });
@@ -56,7 +70,11 @@ describe('document handlers', () => {
     const documents = new InMemoryDocumentStore();
     const registry = createHandlerRegistry({ documents, enableDiagnostics: false });
     await documents.stage('s', content);
-    await run(registry.get('document.upload'), { stagingKey: 's', container: 'contracts', documentId: 'doc-3' });
+    await run(registry.get('document.upload'), {
+      stagingKey: 's',
+      container: 'contracts',
+      documentId: 'doc-3',
+    });
 
     await run(registry.get('document.delete'), { container: 'contracts', documentId: 'doc-3' });
     await run(registry.get('document.delete'), { container: 'contracts', documentId: 'doc-3' });
@@ -65,9 +83,16 @@ describe('document handlers', () => {
   });
 
   it('refuses identifiers that would not be valid on Blob Storage', () => {
-    const upload = createHandlerRegistry({ documents: new InMemoryDocumentStore(), enableDiagnostics: false }).get('document.upload');
+    const upload = createHandlerRegistry({
+      documents: new InMemoryDocumentStore(),
+      enableDiagnostics: false,
+    }).get('document.upload');
 
-    const result = upload?.payloadSchema.safeParse({ stagingKey: '../etc/passwd', container: 'Bad_Name', documentId: '' });
+    const result = upload?.payloadSchema.safeParse({
+      stagingKey: '../etc/passwd',
+      container: 'Bad_Name',
+      documentId: '',
+    });
 
     expect(result?.success).toBe(false);
     expect(new Set(result?.error?.issues.map((issue) => issue.path.join('.')))).toEqual(
@@ -77,7 +102,10 @@ describe('document handlers', () => {
 });
 
 describe('diagnostics.simulate', () => {
-  const simulate = () => createHandlerRegistry({ documents: new InMemoryDocumentStore(), enableDiagnostics: true }).get('diagnostics.simulate');
+  const simulate = () =>
+    createHandlerRegistry({ documents: new InMemoryDocumentStore(), enableDiagnostics: true }).get(
+      'diagnostics.simulate',
+    );
 
   it('fails transiently on its first failTimes runs of a job, then succeeds', async () => {
     const handler = simulate();
@@ -85,7 +113,12 @@ describe('diagnostics.simulate', () => {
 
     const results = [];
     for (let run_ = 0; run_ < 3; run_ += 1) {
-      results.push(await run(handler, { failTimes: 2 }, job).then(() => 'ok', (error: Error) => error.name));
+      results.push(
+        await run(handler, { failTimes: 2 }, job).then(
+          () => 'ok',
+          (error: Error) => error.name,
+        ),
+      );
     }
 
     expect(results).toEqual(['TransientJobError', 'TransientJobError', 'ok']);

@@ -27,7 +27,11 @@ describe('JobDispatcher', () => {
     expect(scripted.runs).toHaveLength(1);
     expect(scripted.runs[0]?.attempt).toBe(1);
     const record = await store.get(job.jobId);
-    expect(record).toMatchObject({ status: 'Completed', attempt: 1, lastOutcome: { status: 'Completed', attempt: 1 } });
+    expect(record).toMatchObject({
+      status: 'Completed',
+      attempt: 1,
+      lastOutcome: { status: 'Completed', attempt: 1 },
+    });
     expect(record?.completedAt).not.toBeNull();
   });
 
@@ -47,7 +51,10 @@ describe('JobDispatcher', () => {
     const settlement = await dispatcher.dispatch(received(job));
 
     expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'NoHandler' });
-    expect(await store.get(job.jobId)).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'NoHandler' });
+    expect(await store.get(job.jobId)).toMatchObject({
+      status: 'DeadLettered',
+      deadLetterReason: 'NoHandler',
+    });
   });
 
   it('dead-letters a payload that fails its schema as InvalidPayload, naming the field', async () => {
@@ -67,7 +74,10 @@ describe('JobDispatcher', () => {
       throw new Error('flaky');
     });
     const now = new Date('2026-01-01T00:00:00Z');
-    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { now: () => now, random: () => 0.5 });
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], {
+      now: () => now,
+      random: () => 0.5,
+    });
     const job = scriptedJob();
 
     const settlement = await dispatcher.dispatch(received(job));
@@ -97,9 +107,14 @@ describe('JobDispatcher', () => {
     const settlement = await dispatcher.dispatch(received(job));
 
     expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
-    expect(settlement.kind === 'deadLetter' && settlement.description).toMatch(/Failed 3 of 3 attempts; last error: still down/);
+    expect(settlement.kind === 'deadLetter' && settlement.description).toMatch(
+      /Failed 3 of 3 attempts; last error: still down/,
+    );
     expect(retryQueue.scheduled).toHaveLength(0);
-    expect(await store.get(job.jobId)).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'MaxRetriesExceeded' });
+    expect(await store.get(job.jobId)).toMatchObject({
+      status: 'DeadLettered',
+      deadLetterReason: 'MaxRetriesExceeded',
+    });
   });
 
   it('dead-letters as Poisoned after one run when the handler reports a permanent failure', async () => {
@@ -111,7 +126,11 @@ describe('JobDispatcher', () => {
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
-    expect(settlement).toEqual({ kind: 'deadLetter', reason: 'Poisoned', description: 'document is corrupt' });
+    expect(settlement).toEqual({
+      kind: 'deadLetter',
+      reason: 'Poisoned',
+      description: 'document is corrupt',
+    });
     expect(scripted.runs).toHaveLength(1);
     expect(retryQueue.scheduled).toHaveLength(0);
   });
@@ -185,7 +204,10 @@ describe('JobDispatcher', () => {
   it('times out a slow handler: its signal aborts and the job is retried', async () => {
     const scripted = scriptedHandler();
     scripted.behave(
-      (context) => new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason))),
+      (context) =>
+        new Promise((_, reject) =>
+          context.signal.addEventListener('abort', () => reject(context.signal.reason)),
+        ),
     );
     const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { handlerTimeoutMs: 20 });
     const job = scriptedJob();
@@ -233,7 +255,10 @@ describe('JobDispatcher', () => {
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
-    expect(settlement).toMatchObject({ kind: 'abandon', description: expect.stringMatching(/table service down/) });
+    expect(settlement).toMatchObject({
+      kind: 'abandon',
+      description: expect.stringMatching(/table service down/),
+    });
     expect(scripted.runs).toHaveLength(0);
   });
 
@@ -247,6 +272,9 @@ describe('JobDispatcher', () => {
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
-    expect(settlement).toMatchObject({ kind: 'abandon', description: expect.stringMatching(/broker unreachable/) });
+    expect(settlement).toMatchObject({
+      kind: 'abandon',
+      description: expect.stringMatching(/broker unreachable/),
+    });
   });
 });

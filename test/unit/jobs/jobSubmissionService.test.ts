@@ -49,11 +49,23 @@ describe('JobSubmissionService', () => {
     const { record, created } = await submission.submit({ ...valid, subjectId: 'doc-1' });
 
     expect(created).toBe(true);
-    expect(await store.get(record.jobId)).toMatchObject({ status: 'Queued', attempt: 0, maxAttempts: 4, subjectId: 'doc-1' });
+    expect(await store.get(record.jobId)).toMatchObject({
+      status: 'Queued',
+      attempt: 0,
+      maxAttempts: 4,
+      subjectId: 'doc-1',
+    });
     expect(queue.sent).toHaveLength(1);
     expect(queue.sent[0]).toMatchObject({
       messageId: record.jobId,
-      job: { jobId: record.jobId, attempt: 1, maxAttempts: 4, correlationId: '', idempotencyKey: '', payload: { value: 1 } },
+      job: {
+        jobId: record.jobId,
+        attempt: 1,
+        maxAttempts: 4,
+        correlationId: '',
+        idempotencyKey: '',
+        payload: { value: 1 },
+      },
     });
   });
 
@@ -107,7 +119,10 @@ describe('JobSubmissionService', () => {
   it('refuses a job too large for one Service Bus message', async () => {
     const { submission, queue } = service();
 
-    const attempt = submission.submit({ jobType: 'test.scripted', payload: { value: 1, pad: 'x'.repeat(maxJobMessageBytes) } });
+    const attempt = submission.submit({
+      jobType: 'test.scripted',
+      payload: { value: 1, pad: 'x'.repeat(maxJobMessageBytes) },
+    });
 
     await expect(attempt).rejects.toMatchObject({ code: 'PayloadTooLarge' });
     expect(queue.sent).toHaveLength(0);
@@ -117,7 +132,9 @@ describe('JobSubmissionService', () => {
     const { submission, store, queue } = service();
     queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
 
-    await expect(submission.submit({ ...valid, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'QueueUnavailable' });
+    await expect(submission.submit({ ...valid, idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: 'QueueUnavailable',
+    });
     queue.failWith = undefined;
     const retried = await submission.submit({ ...valid, idempotencyKey: 'k' });
 

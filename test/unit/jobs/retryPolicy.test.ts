@@ -5,7 +5,9 @@ const noJitter = () => 0.5;
 
 describe('retryDelayMs', () => {
   it('doubles the delay with each failed attempt', () => {
-    expect([1, 2, 3, 4].map((attempt) => retryDelayMs(attempt, settings, noJitter))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect([1, 2, 3, 4].map((attempt) => retryDelayMs(attempt, settings, noJitter))).toEqual([
+      1_000, 2_000, 4_000, 8_000,
+    ]);
   });
 
   it('never exceeds the maximum delay, even with jitter', () => {

@@ -37,7 +37,10 @@ describe('InMemoryJobQueue', () => {
 
     expect(delivery?.message.deliveryCount).toBe(1);
     expect(delivery?.message.messageId).toBe('key-1');
-    expect(JSON.parse(delivery?.message.body as string)).toMatchObject({ jobId: job.jobId, isAtMaxAttempts: false });
+    expect(JSON.parse(delivery?.message.body as string)).toMatchObject({
+      jobId: job.jobId,
+      isAtMaxAttempts: false,
+    });
     expect(q.messageCount()).toEqual({ active: 0, scheduled: 0, locked: 0, deadLettered: 0 });
   });
 
@@ -66,7 +69,9 @@ describe('InMemoryJobQueue', () => {
 
     await q.send([firstMessageOf(jobMessage())]);
 
-    const [deadLettered] = await waitFor(() => (q.deadLetteredMessages().length > 0 ? q.deadLetteredMessages() : undefined));
+    const [deadLettered] = await waitFor(() =>
+      q.deadLetteredMessages().length > 0 ? q.deadLetteredMessages() : undefined,
+    );
     expect(deliveries).toBe(3);
     expect(deadLettered).toMatchObject({ reason: 'MaxDeliveryCountExceeded', deliveryCount: 3 });
   });
@@ -77,8 +82,14 @@ describe('InMemoryJobQueue', () => {
 
     await q.send([firstMessageOf(jobMessage())]);
 
-    const [deadLettered] = await waitFor(() => (q.deadLetteredMessages().length > 0 ? q.deadLetteredMessages() : undefined));
-    expect(deadLettered).toMatchObject({ reason: 'Poisoned', description: 'cannot be processed', deliveryCount: 0 });
+    const [deadLettered] = await waitFor(() =>
+      q.deadLetteredMessages().length > 0 ? q.deadLetteredMessages() : undefined,
+    );
+    expect(deadLettered).toMatchObject({
+      reason: 'Poisoned',
+      description: 'cannot be processed',
+      deliveryCount: 0,
+    });
   });
 
   it('holds a scheduled message until its enqueue time', async () => {

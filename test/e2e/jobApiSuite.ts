@@ -1,0 +1,193 @@
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import { waitFor } from '../support/waitFor';
+
+/** A running app to drive over HTTP; each transport provides one. */
+export interface JobApiHarness {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The end-to-end cases every transport must pass, driven only over HTTP. Harnesses run the app with
+ * `Jobs__HandlerTimeoutMs=300` and quick retries (see `embeddedTestSettings`).
+ */
+export function describeJobApi(transport: string, startApp: () => Promise<JobApiHarness>): void {
+  describe(`job API end to end (${transport})`, () => {
+    let app: JobApiHarness;
+
+    beforeAll(async () => {
+      app = await startApp();
+    });
+
+    afterAll(() => app?.close());
+
+    const submit = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${app.baseUrl}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+
+    const getJob = async (jobId: string): Promise<JobRecord> => {
+      const response = await fetch(`${app.baseUrl}/api/jobs/${jobId}`);
+      expect(response.status).toBe(200);
+      return (await response.json()) as JobRecord;
+    };
+
+    const settled = (jobId: string, timeoutMs = 20_000) =>
+      waitFor(
+        async () => {
+          const record = await getJob(jobId);
+          return record.status === 'Completed' || record.status === 'DeadLettered' ? record : undefined;
+        },
+        { timeoutMs, intervalMs: 25, description: `job ${jobId} to settle` },
+      );
+
+    const submitted = async (body: unknown): Promise<string> => {
+      const response = await submit(body);
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { jobId: string }).jobId;
+    };
+
+    it('when a job succeeds, then its record is Completed after one attempt', async () => {
+      const jobId = await submitted({
+        jobType: 'diagnostics.simulate',
+        payload: { durationMs: 10 },
+        subjectId: 's-1',
+      });
+
+      const record = await settled(jobId);
+
+      expect(record).toMatchObject({
+        status: 'Completed',
+        attempt: 1,
+        subjectId: 's-1',
+        lastOutcome: { status: 'Completed' },
+      });
+    });
+
+    it('when a job fails twice, then it completes at attempt 3 with the retries in its record', async () => {
+      const jobId = await submitted({ jobType: 'diagnostics.simulate', payload: { failTimes: 2 } });
+
+      const record = await settled(jobId);
+
+      expect(record.status).toBe('Completed');
+      expect(record.outcomes.map((outcome) => [outcome.attempt, outcome.status])).toEqual([
+        [1, 'Failed'],
+        [2, 'Failed'],
+        [3, 'Completed'],
+      ]);
+    });
+
+    it('when a job always fails, then it is dead-lettered MaxRetriesExceeded after exactly maxAttempts runs', async () => {
+      const jobId = await submitted({
+        jobType: 'diagnostics.simulate',
+        payload: { failAlways: true },
+        maxAttempts: 3,
+      });
+
+      const record = await settled(jobId);
+
+      expect(record).toMatchObject({
+        status: 'DeadLettered',
+        deadLetterReason: 'MaxRetriesExceeded',
+        attempt: 3,
+      });
+      expect(record.outcomes).toHaveLength(3);
+      expect(record.deadLetterDescription).toMatch(/Failed 3 of 3 attempts/);
+    });
+
+    it('when a job is poisoned, then it is dead-lettered Poisoned after one run', async () => {
+      const jobId = await submitted({ jobType: 'diagnostics.simulate', payload: { poison: true } });
+
+      const record = await settled(jobId);
+
+      expect(record).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'Poisoned', attempt: 1 });
+      expect(record.outcomes).toHaveLength(1);
+    });
+
+    it('when a handler runs past its timeout, then the attempt fails and the job is retried', async () => {
+      const jobId = await submitted({
+        jobType: 'diagnostics.simulate',
+        payload: { durationMs: 5_000 },
+        maxAttempts: 2,
+      });
+
+      const record = await settled(jobId);
+
+      expect(record.outcomes.map((outcome) => outcome.attempt)).toEqual([1, 2]);
+      expect(
+        record.outcomes.every((outcome) => /did not finish within 300 ms/.test(outcome.errorMessage ?? '')),
+      ).toBe(true);
+      expect(record.deadLetterReason).toBe('MaxRetriesExceeded');
+    });
+
+    it('when the same idempotency key is submitted twice, then both answers name one job that runs once', async () => {
+      const job = {
+        jobType: 'diagnostics.simulate',
+        payload: {},
+        idempotencyKey: `e2e-${Date.now()}-${Math.random()}`,
+      };
+
+      const first = await submit(job);
+      const second = await submit(job);
+
+      expect([first.status, second.status]).toEqual([202, 200]);
+      const [a, b] = [(await first.json()) as { jobId: string }, (await second.json()) as { jobId: string }];
+      expect(b.jobId).toBe(a.jobId);
+      expect((await settled(a.jobId)).outcomes).toHaveLength(1);
+    });
+
+    it('when a batch of 100 jobs is submitted, then every one completes', async () => {
+      const response = await submit(
+        Array.from({ length: 100 }, (_, index) => ({
+          jobType: 'diagnostics.simulate',
+          subjectId: `b-${index}`,
+        })),
+      );
+
+      expect(response.status).toBe(202);
+      const accepted = (await response.json()) as Array<{ jobId: string; created: boolean }>;
+      expect(accepted).toHaveLength(100);
+      const records = await Promise.all(accepted.map(({ jobId }) => settled(jobId, 40_000)));
+      expect(records.every((record) => record.status === 'Completed')).toBe(true);
+    });
+
+    it('when a job names an unknown type or an invalid payload, then the answer is 400 naming the field', async () => {
+      const unknown = await submit({ jobType: 'no.such.type', payload: {} });
+      const invalid = await submit({ jobType: 'diagnostics.simulate', payload: { failTimes: -1 } });
+
+      expect(unknown.status).toBe(400);
+      expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await unknown.json()) as { errors: unknown[] }).errors).toEqual([
+        expect.objectContaining({ field: '/jobType' }),
+      ]);
+      expect(((await invalid.json()) as { errors: unknown[] }).errors).toEqual([
+        expect.objectContaining({ field: '/payload/failTimes' }),
+      ]);
+    });
+
+    it('when the body is not JSON or too large, then the answer is 415 or 413', async () => {
+      const notJson = await fetch(`${app.baseUrl}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+      });
+      const tooLarge = await submit({
+        jobType: 'diagnostics.simulate',
+        payload: { pad: 'x'.repeat(400_000) },
+      });
+
+      expect(notJson.status).toBe(415);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.headers.get('content-type')).toBe('application/problem+json');
+    });
+
+    it('when a job id is unknown, then the answer is 404 problem+json', async () => {
+      const response = await fetch(`${app.baseUrl}/api/jobs/00000000-0000-0000-0000-000000000000`);
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    });
+  });
+}

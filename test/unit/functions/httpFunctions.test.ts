@@ -1,0 +1,217 @@
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
+import { createGetJob } from '../../../src/functions/getJob';
+import { createHealth } from '../../../src/functions/health';
+import { createSubmitJob, maxRequestBytes } from '../../../src/functions/submitJob';
+import { InfrastructureError } from '../../../src/jobs/errors';
+import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
+import type { JobsRuntime } from '../../../src/runtime';
+import { embeddedRuntime } from '../../support/embeddedRuntime';
+
+const context = () => new InvocationContext({ invocationId: 'test-invocation', functionName: 'test' });
+
+function post(
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): HttpRequest {
+  return new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost:7071/api/jobs',
+    headers,
+    body: { string: body },
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- problem documents and views are asserted field by field
+function json(response: HttpResponseInit): any {
+  if (response.jsonBody !== undefined) return response.jsonBody;
+  return JSON.parse(String(response.body));
+}
+
+function header(response: HttpResponseInit, name: string): string | undefined {
+  const headers = (response.headers ?? {}) as Record<string, string>;
+  return Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+}
+
+describe('HTTP functions', () => {
+  let runtime: JobsRuntime;
+
+  beforeEach(() => {
+    runtime = embeddedRuntime();
+  });
+
+  afterEach(() => runtime.stop());
+
+  describe('submitJob', () => {
+    it('answers 202 with Location and the job status URL, and records the job as Queued', async () => {
+      const response = await createSubmitJob(runtime)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate', payload: {} })),
+        context(),
+      );
+
+      expect(response.status).toBe(202);
+      const body = json(response);
+      expect(body).toEqual({
+        jobId: expect.any(String),
+        status: 'Queued',
+        statusUrl: `http://localhost:7071/api/jobs/${body.jobId}`,
+      });
+      expect(header(response, 'Location')).toBe(body.statusUrl);
+      expect(await runtime.store.get(body.jobId)).toMatchObject({ status: 'Queued' });
+    });
+
+    it('answers 200 with the same job when the Idempotency-Key header repeats', async () => {
+      const submit = createSubmitJob(runtime);
+      const request = () =>
+        post(JSON.stringify({ jobType: 'diagnostics.simulate' }), {
+          'content-type': 'application/json',
+          'idempotency-key': 'abc',
+        });
+
+      const first = await submit(request(), context());
+      const second = await submit(request(), context());
+
+      expect([first.status, second.status]).toEqual([202, 200]);
+      expect(json(second).jobId).toBe(json(first).jobId);
+      expect(runtime.embeddedQueue?.messageCount().active).toBe(1);
+    });
+
+    it('answers 415 for a body that is not declared as JSON', async () => {
+      const response = await createSubmitJob(runtime)(
+        post('jobType=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+        context(),
+      );
+
+      expect(response.status).toBe(415);
+      expect(header(response, 'Content-Type')).toBe('application/problem+json');
+    });
+
+    it('answers 400 problem+json naming each failing field', async () => {
+      const body = JSON.stringify({
+        jobType: 'diagnostics.simulate',
+        payload: { durationMs: -1, failTimes: 'two' },
+      });
+
+      const response = await createSubmitJob(runtime)(post(body), context());
+
+      expect(response.status).toBe(400);
+      expect(header(response, 'Content-Type')).toBe('application/problem+json');
+      expect(
+        json(response)
+          .errors.map((error: { field: string }) => error.field)
+          .sort(),
+      ).toEqual(['/payload/durationMs', '/payload/failTimes']);
+    });
+
+    it('answers 400 for an unknown job type and for malformed JSON', async () => {
+      const submit = createSubmitJob(runtime);
+
+      const unknown = await submit(post(JSON.stringify({ jobType: 'nope' })), context());
+      const malformed = await submit(post('{"jobType":'), context());
+
+      expect(json(unknown)).toMatchObject({ status: 400, errors: [{ field: '/jobType' }] });
+      expect(json(malformed)).toMatchObject({ status: 400, title: 'Invalid JSON' });
+    });
+
+    it('answers 413 for a request body over the limit and for one job too large for a message', async () => {
+      const submit = createSubmitJob(runtime);
+      const huge = JSON.stringify({
+        jobType: 'diagnostics.simulate',
+        payload: { pad: 'x'.repeat(maxRequestBytes) },
+      });
+      const large = JSON.stringify({
+        jobType: 'diagnostics.simulate',
+        payload: { pad: 'x'.repeat(300_000) },
+      });
+
+      expect((await submit(post(huge), context())).status).toBe(413);
+      expect((await submit(post(large), context())).status).toBe(413);
+      expect(runtime.embeddedQueue?.messageCount().active).toBe(0);
+    });
+
+    it('answers 503 with Retry-After when the queue is unavailable, leaving no job recorded', async () => {
+      const queue = new InMemoryJobQueue({
+        queueName: 'q',
+        lockDurationMs: 1_000,
+        maxDeliveryCount: 3,
+        maxConcurrency: 1,
+      });
+      queue.send = async () => {
+        throw new InfrastructureError('QueueUnavailable', 'broker down');
+      };
+      const failing = embeddedRuntime({}, { queue });
+
+      const response = await createSubmitJob(failing)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
+        context(),
+      );
+
+      expect(response.status).toBe(503);
+      expect(header(response, 'Retry-After')).toBe('5');
+      expect(JSON.stringify(json(response))).not.toMatch(/broker down|at /);
+      const retried = await createSubmitJob(runtime)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
+        context(),
+      );
+      expect(retried.status).toBe(202);
+      await failing.stop();
+    });
+
+    it('answers 202 with one entry per job for a batch', async () => {
+      const jobs = Array.from({ length: 3 }, () => ({ jobType: 'diagnostics.simulate' }));
+
+      const response = await createSubmitJob(runtime)(post(JSON.stringify(jobs)), context());
+
+      expect(response.status).toBe(202);
+      expect(json(response)).toHaveLength(3);
+      expect(json(response)[0]).toMatchObject({ status: 'Queued', created: true });
+    });
+  });
+
+  describe('getJob', () => {
+    it('returns the job record', async () => {
+      const { record } = await runtime.submission.submit({ jobType: 'diagnostics.simulate' });
+      const request = new HttpRequest({
+        method: 'GET',
+        url: `http://localhost/api/jobs/${record.jobId}`,
+        params: { jobId: record.jobId },
+      });
+
+      const response = await createGetJob(runtime)(request, context());
+
+      expect(response.status).toBe(200);
+      expect(response.jsonBody).toMatchObject({
+        jobId: record.jobId,
+        status: 'Queued',
+        jobType: 'diagnostics.simulate',
+      });
+    });
+
+    it('answers 404 problem+json for an unknown job', async () => {
+      const request = new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/api/jobs/nope',
+        params: { jobId: 'nope' },
+      });
+
+      const response = await createGetJob(runtime)(request, context());
+
+      expect(response.status).toBe(404);
+      expect(header(response, 'Content-Type')).toBe('application/problem+json');
+    });
+  });
+
+  describe('health', () => {
+    it('reports the transport, queue and job types', async () => {
+      const response = await createHealth(runtime)();
+
+      expect(response.jsonBody).toEqual({
+        status: 'ok',
+        mode: 'in-memory',
+        queue: 'sdap-jobs',
+        settlement: 'in-memory',
+        jobTypes: ['diagnostics.simulate', 'document.delete', 'document.upload'],
+      });
+    });
+  });
+});
