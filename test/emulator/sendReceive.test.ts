@@ -1,5 +1,5 @@
 import { isServiceBusError } from '@azure/service-bus';
-import type { AmqpAnnotatedMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { startHarness, type Harness } from './emulatorHarness';
 
 describe('Service Bus emulator: sending and receiving', () => {
@@ -97,7 +97,7 @@ describe('Service Bus emulator: sending and receiving', () => {
   it('preserves data, value and sequence bodies', async () => {
     const sender = harness.client.createSender('body-kinds');
     const receiver = harness.client.createReceiver('body-kinds', { skipParsingBodyAsJson: true });
-    const bodies: AmqpAnnotatedMessage[] = [
+    const bodies: { bodyType: 'data' | 'value' | 'sequence'; body: unknown }[] = [
       { bodyType: 'data', body: Buffer.from([0, 1, 2, 250, 255]) },
       { bodyType: 'value', body: { nested: { list: [1, 'two', true] }, text: 'é' } },
       { bodyType: 'sequence', body: [[1, 'a'], [{ b: 2 }]] },

@@ -98,7 +98,10 @@ describe('Service Bus emulator: settlement and locks', () => {
     const deadLetters = harness.client.createReceiver('resend', { subQueueType: 'deadLetter' });
     await sender.sendMessages({ body: { job: 42 }, messageId: 'again' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    await receiver.deadLetterMessage(message!, { deadLetterReason: 'NoHandler' });
+    await receiver.deadLetterMessage(message!, {
+      deadLetterReason: 'NoHandler',
+      deadLetterErrorDescription: '',
+    });
 
     const [dead] = await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await sender.sendMessages(dead!);

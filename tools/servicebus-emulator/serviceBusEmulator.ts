@@ -167,7 +167,10 @@ function serveConnection(connection: ServerConnection, namespace: Namespace): vo
     };
 
   connection.on('protocol_error', (error: unknown) => fail('amqp:decode-error', error));
-  connection.on('error', (error: unknown) => fail('amqp:internal-error', error));
+  // rhea's own decoding errors are named TypeError without being one; anything else is our fault.
+  connection.on('error', (error: unknown) =>
+    fail(isRheaDecodeError(error) ? 'amqp:decode-error' : 'amqp:internal-error', error),
+  );
   connection.on('connection_error', (context: EventContext) =>
     log('connection error:', context.connection.error),
   );
@@ -300,4 +303,8 @@ function refuse(link: Sender | Receiver, condition: string, description: string)
 function hasSessionFilter(sender: Sender): boolean {
   const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
   return Boolean(filter && SESSION_FILTER in filter);
+}
+
+function isRheaDecodeError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TypeError' && !(error instanceof TypeError);
 }

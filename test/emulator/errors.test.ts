@@ -1,0 +1,147 @@
+import { connect, type Socket } from 'node:net';
+import { ServiceBusClient, isServiceBusError } from '@azure/service-bus';
+import rhea from 'rhea';
+import type { Connection, EventContext } from 'rhea';
+import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
+import { fastRetries } from './emulatorHarness';
+
+describe('Service Bus emulator: errors', () => {
+  let emulator: StartedEmulator;
+  let client: ServiceBusClient;
+
+  beforeAll(async () => {
+    emulator = await startServiceBusEmulator({
+      port: 0,
+      config: {
+        UserConfig: {
+          Namespaces: [
+            {
+              Name: 'sbemulatorns',
+              Queues: [{ Name: 'known', Properties: {} }],
+              Topics: [{ Name: 'events' }],
+            },
+          ],
+        },
+      },
+      queues: { 'session-queue': { RequiresSession: true } },
+    });
+    client = new ServiceBusClient(emulator.connectionString, fastRetries);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('fails fast with MessagingEntityNotFound for an unknown queue', async () => {
+    const sender = client.createSender('no-such-queue');
+    const receiver = client.createReceiver('no-such-queue');
+    const started = Date.now();
+
+    const sendError = await sender.sendMessages({ body: 'x' }).catch((error: unknown) => error);
+    const receiveError = await receiver
+      .receiveMessages(1, { maxWaitTimeInMs: 1000 })
+      .catch((error: unknown) => error);
+
+    expect(isServiceBusError(sendError) && sendError.code).toBe('MessagingEntityNotFound');
+    expect(isServiceBusError(receiveError) && receiveError.code).toBe('MessagingEntityNotFound');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('refuses sessions with a not-implemented error the SDK surfaces', async () => {
+    const started = Date.now();
+
+    const acceptError = await client.acceptSession('known', 'session-1').catch((error: unknown) => error);
+    const sendError = await client
+      .createSender('session-queue')
+      .sendMessages({ body: 'x', sessionId: 's' })
+      .catch((error: unknown) => error);
+
+    expect(String((acceptError as Error).message)).toMatch(/Sessions are not supported/);
+    expect(String((sendError as Error).message)).toMatch(/Sessions are not supported/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('refuses a declared topic with a not-implemented error', async () => {
+    const sender = client.createSender('events');
+
+    const error = await sender.sendMessages({ body: 'x' }).catch((caught: unknown) => caught);
+
+    expect(String((error as Error).message)).toMatch(/supports queues only/);
+    await sender.close();
+  });
+
+  it('closes a connection that sends garbage and keeps serving others', async () => {
+    const socket = connect(emulator.port, '127.0.0.1');
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    const sender = client.createSender('known');
+    const receiver = client.createReceiver('known');
+    await sender.sendMessages({ body: 'still alive' });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+
+    expect(message?.body).toBe('still alive');
+    await receiver.completeMessage(message!);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('closes a connection with an error when a frame after the handshake is malformed', async () => {
+    const connection = await openRawConnection(emulator.port);
+    const socket = (connection as unknown as { socket: Socket }).socket;
+    const errored = new Promise<{ condition?: string } | undefined>((resolve) => {
+      connection.on('connection_error', (context: EventContext) =>
+        resolve(context.connection.error as { condition?: string }),
+      );
+      connection.on('disconnected', () => resolve(undefined));
+    });
+
+    // A frame header announcing a 16-byte AMQP frame whose body is not a performative.
+    socket.write(Buffer.from([0, 0, 0, 16, 2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    const outcome = await errored;
+
+    expect(outcome?.condition).toBe('amqp:decode-error');
+    await expect(client.createSender('known').sendMessages({ body: 'fine' })).resolves.toBeUndefined();
+  });
+
+  it('refuses a transaction coordinator link as not implemented', async () => {
+    const connection = await openRawConnection(emulator.port);
+
+    const error = await new Promise<{ condition?: string }>((resolve) => {
+      const sender = connection.open_sender({ target: {} });
+      sender.on('sender_error', (context: EventContext) =>
+        resolve(context.sender?.error as { condition?: string }),
+      );
+    });
+
+    expect(error.condition).toBe('amqp:not-implemented');
+    connection.close();
+  });
+
+  it('ends open connections with amqp:connection:forced when it closes', async () => {
+    const own = await startServiceBusEmulator({ port: 0 });
+    const connection = await openRawConnection(own.port);
+    const closed = new Promise<unknown>((resolve) =>
+      connection.on('connection_error', (context: EventContext) => resolve(context.connection.error)),
+    );
+
+    await own.close();
+    const error = (await closed) as { condition?: string };
+
+    expect(error.condition).toBe('amqp:connection:forced');
+  });
+});
+
+async function openRawConnection(port: number): Promise<Connection> {
+  const container = rhea.create_container();
+  const connection = container.connect({ host: '127.0.0.1', port, reconnect: false });
+  connection.on('error', () => undefined);
+  connection.on('disconnected', () => undefined);
+  await new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
+  return connection;
+}
