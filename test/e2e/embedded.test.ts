@@ -1,5 +1,6 @@
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { waitFor } from '../support/waitFor';
 import { describeJobApi } from './jobApiSuite';
 
 describeJobApi('embedded in-memory queue', async () => {
@@ -16,5 +17,44 @@ describe('embedded mode', () => {
     expect(health.mode).toBe('in-memory');
     expect(host.runtime.queue.transport).toBe('in-memory');
     await host.close();
+  });
+});
+
+describe('local host shutdown', () => {
+  it('when stopped with a job running, then it lets the job finish before it returns', async () => {
+    const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+    const { record } = await host.runtime.submission.submit({
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 150 },
+    });
+    await waitFor(async () =>
+      (await host.runtime.store.get(record.jobId))?.status === 'Running' ? true : undefined,
+    );
+
+    await host.close();
+
+    expect(await host.runtime.store.get(record.jobId)).toMatchObject({ status: 'Completed' });
+  });
+
+  it('when a job outlives the shutdown deadline, then its handler is interrupted and the message abandoned', async () => {
+    const host = await startLocalHost({
+      env: { ...embeddedTestSettings, Jobs__ShutdownTimeoutMs: '50', Jobs__HandlerTimeoutMs: '60000' },
+      port: 0,
+    });
+    const { record } = await host.runtime.submission.submit({
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 60_000 },
+    });
+    await waitFor(async () =>
+      (await host.runtime.store.get(record.jobId))?.status === 'Running' ? true : undefined,
+    );
+
+    await host.close();
+
+    expect(await host.runtime.store.get(record.jobId)).toMatchObject({
+      status: 'Retrying',
+      lastOutcome: { status: 'Failed', errorMessage: 'The handler was interrupted by shutdown.' },
+    });
+    expect(host.runtime.embeddedQueue?.messageCount().active).toBe(1);
   });
 });
