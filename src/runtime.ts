@@ -31,8 +31,17 @@ export interface JobsRuntime {
   readonly shutdownSignal: AbortSignal;
   /** Starts processing the embedded queue; on Service Bus the trigger delivers messages instead. */
   start(): void;
-  /** Stops taking work, lets in-flight jobs finish up to `Jobs__ShutdownTimeoutMs`, then interrupts them. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking work, lets in-flight jobs finish up to `Jobs__ShutdownTimeoutMs`, then interrupts them. `consumers`
+   * are other message sources to drain the same way (the local host's Service Bus trigger runner).
+   */
+  stop(consumers?: readonly MessageConsumer[]): Promise<void>;
+}
+
+/** Something that delivers messages to the dispatcher and can stop doing so. */
+export interface MessageConsumer {
+  /** Stops taking messages; resolves `true` once in-flight ones are settled, `false` if `timeoutMs` passed first. */
+  stopProcessing(timeoutMs: number): Promise<boolean>;
 }
 
 export interface RuntimeOverrides {
@@ -110,11 +119,15 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
         );
       });
     },
-    async stop() {
-      if (embeddedQueue && !(await embeddedQueue.stopProcessing(config.shutdownTimeoutMs))) {
+    async stop(consumers = []) {
+      const all = embeddedQueue ? [embeddedQueue, ...consumers] : consumers;
+      const drained = await Promise.all(
+        all.map((consumer) => consumer.stopProcessing(config.shutdownTimeoutMs)),
+      );
+      if (drained.includes(false)) {
         logger.warn('In-flight jobs did not finish before the shutdown deadline; interrupting them');
         shutdown.abort();
-        await embeddedQueue.stopProcessing(interruptGraceMs);
+        await Promise.all(all.map((consumer) => consumer.stopProcessing(interruptGraceMs)));
       }
       shutdown.abort();
       await queue.close();

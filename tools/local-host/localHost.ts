@@ -1,11 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { loadConfig } from '../../src/config';
-import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
+import type {
+  HttpFunctionDefinition,
+  ServiceBusQueueFunctionDefinition,
+} from '../../src/functions/functionTable';
 import { createFunctionTable } from '../../src/functions/functionTable';
+import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory';
 import type { JobsRuntime, RuntimeOverrides } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
+import { readServiceBusTriggerSettings } from './hostJsonSettings';
 import { createLocalHttpServer } from './localHttpServer';
+import { ServiceBusTriggerRunner } from './serviceBusTriggerRunner';
 
 export interface LocalHost {
   readonly url: string;
@@ -21,27 +27,43 @@ export interface LocalHostOptions {
   port?: number;
   host?: string;
   overrides?: RuntimeOverrides;
+  /** Where the Service Bus trigger's settings come from, as in the Functions host. */
+  hostJsonPath?: string;
 }
 
 /**
  * Runs the app without Core Tools: the same function table the Functions host registers, behind a local HTTP
- * server, with the embedded queue processed in-process.
+ * server, with the embedded queue processed in-process or, on Service Bus, a trigger runner standing in for the
+ * host's Service Bus trigger.
  */
 export async function startLocalHost({
   env,
   port,
   host = '127.0.0.1',
   overrides,
+  hostJsonPath,
 }: LocalHostOptions): Promise<LocalHost> {
   const config = loadConfig(env);
   const runtime = createJobsRuntime(config, overrides);
-  const http = createFunctionTable(runtime).filter(
-    (definition): definition is HttpFunctionDefinition => definition.kind === 'http',
+  const table = createFunctionTable(runtime);
+  const http = table.filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http');
+  const processJob = table.find(
+    (definition): definition is ServiceBusQueueFunctionDefinition => definition.kind === 'serviceBusQueue',
   );
   const server = createLocalHttpServer(http, runtime.logger);
   server.listen(port ?? config.port, host);
   await once(server, 'listening');
   runtime.start();
+  const runner =
+    processJob &&
+    new ServiceBusTriggerRunner(
+      createServiceBusClient(config.serviceBus),
+      config.serviceBus.queueName,
+      processJob,
+      readServiceBusTriggerSettings(hostJsonPath),
+      runtime.logger,
+    );
+  runner?.start();
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host}:${actualPort}`;
   runtime.logger.info('Local host listening', {
@@ -58,7 +80,8 @@ export async function startLocalHost({
       (closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await runtime.stop();
+        await runtime.stop(runner ? [runner] : []);
+        await runner?.close();
         server.closeAllConnections();
         await serverClosed;
       })()),
