@@ -16,6 +16,7 @@ describe('Service Bus emulator: sending and receiving', () => {
       'receive-and-delete': {},
       'two-receivers': { LockDuration: 'PT1M' },
       credit: {},
+      'long-run': {},
     });
   });
 
@@ -76,6 +77,33 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(new Set(received).size).toBe(1000);
     expect(new Set(received)).toEqual(new Set(sent));
     expect(extra).toHaveLength(0);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('keeps one receiver link flowing past 2,048 settled messages', async () => {
+    const sender = harness.client.createSender('long-run');
+    const receiver = harness.client.createReceiver('long-run');
+    const total = 2500;
+    for (let start = 0; start < total; start += 250) {
+      await sender.sendMessages(Array.from({ length: 250 }, (_, i) => ({ body: start + i })));
+    }
+
+    let completed = 0;
+    await new Promise<void>((resolve, reject) => {
+      receiver.subscribe(
+        {
+          processMessage: async (message) => {
+            await receiver.completeMessage(message);
+            if (++completed === total) resolve();
+          },
+          processError: async ({ error }) => reject(error),
+        },
+        { autoCompleteMessages: false, maxConcurrentCalls: 50 },
+      );
+    });
+
+    expect(completed).toBe(total);
     await sender.close();
     await receiver.close();
   });

@@ -97,11 +97,14 @@ export class DeliveryLink implements QueueConsumer {
     if (!delivery) return;
     const lockTokenId = this.locks.get(delivery);
     const result = lockTokenId ? apply(lockTokenId) : undefined;
-    if (result && !result.ok) {
-      delivery.update(true, amqpMessage.rejected({ error: result }).described());
-      return;
-    }
-    delivery.update(true, echoOutcome(delivery.remote_state));
+    const outcome =
+      result && !result.ok
+        ? amqpMessage.rejected({ error: result }).described()
+        : echoOutcome(delivery.remote_state);
+    delivery.update(true, outcome);
+    // Once the sender settles, the delivery is over (the client sends nothing more), but rhea frees a session's
+    // delivery slots only when both ends have settled: without this, a session stalls after 2,048 messages.
+    (delivery as { remote_settled: boolean }).remote_settled = true;
   }
 }
 
