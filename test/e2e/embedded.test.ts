@@ -1,5 +1,6 @@
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { startLocalHostProcess } from '../support/localHostProcess';
 import { waitFor } from '../support/waitFor';
 import { describeJobApi } from './jobApiSuite';
 
@@ -57,4 +58,17 @@ describe('local host shutdown', () => {
     });
     expect(host.runtime.embeddedQueue?.messageCount().active).toBe(1);
   });
+});
+
+describe('npm start entry point', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'when sent %s, then it stops gracefully and exits 0',
+    async (signal) => {
+      const app = await startLocalHostProcess(embeddedTestSettings);
+      const health = await fetch(`${app.url}/api/health`);
+
+      expect(health.status).toBe(200);
+      expect(await app.stop(signal)).toBe(0);
+    },
+  );
 });

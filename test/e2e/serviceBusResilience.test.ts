@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import { startLocalHost } from '../../tools/local-host/localHost';
+import { cSharpProducerBody } from '../support/jobFixtures';
+import { startLocalHostProcess } from '../support/localHostProcess';
+import type { ServiceBusWorld } from '../support/serviceBusApp';
+import { queueName, serviceBusSettings, startServiceBusWorld } from '../support/serviceBusApp';
+import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { waitFor } from '../support/waitFor';
+
+async function submit(baseUrl: string, job: unknown): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { jobId: string }).jobId;
+}
+
+function recordWhen(
+  baseUrl: string,
+  jobId: string,
+  accept: (record: JobRecord) => boolean,
+  timeoutMs = 20_000,
+): Promise<JobRecord> {
+  return waitFor(
+    async () => {
+      const response = await fetch(`${baseUrl}/api/jobs/${jobId}`);
+      if (response.status !== 200) return undefined;
+      const record = (await response.json()) as JobRecord;
+      return accept(record) ? record : undefined;
+    },
+    { timeoutMs, intervalMs: 25, description: `job ${jobId}` },
+  );
+}
+
+const settled = (record: JobRecord) => record.status === 'Completed' || record.status === 'DeadLettered';
+
+async function peekActive(world: ServiceBusWorld): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = world.client.createReceiver(queueName);
+  try {
+    return await receiver.peekMessages(100);
+  } finally {
+    await receiver.close();
+  }
+}
+
+describe('Service Bus resilience', () => {
+  let world: ServiceBusWorld;
+
+  beforeEach(async () => {
+    world = await startServiceBusWorld({ LockDuration: 'PT1S' });
+  });
+
+  afterEach(() => world?.close());
+
+  it('when a handler runs longer than the lock duration, then its lock is renewed and it completes exactly once', async () => {
+    const host = await world.startHost('explicit', { Jobs__HandlerTimeoutMs: '10000' });
+
+    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 2_500 } });
+    const record = await recordWhen(host.url, jobId, settled);
+
+    expect(record).toMatchObject({ status: 'Completed', attempt: 1 });
+    expect(record.outcomes).toHaveLength(1);
+    expect(await world.peekDeadLetters()).toHaveLength(0);
+  });
+
+  it('when the host process is killed mid-job, then the job is delivered again after lock expiry and completes once', async () => {
+    const settings = serviceBusSettings(world.emulator, 'host', { Jobs__HandlerTimeoutMs: '10000' });
+    const doomed = await startLocalHostProcess(settings);
+    const jobId = await submit(doomed.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 1_500 },
+    });
+    await recordWhen(doomed.url, jobId, (record) => record.status === 'Running');
+
+    expect(await doomed.stop('SIGKILL')).toBeNull();
+    const survivor = await world.startHost('host', { Jobs__HandlerTimeoutMs: '10000' });
+    const record = await recordWhen(survivor.url, jobId, settled);
+
+    expect(record).toMatchObject({ status: 'Completed', attempt: 2 });
+    expect(record.outcomes.map((outcome) => [outcome.attempt, outcome.status])).toEqual([[2, 'Completed']]);
+    expect(await peekActive(world)).toHaveLength(0);
+    expect(await world.peekDeadLetters()).toHaveLength(0);
+  });
+
+  it('when a job is retried, then each retry is a scheduled message and the delays grow with the attempt', async () => {
+    const host = await world.startHost('explicit', {
+      Jobs__Retry__BaseDelayMs: '300',
+      Jobs__Retry__MaxDelayMs: '10000',
+    });
+    const scheduledAt = new Map<string, number>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const message of await peekActive(world)) {
+          if (message.state === 'scheduled' && message.scheduledEnqueueTimeUtc) {
+            scheduledAt.set(String(message.messageId), message.scheduledEnqueueTimeUtc.getTime());
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    const jobId = await submit(host.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { failTimes: 3 },
+      maxAttempts: 4,
+    });
+    const record = await recordWhen(host.url, jobId, settled);
+    watching = false;
+    await watcher;
+
+    expect(record).toMatchObject({ status: 'Completed', attempt: 4 });
+    const delays = [2, 3, 4].map((attempt) => {
+      const scheduled = scheduledAt.get(`${jobId}:attempt-${attempt}`);
+      const failedAt = Date.parse(record.outcomes[attempt - 2]?.completedAt ?? '');
+      expect(scheduled).toBeDefined();
+      return (scheduled ?? 0) - failedAt;
+    });
+    delays.forEach((delay, index) => {
+      const expected = 300 * 2 ** index;
+      expect(delay).toBeGreaterThanOrEqual(expected * 0.8 - 50);
+      expect(delay).toBeLessThanOrEqual(expected * 1.2 + 50);
+    });
+    expect(delays[1]).toBeGreaterThan(delays[0] ?? Infinity);
+    expect(delays[2]).toBeGreaterThan(delays[1] ?? Infinity);
+  });
+
+  it('when a producer sends the same message id twice inside the duplicate-detection window, then the handler runs once', async () => {
+    const body = cSharpProducerBody({ idempotencyKey: 'order-1001' });
+    const message: ServiceBusMessage = {
+      body: Buffer.from(JSON.stringify(body)),
+      messageId: 'order-1001',
+      contentType: 'application/json',
+    };
+    const sender = world.client.createSender(queueName);
+
+    await sender.sendMessages(message);
+    await sender.sendMessages({
+      ...message,
+      body: Buffer.from(JSON.stringify({ ...body, jobId: randomUUID() })),
+    });
+    await sender.close();
+
+    expect(await peekActive(world)).toHaveLength(1);
+    const host = await world.startHost('host');
+    const record = await recordWhen(host.url, String(body.jobId), settled);
+    expect(record.outcomes).toHaveLength(1);
+  });
+});
+
+describe('the Jobs__UseServiceBus feature flag', () => {
+  let world: ServiceBusWorld;
+
+  beforeAll(async () => {
+    world = await startServiceBusWorld();
+  });
+
+  afterAll(() => world?.close());
+
+  it('when true, then jobs go through Service Bus and the in-memory queue does not exist', async () => {
+    const host = await world.startHost('host');
+
+    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: {} });
+
+    expect(host.runtime.embeddedQueue).toBeUndefined();
+    expect(host.runtime.queue.transport).toBe('service-bus');
+    expect(await recordWhen(host.url, jobId, settled)).toMatchObject({ status: 'Completed' });
+  });
+
+  it('when false, then nothing is sent to Service Bus even with a connection configured', async () => {
+    const host = await startLocalHost({
+      env: { ...embeddedTestSettings, ServiceBusConnection: world.emulator.connectionString },
+      port: 0,
+    });
+
+    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 200 } });
+    const queuedInMemory = host.runtime.embeddedQueue?.messageCount();
+    const onServiceBus = await peekActive(world);
+    await recordWhen(host.url, jobId, settled);
+    await host.close();
+
+    expect((queuedInMemory?.active ?? 0) + (queuedInMemory?.locked ?? 0)).toBe(1);
+    expect(host.runtime.queue.transport).toBe('in-memory');
+    expect(onServiceBus).toHaveLength(0);
+  });
+
+  it('when true without a connection setting, then start-up fails naming the setting', async () => {
+    const starting = startLocalHost({
+      env: { ...embeddedTestSettings, Jobs__UseServiceBus: 'true' },
+      port: 0,
+    });
+
+    await expect(starting).rejects.toThrow(/ServiceBusConnection/);
+  });
+});

@@ -1,0 +1,45 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = resolve(__dirname, '..', '..');
+
+export interface LocalHostProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Ends the process with `signal` and resolves with its exit code. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** `npm start`'s entry point in its own process, from the TypeScript sources, on a free port. */
+export async function startLocalHostProcess(env: Record<string, string>): Promise<LocalHostProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-r', resolve(__dirname, 'registerTypeScript.js'), resolve(root, 'tools/local-host/main.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, PORT: '0', Jobs__LogLevel: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const url = /"message":"Local host listening".*?"url":"([^"]+)\/api"/.exec(line)?.[1];
+      if (url) resolveUrl(url);
+    });
+    void exited.then((code) => reject(new Error(`local host exited with ${code}: ${stderr.join('')}`)));
+  });
+  return {
+    url,
+    child,
+    stop: (signal) => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

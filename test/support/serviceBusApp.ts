@@ -1,0 +1,71 @@
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { ServiceBusClient } from '@azure/service-bus';
+import type { LocalHost } from '../../tools/local-host/localHost';
+import { startLocalHost } from '../../tools/local-host/localHost';
+import type { QueueProperties, StartedEmulator } from '../../tools/servicebus-emulator';
+import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
+import { embeddedTestSettings } from './embeddedRuntime';
+import { waitFor } from './waitFor';
+
+export const queueName = 'sdap-jobs';
+
+/** Fail fast against a local emulator instead of the SDK's 3 × 30 s default. */
+export const quickRetries = { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 5_000 };
+
+export function serviceBusSettings(
+  emulator: StartedEmulator,
+  settlement: string,
+  extra: Record<string, string> = {},
+) {
+  return {
+    ...embeddedTestSettings,
+    Jobs__UseServiceBus: 'true',
+    ServiceBusConnection: emulator.connectionString,
+    Jobs__ServiceBus__Settlement: settlement,
+    ...extra,
+  };
+}
+
+/** An emulator with the app's queue, a client for sending and peeking directly, and a way to start local hosts. */
+export async function startServiceBusWorld(queue: Partial<QueueProperties> = {}) {
+  const emulator = await startServiceBusEmulator({
+    port: 0,
+    queues: {
+      [queueName]: { MaxDeliveryCount: 4, LockDuration: 'PT5S', RequiresDuplicateDetection: true, ...queue },
+    },
+  });
+  const client = new ServiceBusClient(emulator.connectionString, { retryOptions: quickRetries });
+  const hosts: LocalHost[] = [];
+  return {
+    emulator,
+    client,
+    async startHost(settlement: string, extra: Record<string, string> = {}): Promise<LocalHost> {
+      const host = await startLocalHost({ env: serviceBusSettings(emulator, settlement, extra), port: 0 });
+      hosts.push(host);
+      return host;
+    },
+    /** Dead-lettered messages, read without removing them. */
+    async peekDeadLetters(): Promise<ServiceBusReceivedMessage[]> {
+      const receiver = client.createReceiver(queueName, { subQueueType: 'deadLetter' });
+      try {
+        return await receiver.peekMessages(100);
+      } finally {
+        await receiver.close();
+      }
+    },
+    async waitForDeadLetter(match: (message: ServiceBusReceivedMessage) => boolean, timeoutMs = 20_000) {
+      return waitFor(async () => (await this.peekDeadLetters()).find(match), {
+        timeoutMs,
+        intervalMs: 50,
+        description: 'a dead-lettered message',
+      });
+    },
+    async close(): Promise<void> {
+      await Promise.all(hosts.map((host) => host.close()));
+      await client.close();
+      await emulator.close();
+    },
+  };
+}
+
+export type ServiceBusWorld = Awaited<ReturnType<typeof startServiceBusWorld>>;
