@@ -17,6 +17,7 @@ describe('Service Bus emulator: sending and receiving', () => {
       'two-receivers': { LockDuration: 'PT1M' },
       credit: {},
       'long-run': {},
+      drain: {},
     });
   });
 
@@ -104,6 +105,28 @@ describe('Service Bus emulator: sending and receiving', () => {
     });
 
     expect(completed).toBe(total);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('answers a drain request, so a receive asking for more than is there returns promptly', async () => {
+    const sender = harness.client.createSender('drain');
+    const receiver = harness.client.createReceiver('drain');
+    await sender.sendMessages({ body: 'only one' });
+
+    const started = Date.now();
+    const first = await receiver.receiveMessages(10, { maxWaitTimeInMs: 10_000 });
+    const elapsed = Date.now() - started;
+    console.log('ELAPSED', elapsed);
+    await receiver.completeMessage(first[0]!);
+    await sender.sendMessages({ body: 'next' });
+    const second = await receiver.receiveMessages(10, { maxWaitTimeInMs: 10_000 });
+
+    expect(first.map((message) => message.body)).toEqual(['only one']);
+    // The SDK returns 1 s after the first message once drained; without a drain reply it waits 1 s more.
+    expect(elapsed).toBeLessThan(1800);
+    expect(second.map((message) => message.body)).toEqual(['next']);
+    await receiver.completeMessage(second[0]!);
     await sender.close();
     await receiver.close();
   });

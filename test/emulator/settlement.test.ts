@@ -14,6 +14,9 @@ describe('Service Bus emulator: settlement and locks', () => {
       'lock-expiry': { LockDuration: 1000, MaxDeliveryCount: 10 },
       'renew-lock': { LockDuration: 1000 },
       resend: {},
+      'forward-source': { ForwardTo: 'forward-target', MaxDeliveryCount: 1 },
+      'forward-target': { ForwardDeadLetteredMessagesTo: 'forward-dead', MaxDeliveryCount: 1 },
+      'forward-dead': {},
     });
   });
 
@@ -204,5 +207,24 @@ describe('Service Bus emulator: settlement and locks', () => {
     await expect(receiver.completeMessage(message!)).resolves.toBeUndefined();
     await sender.close();
     await receiver.close();
+  });
+
+  it('forwards messages to ForwardTo and dead-lettered ones to ForwardDeadLetteredMessagesTo', async () => {
+    const sender = harness.client.createSender('forward-source');
+    const target = harness.client.createReceiver('forward-target');
+    const dead = harness.client.createReceiver('forward-dead');
+
+    await sender.sendMessages({ body: 'hop' });
+    const [forwarded] = await target.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await target.abandonMessage(forwarded!);
+    const [deadLettered] = await dead.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+
+    expect(forwarded?.body).toBe('hop');
+    expect(deadLettered?.body).toBe('hop');
+    expect(deadLettered?.deadLetterReason).toBe('MaxDeliveryCountExceeded');
+    await dead.completeMessage(deadLettered!);
+    await sender.close();
+    await target.close();
+    await dead.close();
   });
 });

@@ -1,3 +1,5 @@
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * One timer for all of an emulator's deadlines (lock expiry, scheduled messages, time-to-live): it is armed
  * for the earliest deadline any queue reports, and sweeps run at most every `minIntervalMs` so that many
@@ -20,7 +22,8 @@ export class DeadlineTimer {
     if (this.timer) clearTimeout(this.timer);
     const at = Math.max(deadline, this.lastSweep + this.minIntervalMs);
     this.armedFor = deadline;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    // Node fires a longer timeout at once; a far deadline (a TTL of days) is re-armed after an early sweep.
+    this.timer = setTimeout(() => this.fire(), Math.min(MAX_TIMEOUT_MS, Math.max(0, at - Date.now())));
   }
 
   close(): void {

@@ -60,6 +60,7 @@ export const LOCK_LOST: Settlement = {
 };
 
 const COMPACT_AFTER = 4096;
+const MAX_FORWARD_HOPS = 4;
 
 /**
  * One queue (or its dead-letter sub-queue) with Service Bus semantics: sequence numbers, peek-lock with
@@ -95,10 +96,11 @@ export class QueueEntity {
   }
 
   /** Accepts a sent message; a repeated message id inside the duplicate-detection window is dropped. */
-  send(content: StoredMessage, now = Date.now()): { duplicate: boolean; sequenceNumber: number } {
+  send(content: StoredMessage, now = Date.now(), hops = 0): { duplicate: boolean; sequenceNumber: number } {
     const forwardTo = this.isDeadLetterQueue ? undefined : this.settings.forwardTo;
     const target = forwardTo ? this.hooks.findQueue(forwardTo) : undefined;
-    if (target && target !== this) return target.send(content, now);
+    // The service forwards along at most four hops; the limit also ends a forwarding cycle.
+    if (target && target !== this && hops < MAX_FORWARD_HOPS) return target.send(content, now, hops + 1);
     if (this.isDuplicate(content.messageId, now)) return { duplicate: true, sequenceNumber: 0 };
     const message = this.newMessage(content, now);
     if (content.scheduledEnqueueTime !== undefined && content.scheduledEnqueueTime > now) {
