@@ -117,7 +117,6 @@ describe('Service Bus emulator: sending and receiving', () => {
     const started = Date.now();
     const first = await receiver.receiveMessages(10, { maxWaitTimeInMs: 10_000 });
     const elapsed = Date.now() - started;
-    console.log('ELAPSED', elapsed);
     await receiver.completeMessage(first[0]!);
     await sender.sendMessages({ body: 'next' });
     const second = await receiver.receiveMessages(10, { maxWaitTimeInMs: 10_000 });
