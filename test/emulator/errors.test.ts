@@ -73,6 +73,15 @@ describe('Service Bus emulator: errors', () => {
     await sender.close();
   });
 
+  it('refuses a sender to a dead-letter sub-queue', async () => {
+    const sender = client.createSender('known/$DeadLetterQueue');
+
+    const error = await sender.sendMessages({ body: 'x' }).catch((caught: unknown) => caught);
+
+    expect(String((error as Error).message)).toMatch(/cannot be sent to a dead-letter sub-queue/);
+    await sender.close();
+  });
+
   it('closes a connection that sends garbage and keeps serving others', async () => {
     const socket = connect(emulator.port, '127.0.0.1');
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));

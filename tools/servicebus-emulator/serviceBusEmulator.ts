@@ -90,6 +90,9 @@ export async function startServiceBusEmulator(
     // rhea creates links when the client attaches; these defaults are the only way to shape them.
     sender_options: { treat_modified_as_released: false } as SenderOptions,
     receiver_options: { autoaccept: false },
+    // rhea frees a session's delivery slots in order, so one delivery the client never settles (its lock
+    // expired) holds back every later one; a deep buffer keeps such a receiver flowing for a long time.
+    session_buffer_size: { incoming: 2048, outgoing: 65536 },
   };
   // rhea types create_connection for clients only; a server connection takes the same options minus host.
   const connectionOptions = serverOptions as unknown as ConnectionOptions;
