@@ -1,3 +1,5 @@
+import { ActiveMessages } from './activeMessages';
+import { DuplicateDetector } from './duplicateDetector';
 import type { QueueSettings } from './emulatorConfig';
 import { newLockToken, type LockToken } from './lockToken';
 import { encodeForDelivery, withApplicationProperties, type StoredMessage } from './storedMessage';
@@ -59,7 +61,6 @@ export const LOCK_LOST: Settlement = {
     'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
 };
 
-const COMPACT_AFTER = 4096;
 const MAX_FORWARD_HOPS = 4;
 
 /**
@@ -70,14 +71,11 @@ const MAX_FORWARD_HOPS = 4;
 export class QueueEntity {
   readonly deadLetterQueue: QueueEntity | undefined;
   private readonly all = new Map<number, QueueMessage>();
-  /** Active messages in sequence order, consumed from `head`; entries of removed messages are skipped. */
-  private active: (QueueMessage | undefined)[] = [];
-  private head = 0;
+  private readonly active = new ActiveMessages<QueueMessage>((message) => message.state === 'active');
   private readonly locks = new Map<string, QueueMessage>();
   private readonly scheduled = new Set<QueueMessage>();
   private readonly deferred = new Set<QueueMessage>();
-  /** Message id → first seen; Map order is arrival order, so expired entries are pruned from the front. */
-  private readonly seenMessageIds = new Map<string, number>();
+  private readonly duplicates: DuplicateDetector | undefined;
   private consumers: QueueConsumer[] = [];
   private nextConsumer = 0;
   private lastSequenceNumber = 0;
@@ -93,6 +91,10 @@ export class QueueEntity {
     this.deadLetterQueue = isDeadLetterQueue
       ? undefined
       : new QueueEntity(settings, `${path}/$DeadLetterQueue`, hooks, true);
+    this.duplicates =
+      settings.requiresDuplicateDetection && !isDeadLetterQueue
+        ? new DuplicateDetector(settings.duplicateDetectionHistoryTimeWindowMs)
+        : undefined;
   }
 
   /** Accepts a sent message; a repeated message id inside the duplicate-detection window is dropped. */
@@ -101,7 +103,7 @@ export class QueueEntity {
     const target = forwardTo ? this.hooks.findQueue(forwardTo) : undefined;
     // The service forwards along at most four hops; the limit also ends a forwarding cycle.
     if (target && target !== this && hops < MAX_FORWARD_HOPS) return target.send(content, now, hops + 1);
-    if (this.isDuplicate(content.messageId, now)) return { duplicate: true, sequenceNumber: 0 };
+    if (this.duplicates?.isDuplicate(content.messageId, now)) return { duplicate: true, sequenceNumber: 0 };
     const message = this.newMessage(content, now);
     if (content.scheduledEnqueueTime !== undefined && content.scheduledEnqueueTime > now) {
       message.state = 'scheduled';
@@ -250,9 +252,7 @@ export class QueueEntity {
       }
     }
     if (!this.isDeadLetterQueue) {
-      for (let i = this.head; i < this.active.length; i++) {
-        const message = this.active[i];
-        if (message?.state !== 'active') continue;
+      for (const message of this.active) {
         if (message.expiresAt <= now) this.expire(message, now);
         else next = Math.min(next, message.expiresAt);
       }
@@ -289,46 +289,16 @@ export class QueueEntity {
   }
 
   private takeActive(now: number): QueueMessage | undefined {
-    while (this.head < this.active.length) {
-      const message = this.active[this.head];
-      this.active[this.head++] = undefined;
-      if (message?.state !== 'active') continue;
-      if (message.expiresAt <= now) {
-        this.expire(message, now);
-        continue;
-      }
-      this.compact();
-      return message;
+    for (let message = this.active.shift(); message; message = this.active.shift()) {
+      if (message.expiresAt > now) return message;
+      this.expire(message, now);
     }
-    this.active = [];
-    this.head = 0;
     return undefined;
-  }
-
-  private compact(): void {
-    if (this.head > COMPACT_AFTER && this.head * 2 > this.active.length) {
-      this.active = this.active.slice(this.head);
-      this.head = 0;
-    }
   }
 
   private insertActive(message: QueueMessage): void {
     message.state = 'active';
-    const last = this.active[this.active.length - 1];
-    if (this.head === this.active.length || !last || last.sequenceNumber < message.sequenceNumber) {
-      this.active.push(message);
-      return;
-    }
-    // Abandoned and newly due scheduled messages keep their place in sequence order, as on the service.
-    let low = this.head;
-    let high = this.active.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const candidate = this.active[middle];
-      if (candidate && candidate.sequenceNumber < message.sequenceNumber) low = middle + 1;
-      else high = middle;
-    }
-    this.active.splice(low, 0, message);
+    this.active.insert(message);
   }
 
   private newMessage(
@@ -468,19 +438,6 @@ export class QueueEntity {
     message.state = 'removed';
   }
 
-  private isDuplicate(messageId: unknown, now: number): boolean {
-    if (this.isDeadLetterQueue || !this.settings.requiresDuplicateDetection) return false;
-    const window = this.settings.duplicateDetectionHistoryTimeWindowMs;
-    for (const [id, seenAt] of this.seenMessageIds) {
-      if (now - seenAt < window) break;
-      this.seenMessageIds.delete(id);
-    }
-    const key = messageIdKey(messageId);
-    if (this.seenMessageIds.has(key)) return true;
-    this.seenMessageIds.set(key, now);
-    return false;
-  }
-
   private encode(message: QueueMessage, lockedUntil: number | undefined, messageState?: number): Buffer {
     return encodeForDelivery(message.content, message.deliveryCount, {
       sequenceNumber: message.sequenceNumber,
@@ -491,9 +448,4 @@ export class QueueEntity {
       messageState,
     });
   }
-}
-
-function messageIdKey(messageId: unknown): string {
-  if (Buffer.isBuffer(messageId)) return `b:${messageId.toString('hex')}`;
-  return `${typeof messageId}:${String(messageId)}`;
 }

@@ -1,0 +1,196 @@
+import type { Socket } from 'node:net';
+import type { Connection, EventContext, Receiver, Sender } from 'rhea';
+import { answerCbsRequest } from './cbs';
+import { DeliveryLink } from './deliveryLink';
+import { parseEntityAddress } from './entityAddress';
+import { MAX_MESSAGE_SIZE, acceptIncomingMessages } from './incomingLink';
+import { log } from './log';
+import { answerManagementRequest } from './managementOperations';
+import type { Namespace } from './namespace';
+import { ReplyRouter } from './replyRouter';
+
+/** The parts of a rhea connection a listener needs that rhea's typings leave out. */
+export interface ServerConnection extends Connection {
+  accept(socket: Socket): ServerConnection;
+  _process(): void;
+}
+
+/** Link fields the broker sets before its attach goes out. */
+interface LinkInternals {
+  local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number; max_message_size?: number } };
+}
+
+const SESSION_FILTER = 'com.microsoft:session-filter';
+
+/**
+ * Serves one client connection: routes each link the client attaches to $cbs, an entity's $management node,
+ * a queue or its dead-letter sub-queue, and refuses the rest with the error the service would give. A fault
+ * while handling the connection closes that connection only.
+ */
+export function serveConnection(connection: ServerConnection, namespace: Namespace): void {
+  const replies = new ReplyRouter();
+  const cleanups = new Map<Sender | Receiver, () => void>();
+
+  const fail = (condition: string, error: unknown) => {
+    log(`closing a connection after ${condition}:`, error);
+    if (connection.is_remote_open() && !connection.is_closed()) {
+      connection.close({
+        condition,
+        description: `The emulator could not process a frame: ${String(error)}`,
+      });
+      // rhea ends the socket right after this handler returns; write the close frame before it does.
+      connection._process();
+    }
+  };
+  const guard =
+    (handler: (context: EventContext) => void) =>
+    (context: EventContext): void => {
+      try {
+        handler(context);
+      } catch (error) {
+        fail('amqp:internal-error', error);
+      }
+    };
+
+  connection.on('protocol_error', (error: unknown) => fail('amqp:decode-error', error));
+  // rhea's own decoding errors are named TypeError without being one; anything else is our fault.
+  connection.on('error', (error: unknown) =>
+    fail(isRheaDecodeError(error) ? 'amqp:decode-error' : 'amqp:internal-error', error),
+  );
+  connection.on('connection_error', (context: EventContext) =>
+    log('connection error:', context.connection.error),
+  );
+  connection.on('session_error', (context: EventContext) => log('session error:', context.session?.error));
+  connection.on('disconnected', () => {
+    for (const cleanup of cleanups.values()) cleanup();
+    cleanups.clear();
+  });
+  const closeLink = (context: EventContext) => {
+    const link = context.sender ?? context.receiver;
+    if (!link) return;
+    if (context.sender) replies.unregister(context.sender);
+    cleanups.get(link)?.();
+    cleanups.delete(link);
+  };
+  connection.on('sender_error', (context: EventContext) => log('sender link error:', context.sender?.error));
+  connection.on('receiver_error', (context: EventContext) =>
+    log('receiver link error:', context.receiver?.error),
+  );
+  connection.on('sender_close', guard(closeLink));
+  connection.on('receiver_close', guard(closeLink));
+
+  // The client's receiver: we send from `source`.
+  connection.on(
+    'sender_open',
+    guard((context) => {
+      const sender = context.sender;
+      if (!sender) return;
+      echoTermini(sender);
+      const address = parseEntityAddress(sender.source?.address);
+      if (address.kind === 'cbs' || (address.kind === 'entity' && address.management)) {
+        replies.register(sender);
+        return;
+      }
+      if (address.kind !== 'entity') {
+        refuse(sender, 'amqp:not-found', 'A receiver link needs a source address.');
+        return;
+      }
+      const found = namespace.find(address.path);
+      if (found.kind !== 'queue') {
+        refuse(sender, found.condition, found.description);
+        return;
+      }
+      if (hasSessionFilter(sender) || found.queue.settings.requiresSession) {
+        refuse(sender, 'amqp:not-implemented', 'Sessions are not supported by the Service Bus emulator.');
+        return;
+      }
+      const consumer = new DeliveryLink(
+        sender,
+        found.queue,
+        sender.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock',
+      );
+      found.queue.addConsumer(consumer);
+      cleanups.set(sender, () => found.queue.removeConsumer(consumer));
+    }),
+  );
+
+  // The client's sender: we receive at `target`.
+  connection.on(
+    'receiver_open',
+    guard((context) => {
+      const receiver = context.receiver;
+      if (!receiver) return;
+      echoTermini(receiver);
+      const address = parseEntityAddress(receiver.target?.address);
+      if (address.kind === 'cbs') {
+        receiver.on(
+          'message',
+          guard((message) => {
+            if (message.message) answerCbsRequest(message.message, replies);
+            message.delivery?.accept();
+          }),
+        );
+        return;
+      }
+      if (address.kind !== 'entity') {
+        refuse(
+          receiver,
+          'amqp:not-implemented',
+          'Transactions are not supported by the Service Bus emulator.',
+        );
+        return;
+      }
+      const found = namespace.find(address.path);
+      if (found.kind !== 'queue') {
+        refuse(receiver, found.condition, found.description);
+        return;
+      }
+      const queue = found.queue;
+      if (address.management) {
+        receiver.on(
+          'message',
+          guard((message) => {
+            if (message.message)
+              replies.reply(message.message.reply_to, answerManagementRequest(queue, message.message));
+            message.delivery?.accept();
+          }),
+        );
+        return;
+      }
+      if (queue.isDeadLetterQueue) {
+        refuse(receiver, 'amqp:not-allowed', 'Messages cannot be sent to a dead-letter sub-queue.');
+        return;
+      }
+      if (queue.settings.requiresSession) {
+        refuse(receiver, 'amqp:not-implemented', 'Sessions are not supported by the Service Bus emulator.');
+        return;
+      }
+      (receiver as unknown as LinkInternals).local.attach.max_message_size = MAX_MESSAGE_SIZE;
+      acceptIncomingMessages(receiver, queue);
+    }),
+  );
+}
+
+/** The SDK dereferences the source and target of our attach, so they go back as the client sent them. */
+function echoTermini(link: Sender | Receiver): void {
+  const attach = (link as unknown as LinkInternals).local.attach;
+  attach.snd_settle_mode = link.snd_settle_mode;
+  attach.rcv_settle_mode = link.rcv_settle_mode;
+  link.set_source({ address: link.source?.address });
+  link.set_target({ address: link.target?.address });
+}
+
+/** Attach, then detach with the error: the SDK surfaces the detach error for the link it was creating. */
+function refuse(link: Sender | Receiver, condition: string, description: string): void {
+  log(`refusing link to ${link.source?.address ?? link.target?.address}: ${condition}`);
+  link.close({ condition, description });
+}
+
+function hasSessionFilter(sender: Sender): boolean {
+  const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
+  return Boolean(filter && SESSION_FILTER in filter);
+}
+
+function isRheaDecodeError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TypeError' && !(error instanceof TypeError);
+}
