@@ -1,5 +1,6 @@
 import { measureEmbeddedThroughput } from './embeddedThroughput';
 import { measureImportTimes } from './importTime';
+import { measureServiceBusThroughput } from './serviceBusThroughput';
 
 // `npm run bench`: the figures issue #2 asks for, printed side by side from one run.
 async function main(): Promise<void> {
@@ -13,6 +14,23 @@ async function main(): Promise<void> {
     );
   }
 
+  const serviceBusJobs = Number(process.env.BENCH_SERVICEBUS_JOBS ?? 10_000);
+  const rounds = Number(process.env.BENCH_SERVICEBUS_ROUNDS ?? 5);
+  const { rawPerSecond, appPerSecond } = await measureServiceBusThroughput(serviceBusJobs, rounds);
+  const ratios = appPerSecond.map((app, round) => app / (rawPerSecond[round] ?? NaN));
+  console.log(
+    `Service Bus path, bundled emulator in its own process, ${serviceBusJobs} messages × ${rounds} alternating rounds:`,
+  );
+  console.log(
+    `  raw @azure/service-bus send → receive → complete (msg/s):    ${rawPerSecond.map(rounded).join(', ')}  median ${rounded(median(rawPerSecond))}`,
+  );
+  console.log(
+    `  app submit batch → trigger runner → no-op handler (jobs/s): ${appPerSecond.map(rounded).join(', ')}  median ${rounded(median(appPerSecond))}`,
+  );
+  console.log(
+    `  app / raw per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}  median ${median(ratios).toFixed(2)}`,
+  );
+
   const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 7);
   const times = measureImportTimes(runs);
   console.log(`Start-up: import time, fresh process each, median of ${runs}:`);
@@ -25,6 +43,15 @@ async function main(): Promise<void> {
   console.log(
     `  dist/src/index.js, embedded mode:     ${times.entryEmbeddedMs.toFixed(0)} ms  (ratio ${(times.entryEmbeddedMs / times.platformPackagesMs).toFixed(2)})`,
   );
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+function rounded(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
 }
 
 main().catch((error: unknown) => {

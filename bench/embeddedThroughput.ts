@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config';
-import { silentLogger } from '../src/jobs/logger';
 import { createJobsRuntime } from '../src/runtime';
+import { completionCounter } from './completionCounter';
 
 /**
  * Jobs per second through the embedded path: submission (validation, record, enqueue) → in-memory queue →
@@ -8,16 +8,15 @@ import { createJobsRuntime } from '../src/runtime';
  * empty payload).
  */
 export async function measureEmbeddedThroughput(jobs: number, concurrency: number): Promise<number> {
+  const completions = completionCounter();
   const runtime = createJobsRuntime(
     loadConfig({
       Jobs__UseServiceBus: 'false',
       Jobs__EnableDiagnostics: 'true',
       Jobs__MaxConcurrency: String(concurrency),
     }),
-    { logger: silentLogger },
+    { logger: completions.logger },
   );
-  const queue = runtime.embeddedQueue;
-  if (!queue) throw new Error('expected the embedded queue');
   runtime.start();
 
   const batch = Array.from({ length: 100 }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
@@ -27,18 +26,13 @@ export async function measureEmbeddedThroughput(jobs: number, concurrency: numbe
     const results = await runtime.submission.submitBatch(batch);
     submitted.push(...results.map((result) => result.record.jobId));
   }
-  await new Promise<void>((resolve) => {
-    const check = (): void => {
-      const { active, locked, scheduled } = queue.messageCount();
-      if (active + locked + scheduled === 0) resolve();
-      else setImmediate(check);
-    };
-    check();
-  });
+  await completions.whenCompleted(submitted.length);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
-  const last = await runtime.store.get(submitted[submitted.length - 1] ?? '');
-  if (last?.status !== 'Completed') throw new Error(`benchmark job did not complete: ${last?.status}`);
+  const records = await Promise.all(submitted.map((jobId) => runtime.store.get(jobId)));
+  if (new Set(submitted).size !== jobs || records.some((record) => record?.status !== 'Completed')) {
+    throw new Error('benchmark jobs were not all distinct and completed');
+  }
   await runtime.stop();
   return submitted.length / seconds;
 }

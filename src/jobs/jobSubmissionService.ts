@@ -46,7 +46,11 @@ export class JobSubmissionService {
   }
 
   async submit(request: unknown, options: SubmitOptions = {}): Promise<SubmittedJob> {
-    const [job] = this.validate([request], (_, field) => field, options.idempotencyKey);
+    const [job] = this.validate(
+      [request],
+      (_, field) => field,
+      () => options.idempotencyKey,
+    );
     const [submitted] = await this.enqueue([job as JobMessage]);
     return submitted as SubmittedJob;
   }
@@ -61,8 +65,7 @@ export class JobSubmissionService {
     const jobs = this.validate(
       requests,
       (index, field) => `/${index}${field}`,
-      key,
-      (index) => `${key}:${index}`,
+      (index) => (key === undefined ? undefined : `${key}:${index}`),
     );
     return this.enqueue(jobs);
   }
@@ -70,8 +73,7 @@ export class JobSubmissionService {
   private validate(
     requests: readonly unknown[],
     pointer: (index: number, field: string) => string,
-    headerKey: string | undefined,
-    keyFor: (index: number) => string | undefined = () => headerKey,
+    keyFor: (index: number) => string | undefined,
   ): JobMessage[] {
     const createdAt = this.now().toISOString();
     const errors: FieldError[] = [];

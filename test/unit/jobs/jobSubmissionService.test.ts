@@ -116,6 +116,17 @@ describe('JobSubmissionService', () => {
     expect(queue.sent.map((message) => message.messageId)).toEqual(['req-1:0', 'own']);
   });
 
+  it('gives batch items no idempotency key when the request has none', async () => {
+    const { submission, queue } = service();
+
+    const first = await submission.submitBatch([valid, valid]);
+    const second = await submission.submitBatch([valid, valid]);
+
+    expect([...first, ...second].every((result) => result.created)).toBe(true);
+    expect(new Set(queue.sent.map((message) => message.job.jobId)).size).toBe(4);
+    expect(queue.sent.map((message) => message.job.idempotencyKey)).toEqual(['', '', '', '']);
+  });
+
   it('refuses a job too large for one Service Bus message', async () => {
     const { submission, queue } = service();
 
