@@ -65,6 +65,15 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
     for (const cleanup of cleanups.values()) cleanup();
     cleanups.clear();
   });
+  // A client may end a session without detaching its links first.
+  connection.on('session_close', (context: EventContext) => {
+    for (const [link, cleanup] of cleanups) {
+      if (link.session === context.session) {
+        cleanup();
+        cleanups.delete(link);
+      }
+    }
+  });
   const closeLink = (context: EventContext) => {
     const link = context.sender ?? context.receiver;
     if (!link) return;
