@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ServiceBusClient } from '@azure/service-bus';
-import type { JobMessage } from '../src/jobs/jobMessage';
+import { newJobMessage } from '../src/jobs/jobMessage';
 import { firstMessageOf } from '../src/queue/outgoingJobMessage';
 import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
 import { readServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';
@@ -73,7 +72,9 @@ async function rawLoop(connectionString: string, count: number, maxConcurrentCal
   for (let sent = 0; sent < count; sent += 100) {
     const batch = await sender.createMessageBatch();
     for (let index = 0; index < Math.min(100, count - sent); index += 1) {
-      batch.tryAddMessage(toServiceBusMessage(firstMessageOf(sampleJob())));
+      batch.tryAddMessage(
+        toServiceBusMessage(firstMessageOf(newJobMessage({ jobType: 'diagnostics.simulate', payload: {} }))),
+      );
     }
     await sender.sendMessages(batch);
   }
@@ -106,19 +107,4 @@ async function appPath(connectionString: string, count: number): Promise<number>
   } finally {
     await host.close();
   }
-}
-
-/** A job as the app submits it, so both loops move the same messages. */
-function sampleJob(): JobMessage {
-  return {
-    jobId: randomUUID(),
-    jobType: 'diagnostics.simulate',
-    subjectId: '',
-    correlationId: '',
-    idempotencyKey: '',
-    attempt: 1,
-    maxAttempts: 3,
-    payload: {},
-    createdAt: new Date().toISOString(),
-  };
 }

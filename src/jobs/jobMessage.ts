@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 // The C# producer writes "" for an unset id; null is tolerated too and means the same.
@@ -31,6 +32,23 @@ export type JobMessage = z.output<typeof jobMessageSchema>;
 
 /** The body as the C# producer serializes it, `isAtMaxAttempts` included so C# consumers read ours alike. */
 export type JobMessageWireBody = JobMessage & { isAtMaxAttempts: boolean };
+
+/** A new job on its first attempt, with the contract's defaults for every field not given. */
+export function newJobMessage(
+  fields: Pick<JobMessage, 'jobType' | 'payload'> & Partial<JobMessage>,
+  createdAt: Date = new Date(),
+): JobMessage {
+  return {
+    jobId: randomUUID(),
+    subjectId: '',
+    correlationId: '',
+    idempotencyKey: '',
+    attempt: 1,
+    maxAttempts: 3,
+    createdAt: createdAt.toISOString(),
+    ...fields,
+  };
+}
 
 export type JobMessageParseResult = { ok: true; job: JobMessage } | { ok: false; description: string };
 

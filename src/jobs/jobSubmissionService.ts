@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from '../queue/jobQueue';
@@ -7,7 +6,7 @@ import type { JobStore } from '../store/jobStore';
 import type { FieldError } from './errors';
 import { PayloadTooLargeError, ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
-import { toWireBody } from './jobMessage';
+import { newJobMessage, toWireBody } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
 import { jobSubmissionRequestSchema, maxJobMessageBytes, maxJobsPerSubmission } from './jobSubmissionRequest';
@@ -75,7 +74,7 @@ export class JobSubmissionService {
     pointer: (index: number, field: string) => string,
     keyFor: (index: number) => string | undefined,
   ): JobMessage[] {
-    const createdAt = this.now().toISOString();
+    const createdAt = this.now();
     const errors: FieldError[] = [];
     const jobs: JobMessage[] = [];
     requests.forEach((request, index) => {
@@ -100,7 +99,7 @@ export class JobSubmissionService {
   /** The job a request describes, or every field error in it (the payload is checked even when others failed). */
   private toJob(
     request: unknown,
-    createdAt: string,
+    createdAt: Date,
     idempotencyKey: string | undefined,
   ): JobMessage | FieldError[] {
     const parsed = jobSubmissionRequestSchema.safeParse(request);
@@ -120,18 +119,18 @@ export class JobSubmissionService {
     if (payload && !payload.success)
       errors.push(...payload.error.issues.flatMap((issue) => toFieldErrors(issue, '/payload')));
     if (!parsed.success || errors.length > 0) return errors;
-    return {
-      jobId: randomUUID(),
-      jobType: parsed.data.jobType,
-      subjectId: parsed.data.subjectId ?? '',
-      correlationId: parsed.data.correlationId ?? '',
-      idempotencyKey: parsed.data.idempotencyKey ?? idempotencyKey ?? '',
-      attempt: 1,
-      maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
-      // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
-      payload: parsed.data.payload,
+    return newJobMessage(
+      {
+        jobType: parsed.data.jobType,
+        subjectId: parsed.data.subjectId ?? '',
+        correlationId: parsed.data.correlationId ?? '',
+        idempotencyKey: parsed.data.idempotencyKey ?? idempotencyKey ?? '',
+        maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
+        // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
+        payload: parsed.data.payload,
+      },
       createdAt,
-    };
+    );
   }
 
   private async enqueue(jobs: readonly JobMessage[]): Promise<SubmittedJob[]> {

@@ -4,7 +4,7 @@ import type { JobRecord } from '../../src/jobs/jobRecord';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { cSharpProducerBody } from '../support/jobFixtures';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
-import { queueName, startServiceBusWorld } from '../support/serviceBusApp';
+import { startServiceBusWorld } from '../support/serviceBusApp';
 import { waitFor } from '../support/waitFor';
 
 /** A message exactly as the platform's C# JobSubmissionService sends it (REFERENCE.md). */
@@ -83,10 +83,8 @@ describe('Service Bus only, explicit settlement', () => {
       idempotencyKey: `cs-${randomUUID()}`,
       subjectId: 'doc-9',
     });
-    const sender = world.client.createSender(queueName);
 
-    await sender.sendMessages(cSharpProducerMessage(body));
-    await sender.close();
+    await world.send(cSharpProducerMessage(body));
 
     expect(await settledRecord(host, String(body.jobId))).toMatchObject({
       status: 'Completed',
@@ -99,10 +97,8 @@ describe('Service Bus only, explicit settlement', () => {
     'when a message fails as $reason, then it is dead-lettered with that reason and a description after one delivery',
     async ({ reason, description, message }) => {
       const sent = message();
-      const sender = world.client.createSender(queueName);
 
-      await sender.sendMessages(sent);
-      await sender.close();
+      await world.send(sent);
 
       const deadLettered = await world.waitForDeadLetter((m) => m.messageId === sent.messageId);
       expect(deadLettered.deadLetterReason).toBe(reason);
@@ -150,10 +146,8 @@ describe('Service Bus only, host settlement', () => {
 
   it('when a job is poisoned, then it reaches the dead-letter queue through MaxDeliveryCount, the handler ran once, and the record has the real reason', async () => {
     const body = cSharpProducerBody({ payload: { poison: true } });
-    const sender = world.client.createSender(queueName);
 
-    await sender.sendMessages(cSharpProducerMessage(body));
-    await sender.close();
+    await world.send(cSharpProducerMessage(body));
 
     const deadLettered = await world.waitForDeadLetter((m) => m.messageId === body.jobId);
     expect(deadLettered.deadLetterReason).toBe('MaxDeliveryCountExceeded');
@@ -166,10 +160,8 @@ describe('Service Bus only, host settlement', () => {
     'when a message fails as $reason, then the broker dead-letters it after MaxDeliveryCount and the record carries $reason',
     async ({ reason, description, message }) => {
       const sent = message();
-      const sender = world.client.createSender(queueName);
 
-      await sender.sendMessages(sent);
-      await sender.close();
+      await world.send(sent);
 
       const deadLettered = await world.waitForDeadLetter((m) => m.messageId === sent.messageId);
       expect(deadLettered.deadLetterReason).toBe('MaxDeliveryCountExceeded');
@@ -181,10 +173,8 @@ describe('Service Bus only, host settlement', () => {
 
   it('when a message is not a job, then the broker dead-letters it after MaxDeliveryCount', async () => {
     const sent = invalidMessages[0]!.message();
-    const sender = world.client.createSender(queueName);
 
-    await sender.sendMessages(sent);
-    await sender.close();
+    await world.send(sent);
 
     const deadLettered = await world.waitForDeadLetter((m) => m.messageId === sent.messageId);
     expect(deadLettered.deadLetterReason).toBe('MaxDeliveryCountExceeded');

@@ -136,14 +136,9 @@ describe('Service Bus resilience', () => {
       messageId: 'order-1001',
       contentType: 'application/json',
     };
-    const sender = world.client.createSender(queueName);
 
-    await sender.sendMessages(message);
-    await sender.sendMessages({
-      ...message,
-      body: Buffer.from(JSON.stringify({ ...body, jobId: randomUUID() })),
-    });
-    await sender.close();
+    await world.send(message);
+    await world.send({ ...message, body: Buffer.from(JSON.stringify({ ...body, jobId: randomUUID() })) });
 
     expect(await peekActive(world)).toHaveLength(1);
     const host = await world.startHost('host');

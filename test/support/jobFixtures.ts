@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobMessage } from '../../src/jobs/jobMessage';
+import { newJobMessage } from '../../src/jobs/jobMessage';
 
 /** A body exactly as the platform's C# JobSubmissionService serializes it (System.Text.Json, camelCase). */
 export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -19,16 +20,5 @@ export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Rec
 }
 
 export function jobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
-  return {
-    jobId: randomUUID(),
-    jobType: 'diagnostics.simulate',
-    subjectId: '',
-    correlationId: '',
-    idempotencyKey: '',
-    attempt: 1,
-    maxAttempts: 3,
-    payload: {},
-    createdAt: new Date().toISOString(),
-    ...overrides,
-  };
+  return newJobMessage({ jobType: 'diagnostics.simulate', payload: {}, ...overrides });
 }

@@ -1,4 +1,4 @@
-import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
@@ -43,6 +43,15 @@ export async function startServiceBusWorld(queue: Partial<QueueProperties> = {})
       const host = await startLocalHost({ env: serviceBusSettings(emulator, settlement, extra), port: 0 });
       hosts.push(host);
       return host;
+    },
+    /** Sends straight to the queue, as another producer would. */
+    async send(message: ServiceBusMessage): Promise<void> {
+      const sender = client.createSender(queueName);
+      try {
+        await sender.sendMessages(message);
+      } finally {
+        await sender.close();
+      }
     },
     /** Dead-lettered messages, read without removing them. */
     async peekDeadLetters(): Promise<ServiceBusReceivedMessage[]> {
