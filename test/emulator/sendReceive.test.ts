@@ -18,6 +18,7 @@ describe('Service Bus emulator: sending and receiving', () => {
       credit: {},
       'long-run': {},
       drain: {},
+      'broker-annotations': {},
     });
   });
 
@@ -126,6 +127,31 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(elapsed).toBeLessThan(1800);
     expect(second.map((message) => message.body)).toEqual(['next']);
     await receiver.completeMessage(second[0]!);
+    await sender.close();
+    await receiver.close();
+  });
+
+  it('sets its own broker annotations, ignoring those a sender supplies', async () => {
+    const sender = harness.client.createSender('broker-annotations');
+    const receiver = harness.client.createReceiver('broker-annotations');
+
+    await sender.sendMessages({
+      bodyType: 'value',
+      body: 'resent',
+      messageAnnotations: {
+        'x-opt-sequence-number': 999,
+        'x-opt-deadletter-source': 'elsewhere',
+        'x-opt-locked-until': new Date(0),
+        'x-custom': 'kept',
+      },
+    });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+
+    expect(message?.sequenceNumber?.toNumber()).toBe(1);
+    expect(message?.deadLetterSource).toBeUndefined();
+    expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
+    expect(message?._rawAmqpMessage.messageAnnotations?.['x-custom']).toBe('kept');
+    await receiver.completeMessage(message!);
     await sender.close();
     await receiver.close();
   });

@@ -1,5 +1,5 @@
 import rhea from 'rhea';
-import type { Message, Typed } from 'rhea';
+import type { Message } from 'rhea';
 
 /**
  * rhea's typings leave out the pieces of its codec a broker needs (section-level reading and writing,
@@ -32,7 +32,6 @@ interface CodecTypes {
   wrap_timestamp(value: number): TypedValue;
   wrap_uuid(value: Buffer): TypedValue;
   wrap_array(values: unknown[], typecode: number, descriptor: undefined): unknown;
-  unwrap(value: unknown): unknown;
 }
 interface CodecMessage {
   decode(buffer: Buffer): Message;
@@ -144,7 +143,7 @@ export function encodeProperties(fields: Record<string, unknown>): Buffer {
   return writer.toBuffer();
 }
 
-export type { TypedValue, Typed };
+export type { TypedValue };
 
 const rawBytes = new WeakMap<object, Buffer>();
 let capturing = false;

@@ -24,10 +24,8 @@ export interface StoredMessage {
   readonly applicationProperties: Buffer | undefined;
   readonly bodyAndFooter: Buffer;
   readonly messageId: unknown;
-  readonly sessionId: string | undefined;
   readonly timeToLiveMs: number | undefined;
   readonly scheduledEnqueueTime: number | undefined;
-  readonly size: number;
 }
 
 export const ANNOTATION = {
@@ -69,7 +67,7 @@ export function parseStoredMessage(encoded: Buffer): StoredMessage {
     });
   }
 
-  const annotations = mapEntries(find(SECTION.messageAnnotations));
+  const annotations = withoutBrokerAnnotations(mapEntries(find(SECTION.messageAnnotations)));
   const scheduled = annotationValue(annotations, ANNOTATION.scheduledEnqueueTime);
   return {
     header: {
@@ -84,11 +82,9 @@ export function parseStoredMessage(encoded: Buffer): StoredMessage {
     applicationProperties: applicationProperties?.bytes,
     bodyAndFooter,
     messageId,
-    sessionId: typeof decoded.group_id === 'string' ? decoded.group_id : undefined,
     timeToLiveMs: typeof decoded.ttl === 'number' && decoded.ttl > 0 ? decoded.ttl : undefined,
     scheduledEnqueueTime:
       scheduled instanceof Date ? scheduled.getTime() : typeof scheduled === 'number' ? scheduled : undefined,
-    size: encoded.length,
   };
 }
 
@@ -114,6 +110,26 @@ function propertyFields(decoded: Record<string, unknown>): Record<string, unknow
     if (decoded[name] !== undefined) fields[name] = decoded[name];
   }
   return fields;
+}
+
+const brokerOwned = new Set<unknown>([
+  ANNOTATION.sequenceNumber,
+  ANNOTATION.enqueuedTime,
+  ANNOTATION.lockedUntil,
+  ANNOTATION.enqueueSequenceNumber,
+  ANNOTATION.deadLetterSource,
+  ANNOTATION.messageState,
+]);
+
+/** A received message sent again (as an AMQP message) must not carry its old broker state along. */
+function withoutBrokerAnnotations(entries: TypedValue[]): TypedValue[] {
+  const kept: TypedValue[] = [];
+  for (let i = 0; i + 1 < entries.length; i += 2) {
+    const key = entries[i];
+    const value = entries[i + 1];
+    if (key && value && !brokerOwned.has(key.value)) kept.push(key, value);
+  }
+  return kept;
 }
 
 function annotationValue(entries: TypedValue[], key: string): unknown {
