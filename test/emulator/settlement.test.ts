@@ -17,6 +17,7 @@ describe('Service Bus emulator: settlement and locks', () => {
       'forward-source': { ForwardTo: 'forward-target', MaxDeliveryCount: 1 },
       'forward-target': { ForwardDeadLetteredMessagesTo: 'forward-dead', MaxDeliveryCount: 1 },
       'forward-dead': {},
+      'management-lock-lost': { LockDuration: 500 },
     });
   });
 
@@ -226,5 +227,26 @@ describe('Service Bus emulator: settlement and locks', () => {
     await sender.close();
     await target.close();
     await dead.close();
+  });
+
+  it('refuses a $management settlement whose lock expired with MessageLockLost', async () => {
+    const sender = harness.client.createSender('management-lock-lost');
+    const receiver = harness.client.createReceiver('management-lock-lost', {
+      maxAutoLockRenewalDurationInMs: 0,
+    });
+    await sender.sendMessages({ body: 'deferred' });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await receiver.deferMessage(message!);
+
+    const [deferred] = await receiver.receiveDeferredMessages(message!.sequenceNumber!);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const error = await receiver.completeMessage(deferred!).catch((caught: unknown) => caught);
+    const [again] = await receiver.receiveDeferredMessages(message!.sequenceNumber!);
+
+    expect(isServiceBusError(error) && error.code).toBe('MessageLockLost');
+    expect(again?.body).toBe('deferred');
+    await receiver.completeMessage(again!);
+    await sender.close();
+    await receiver.close();
   });
 });
