@@ -31,9 +31,10 @@ export function createDiagnosticsSimulateHandler() {
   return defineJobHandler({
     jobType: 'diagnostics.simulate',
     payloadSchema: diagnosticsSimulatePayloadSchema,
-    async handle({ durationMs, failTimes, failAlways, poison }, { job, signal }) {
-      const run = countRun(job.jobId);
-      if (durationMs > 0) await sleep(durationMs, undefined, { signal });
+    async handle({ durationMs, failTimes, failAlways, poison }, context) {
+      // Only jobs asked to fail need their runs counted.
+      const run = failTimes > 0 ? countRun(context.job.jobId) : 1;
+      if (durationMs > 0) await sleep(durationMs, undefined, { signal: context.signal });
       if (poison) throw new PermanentJobError('Simulated permanent failure (poison: true).');
       if (failAlways) throw new TransientJobError('Simulated transient failure (failAlways: true).');
       if (run <= failTimes)

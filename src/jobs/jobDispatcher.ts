@@ -1,6 +1,6 @@
 import type { RetrySettings } from '../config';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { JobHandler } from '../handlers/jobHandler';
+import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
 import { retryMessageOf } from '../queue/outgoingJobMessage';
 import type { JobQueue } from '../queue/jobQueue';
 import type { JobStore } from '../store/jobStore';
@@ -254,40 +254,53 @@ export class JobDispatcher {
     attempt: number,
     logger: Logger,
   ): Promise<RunResult> {
-    const controller = new AbortController();
     const { shutdownSignal, handlerTimeoutMs } = this.options;
-    let rejectOnAbort: (reason: unknown) => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => (rejectOnAbort = reject));
-    const abort = (reason: JobsError): void => {
-      controller.abort(reason);
-      rejectOnAbort(reason);
+    // The signal is made on first use: most handlers never read it, and an AbortController per job is measurable.
+    let controller: AbortController | undefined;
+    let abortReason: JobsError | undefined;
+    const context: JobHandlerContext = {
+      job,
+      attempt,
+      logger,
+      get signal() {
+        controller ??= new AbortController();
+        if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
+        return controller.signal;
+      },
     };
-    const timer = setTimeout(
-      () =>
-        abort(new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`)),
-      handlerTimeoutMs,
-    );
-    const interrupt = (): void =>
-      abort(new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.'));
-    if (shutdownSignal?.aborted) interrupt();
-    else this.interrupts.add(interrupt);
+    let timer: NodeJS.Timeout | undefined;
+    let interrupt: (() => void) | undefined;
     try {
-      // A handler that ignores its signal cannot hold the message past its timeout: the race settles without it.
-      await Promise.race([
-        handler.handle(payload, { job, attempt, signal: controller.signal, logger }),
-        aborted,
-      ]);
+      // A handler that ignores its signal cannot hold the message past its timeout: this settles without it.
+      await new Promise<void>((resolve, reject) => {
+        const abort = (reason: JobsError): void => {
+          abortReason = reason;
+          controller?.abort(reason);
+          reject(reason);
+        };
+        timer = setTimeout(
+          () =>
+            abort(
+              new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
+            ),
+          handlerTimeoutMs,
+        );
+        interrupt = () => abort(new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.'));
+        if (shutdownSignal?.aborted) interrupt();
+        else this.interrupts.add(interrupt);
+        handler.handle(payload, context).then(resolve, reject);
+      });
       return { status: 'Completed' };
     } catch (error) {
       // The abort reason explains a handler that merely rethrew the AbortError its sleep or fetch raised.
-      const cause = controller.signal.aborted ? controller.signal.reason : error;
+      const cause = abortReason ?? error;
       const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
       if (isPermanentJobError(error))
         return { status: 'Poisoned', error: errorMessage(error), interruptedByShutdown };
       return { status: 'Failed', error: errorMessage(cause), interruptedByShutdown };
     } finally {
       clearTimeout(timer);
-      this.interrupts.delete(interrupt);
+      if (interrupt) this.interrupts.delete(interrupt);
     }
   }
 

@@ -98,6 +98,8 @@ function parseJsonText(text: string): Decoded {
 
 // Only top-level keys: the payload belongs to the handler and is passed on untouched.
 function camelCaseKeys(value: Record<string, unknown>): Record<string, unknown> {
+  // The common case (our producers and the C# one write camelCase) costs one scan and no copy.
+  if (!Object.keys(value).some((key) => key.charCodeAt(0) >= 65 && key.charCodeAt(0) <= 90)) return value;
   const result: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
     const camel = key.charAt(0).toLowerCase() + key.slice(1);

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from '../queue/jobQueue';
+import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
 import { firstMessageOf } from '../queue/outgoingJobMessage';
 import type { JobStore } from '../store/jobStore';
 import type { FieldError } from './errors';
 import { PayloadTooLargeError, ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
-import { newJobMessage, toWireBody } from './jobMessage';
+import { newJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
 import { jobSubmissionRequestSchema, maxJobMessageBytes, maxJobsPerSubmission } from './jobSubmissionRequest';
@@ -45,12 +46,12 @@ export class JobSubmissionService {
   }
 
   async submit(request: unknown, options: SubmitOptions = {}): Promise<SubmittedJob> {
-    const [job] = this.validate(
+    const messages = this.validate(
       [request],
       (_, field) => field,
       () => options.idempotencyKey,
     );
-    const [submitted] = await this.enqueue([job as JobMessage]);
+    const [submitted] = await this.enqueue(messages);
     return submitted as SubmittedJob;
   }
 
@@ -61,19 +62,19 @@ export class JobSubmissionService {
       ]);
     }
     const key = options.idempotencyKey;
-    const jobs = this.validate(
+    const messages = this.validate(
       requests,
       (index, field) => `/${index}${field}`,
       (index) => (key === undefined ? undefined : `${key}:${index}`),
     );
-    return this.enqueue(jobs);
+    return this.enqueue(messages);
   }
 
   private validate(
     requests: readonly unknown[],
     pointer: (index: number, field: string) => string,
     keyFor: (index: number) => string | undefined,
-  ): JobMessage[] {
+  ): OutgoingJobMessage[] {
     const createdAt = this.now();
     const errors: FieldError[] = [];
     const jobs: JobMessage[] = [];
@@ -84,8 +85,9 @@ export class JobSubmissionService {
       else jobs.push(result);
     });
     if (errors.length > 0) throw new ValidationError('One or more jobs are invalid.', errors);
-    for (const [index, job] of jobs.entries()) {
-      const size = Buffer.byteLength(JSON.stringify(toWireBody(job)));
+    const messages = jobs.map(firstMessageOf);
+    for (const [index, message] of messages.entries()) {
+      const size = Buffer.byteLength(message.body);
       if (size > maxJobMessageBytes) {
         throw new PayloadTooLargeError(
           `Job ${pointer(index, '') || 'in the request'} is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
@@ -93,7 +95,7 @@ export class JobSubmissionService {
         );
       }
     }
-    return jobs;
+    return messages;
   }
 
   /** The job a request describes, or every field error in it (the payload is checked even when others failed). */
@@ -133,14 +135,14 @@ export class JobSubmissionService {
     );
   }
 
-  private async enqueue(jobs: readonly JobMessage[]): Promise<SubmittedJob[]> {
+  private async enqueue(messages: readonly OutgoingJobMessage[]): Promise<SubmittedJob[]> {
     const { store, queue, logger } = this.options;
     const submitted: SubmittedJob[] = [];
-    const fresh: JobMessage[] = [];
+    const fresh: OutgoingJobMessage[] = [];
     // One at a time, so two jobs of one batch with the same key resolve to one job.
-    for (const job of jobs) {
-      const result = await store.create(newJobRecord(job, this.now()));
-      if (result.created) fresh.push(job);
+    for (const message of messages) {
+      const result = await store.create(newJobRecord(message.job, this.now()));
+      if (result.created) fresh.push(message);
       submitted.push(
         result.created
           ? { record: result.record, created: true }
@@ -149,12 +151,12 @@ export class JobSubmissionService {
     }
     if (fresh.length === 0) return submitted;
     try {
-      await queue.send(fresh.map(firstMessageOf));
+      await queue.send(fresh);
     } catch (error) {
-      await Promise.allSettled(fresh.map((job) => store.remove(job.jobId)));
+      await Promise.allSettled(fresh.map(({ job }) => store.remove(job.jobId)));
       throw error;
     }
-    for (const job of fresh) {
+    for (const { job } of fresh) {
       logger.info('Job submitted', {
         jobId: job.jobId,
         jobType: job.jobType,

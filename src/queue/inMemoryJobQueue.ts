@@ -1,6 +1,5 @@
 import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
-import { toWireBody } from '../jobs/jobMessage';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import type { MessageSettler } from '../jobs/settlement';
 import type { JobQueue } from './jobQueue';
@@ -138,7 +137,7 @@ export class InMemoryJobQueue implements JobQueue {
     return {
       sequenceNumber: this.nextSequenceNumber++,
       messageId: message.messageId,
-      body: JSON.stringify(toWireBody(message.job)),
+      body: message.body,
       enqueuedTime: new Date(),
       deliveryCount: 0,
     };

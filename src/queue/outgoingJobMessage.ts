@@ -1,14 +1,21 @@
 import type { JobMessage } from '../jobs/jobMessage';
+import { toWireBody } from '../jobs/jobMessage';
 
 /** A job on its way to the queue, with the broker message id that de-duplicates it. */
 export interface OutgoingJobMessage {
   readonly messageId: string;
   readonly job: JobMessage;
+  /** The wire body (JSON text), serialized once: size checks and every transport use it. */
+  readonly body: string;
+}
+
+function outgoing(messageId: string, job: JobMessage): OutgoingJobMessage {
+  return { messageId, job, body: JSON.stringify(toWireBody(job)) };
 }
 
 /** First send: `MessageId` = idempotency key when there is one (broker de-duplication, ADR-004), else the jobId. */
 export function firstMessageOf(job: JobMessage): OutgoingJobMessage {
-  return { messageId: job.idempotencyKey || job.jobId, job };
+  return outgoing(job.idempotencyKey || job.jobId, job);
 }
 
 /**
@@ -16,5 +23,5 @@ export function firstMessageOf(job: JobMessage): OutgoingJobMessage {
  * duplicate detection drops the second copy.
  */
 export function retryMessageOf(job: JobMessage, attempt: number): OutgoingJobMessage {
-  return { messageId: `${job.jobId}:attempt-${attempt}`, job: { ...job, attempt } };
+  return outgoing(`${job.jobId}:attempt-${attempt}`, { ...job, attempt });
 }

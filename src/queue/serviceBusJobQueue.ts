@@ -5,7 +5,6 @@ import type {
   ServiceBusSender,
 } from '@azure/service-bus';
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
-import { toWireBody } from '../jobs/jobMessage';
 import type { JobQueue } from './jobQueue';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
 
@@ -13,10 +12,10 @@ import type { OutgoingJobMessage } from './outgoingJobMessage';
  * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,
  * `CorrelationId` = idempotency key, and the JobType / Attempt / CreatedAt application properties.
  */
-export function toServiceBusMessage({ messageId, job }: OutgoingJobMessage): ServiceBusMessage {
+export function toServiceBusMessage({ messageId, job, body }: OutgoingJobMessage): ServiceBusMessage {
   return {
     messageId,
-    body: Buffer.from(JSON.stringify(toWireBody(job)), 'utf8'),
+    body: Buffer.from(body, 'utf8'),
     contentType: 'application/json',
     correlationId: job.idempotencyKey || undefined,
     subject: job.jobType,
