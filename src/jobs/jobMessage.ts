@@ -1,31 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
-// The C# producer writes "" for an unset id; null is tolerated too and means the same.
-const optionalId = z
-  .string()
-  .max(256)
-  .nullish()
-  .transform((value) => value ?? '');
+const optionalId = z.string().max(256).nullish();
 
 /**
  * The job contract (ADR-004) as it travels on the queue: UTF-8 JSON, camelCase, exactly what the platform's
  * C# `JobSubmissionService` sends. Unknown fields (such as its computed `isAtMaxAttempts`) are ignored.
  */
-export const jobMessageSchema = z.object({
-  jobId: z.guid().transform((id) => id.toLowerCase()),
-  jobType: z.string().trim().min(1).max(128),
-  subjectId: optionalId,
-  correlationId: optionalId,
-  idempotencyKey: optionalId,
-  attempt: z.int().min(1).default(1),
-  maxAttempts: z.int().min(1).max(100).default(3),
-  payload: z
-    .unknown()
-    .optional()
-    .transform((payload) => payload ?? null),
-  createdAt: z.iso.datetime({ offset: true }),
-});
+export const jobMessageSchema = z
+  .object({
+    jobId: z.guid(),
+    jobType: z.string().trim().min(1).max(128),
+    subjectId: optionalId,
+    correlationId: optionalId,
+    idempotencyKey: optionalId,
+    attempt: z.int().min(1).default(1),
+    maxAttempts: z.int().min(1).max(100).default(3),
+    payload: z.unknown().optional(),
+    createdAt: z.iso.datetime({ offset: true }),
+  })
+  // One normalising step for the whole object (not one per field): it runs for every message received.
+  .transform((job) => ({
+    jobId: job.jobId.toLowerCase(),
+    jobType: job.jobType,
+    // The C# producer writes "" for an unset id; null is tolerated too and means the same.
+    subjectId: job.subjectId ?? '',
+    correlationId: job.correlationId ?? '',
+    idempotencyKey: job.idempotencyKey ?? '',
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    payload: job.payload ?? null,
+    createdAt: job.createdAt,
+  }));
 
 /** A job as the dispatcher and handlers see it. `subjectId`, `correlationId`, `idempotencyKey` are "" when unset. */
 export type JobMessage = z.output<typeof jobMessageSchema>;
@@ -98,14 +104,22 @@ function parseJsonText(text: string): Decoded {
 
 // Only top-level keys: the payload belongs to the handler and is passed on untouched.
 function camelCaseKeys(value: Record<string, unknown>): Record<string, unknown> {
-  // The common case (our producers and the C# one write camelCase) costs one scan and no copy.
-  if (!Object.keys(value).some((key) => key.charCodeAt(0) >= 65 && key.charCodeAt(0) <= 90)) return value;
+  if (!hasPascalCaseKey(value)) return value;
   const result: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
     const camel = key.charAt(0).toLowerCase() + key.slice(1);
     if (!(camel in result) || key === camel) result[camel] = entry;
   }
   return result;
+}
+
+const pascalCaseContractKeys = Object.keys(jobMessageSchema.in.shape).map(
+  (key) => key.charAt(0).toUpperCase() + key.slice(1),
+);
+
+// The common case (our producers and the C# one write camelCase) costs a few lookups and no copy.
+function hasPascalCaseKey(value: Record<string, unknown>): boolean {
+  return pascalCaseContractKeys.some((key) => key in value);
 }
 
 function describeJson(value: unknown): string {

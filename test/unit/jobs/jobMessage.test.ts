@@ -75,6 +75,13 @@ describe('parseJobMessage', () => {
     });
   });
 
+  it('reads a missing payload as null', () => {
+    const { payload, ...withoutPayload } = cSharpProducerBody();
+
+    expect(payload).toEqual({});
+    expect(parsed(withoutPayload).payload).toBeNull();
+  });
+
   it.each([
     ['an empty body', '', /empty/],
     ['nothing at all', undefined, /empty/],
