@@ -86,7 +86,6 @@ const appConfigSchema = settingsSchema
   }));
 
 export type AppConfig = z.output<typeof appConfigSchema>;
-export type SettlementMode = AppConfig['serviceBus']['settlement'];
 export type RetrySettings = AppConfig['retry'];
 
 /**

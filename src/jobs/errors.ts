@@ -4,7 +4,6 @@ export type JobsErrorCode =
   | 'DuplicateJobType'
   | 'ValidationFailed'
   | 'PayloadTooLarge'
-  | 'JobNotFound'
   | 'QueueUnavailable'
   | 'StoreUnavailable'
   | 'PermanentJobFailure'

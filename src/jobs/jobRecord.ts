@@ -31,10 +31,6 @@ export const jobRecordSchema = z.object({
 export type JobRecord = z.output<typeof jobRecordSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 
-export function isTerminal(status: JobStatus): boolean {
-  return status === 'Completed' || status === 'DeadLettered';
-}
-
 export function newJobRecord(job: JobMessage, now: Date): JobRecord {
   return {
     jobId: job.jobId,

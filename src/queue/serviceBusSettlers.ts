@@ -1,4 +1,3 @@
-import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
 import type { MessageSettler } from '../jobs/settlement';
 
@@ -31,10 +30,7 @@ export function explicitModeSettler<TMessage>(
 
 /** Thrown in `host` settlement so the host abandons the message; the job record already holds the decision. */
 export class MessageNotCompletedError extends JobsError {
-  constructor(
-    message: string,
-    readonly deadLetterReason?: DeadLetterReason,
-  ) {
+  constructor(message: string) {
     super('TransientJobFailure', message);
   }
 }
@@ -50,6 +46,6 @@ export const hostModeSettler: MessageSettler = {
     throw new MessageNotCompletedError(`Abandoned: ${description}`);
   },
   deadLetter: async (reason, description) => {
-    throw new MessageNotCompletedError(`Dead-lettered (${reason}): ${description}`, reason);
+    throw new MessageNotCompletedError(`Dead-lettered (${reason}): ${description}`);
   },
 };
