@@ -30,7 +30,7 @@ export async function measureEmbeddedThroughput(jobs: number, concurrency: numbe
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   const records = await Promise.all(submitted.map((jobId) => runtime.store.get(jobId)));
-  if (new Set(submitted).size !== jobs || records.some((record) => record?.status !== 'Completed')) {
+  if (new Set(submitted).size !== jobs || records.some((stored) => stored?.record.status !== 'Completed')) {
     throw new Error('benchmark jobs were not all distinct and completed');
   }
   await runtime.stop();

@@ -2,6 +2,7 @@ import type { HttpHandler, HttpMethod, ServiceBusQueueHandler } from '@azure/fun
 import type { JobsRuntime } from '../runtime';
 import { createGetJob } from './getJob';
 import { createHealth } from './health';
+import { createListJobs } from './listJobs';
 import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
 import { createSubmitJob } from './submitJob';
 
@@ -42,6 +43,14 @@ export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] 
       route: 'jobs',
       authLevel: 'function',
       handler: createSubmitJob(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'listJobs',
+      methods: ['GET'],
+      route: 'jobs',
+      authLevel: 'function',
+      handler: createListJobs(runtime),
     },
     {
       kind: 'http',

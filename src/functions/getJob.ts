@@ -7,7 +7,7 @@ export function createGetJob({ store, logger }: Pick<JobsRuntime, 'store' | 'log
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const jobId = (request.params.jobId ?? '').toLowerCase();
     try {
-      const record = await store.get(jobId);
+      const record = (await store.get(jobId))?.record;
       if (!record) return problem(404, 'Job not found', `No job with id '${jobId}'.`);
       return { status: 200, jsonBody: record };
     } catch (error) {

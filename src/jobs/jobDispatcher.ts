@@ -1,11 +1,19 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { RetrySettings } from '../config';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
-import { retryMessageOf } from '../queue/outgoingJobMessage';
+import { recheckMessageOf, retryMessageOf } from '../queue/outgoingJobMessage';
 import type { JobQueue } from '../queue/jobQueue';
-import type { JobStore } from '../store/jobStore';
+import type { JobStore, StoredJob } from '../store/jobStore';
 import type { DeadLetterReason } from './deadLetterReason';
-import { JobsError, errorMessage, isInfrastructureError, isPermanentJobError } from './errors';
+import {
+  InfrastructureError,
+  JobsError,
+  errorMessage,
+  isInfrastructureError,
+  isPermanentJobError,
+} from './errors';
 import type { JobMessage } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { JobOutcome, JobOutcomeStatus } from './jobOutcome';
@@ -26,6 +34,10 @@ export interface JobDispatcherOptions {
   logger: Logger;
   /** Aborted when the app shuts down; running handlers see it through their own signal. */
   shutdownSignal?: AbortSignal;
+  /** Names this worker on the claims it takes; defaults to host, process and a random suffix. */
+  workerId?: string;
+  /** A claim lasts the handler timeout plus this, so a result can still be written after a timed-out run. */
+  claimGraceMs?: number;
   now?: () => Date;
   random?: () => number;
 }
@@ -36,6 +48,8 @@ type RunResult =
 
 // Service Bus keeps dead-letter descriptions short; so do we, everywhere.
 const maxDescriptionLength = 1024;
+// Conflicting writes are rare (two deliveries of one job at once); a few rounds settle them.
+const maxDecisionRounds = 3;
 
 /**
  * Turns one received message into exactly one settlement: runs the job's handler at most once per delivery,
@@ -44,12 +58,16 @@ const maxDescriptionLength = 1024;
 export class JobDispatcher {
   private readonly now: () => Date;
   private readonly random: () => number;
+  private readonly workerId: string;
+  private readonly claimGraceMs: number;
   /** Interrupts for the handlers running now: one shutdown listener for all of them, not one each. */
   private readonly interrupts = new Set<() => void>();
 
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.claimGraceMs = options.claimGraceMs ?? 10_000;
     options.shutdownSignal?.addEventListener(
       'abort',
       () => this.interrupts.forEach((interrupt) => interrupt()),
@@ -90,8 +108,24 @@ export class JobDispatcher {
     received: ReceivedJobMessage,
     logger: Logger,
   ): Promise<Settlement> {
-    const { registry } = this.options;
-    const record = await this.recordOf(job);
+    // A write conflict means another worker moved the job on between our read and our write: decide again.
+    for (let round = 1; ; round += 1) {
+      try {
+        return await this.decide(job, received, await this.storedJobOf(job), logger);
+      } catch (error) {
+        if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
+        logger.debug('The job record changed under us; deciding again', { round });
+      }
+    }
+  }
+
+  private async decide(
+    job: JobMessage,
+    received: ReceivedJobMessage,
+    stored: StoredJob,
+    logger: Logger,
+  ): Promise<Settlement> {
+    const { record } = stored;
     if (record.jobId !== job.jobId) {
       logger.info('Completing a duplicate of an existing job (same idempotency key)', {
         existingJobId: record.jobId,
@@ -106,111 +140,114 @@ export class JobDispatcher {
       // Host settlement cannot dead-letter: the message keeps coming back until MaxDeliveryCount. Never rerun it.
       return deadLetter(record.deadLetterReason, record.deadLetterDescription ?? '');
     }
+    const claimExpiresAt = record.claimExpiresAt ? Date.parse(record.claimExpiresAt) : 0;
+    if (record.status === 'Running' && claimExpiresAt > this.now().getTime()) {
+      return this.recheckAfterClaim(job, record, new Date(claimExpiresAt), logger);
+    }
 
+    const { registry } = this.options;
     const handler = registry.get(job.jobType);
     if (!handler) {
       const known = registry.jobTypes().join(', ') || 'none';
-      return this.deadLetterJob(
-        record,
-        'NoHandler',
-        `No handler for job type '${job.jobType}' (known: ${known}).`,
-        logger,
-      );
+      const description = `No handler for job type '${job.jobType}' (known: ${known}).`;
+      return this.deadLetterJob(stored, 'NoHandler', description, logger);
     }
     const payload = handler.payloadSchema.safeParse(job.payload);
     if (!payload.success) {
       const problems = payload.error.issues.map(
         (issue) => `payload.${issue.path.join('.')}: ${issue.message}`,
       );
-      return this.deadLetterJob(
-        record,
-        'InvalidPayload',
-        `The payload does not match '${job.jobType}': ${problems.join('; ')}.`,
-        logger,
-      );
+      const description = `The payload does not match '${job.jobType}': ${problems.join('; ')}.`;
+      return this.deadLetterJob(stored, 'InvalidPayload', description, logger);
     }
 
     // Both counters can run ahead of the other: scheduled retries advance `attempt`, redeliveries after a crash or
-    // abandon advance the delivery count, and the record counts runs this store has seen.
+    // abandon advance the delivery count, and the record counts the runs every worker has claimed.
     const attempt = Math.max(job.attempt + received.deliveryCount - 1, record.attempt + 1);
     if (attempt > job.maxAttempts) {
-      return this.deadLetterJob(
-        record,
-        'MaxRetriesExceeded',
-        `No attempts left: this would be attempt ${attempt} of ${job.maxAttempts}.`,
-        logger,
-      );
+      const description = `No attempts left: this would be attempt ${attempt} of ${job.maxAttempts}.`;
+      return this.deadLetterJob(stored, 'MaxRetriesExceeded', description, logger);
     }
-    return this.run(handler, payload.data, job, record, attempt, logger.child({ attempt }));
+    return this.run(handler, payload.data, job, stored, attempt, logger.child({ attempt }));
   }
 
   private async run(
     handler: JobHandler,
     payload: unknown,
     job: JobMessage,
-    queued: JobRecord,
+    queued: StoredJob,
     attempt: number,
     logger: Logger,
   ): Promise<Settlement> {
     const started = this.now();
-    let record: JobRecord = {
-      ...queued,
+    // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
+    const claimed = await this.write(queued, {
+      ...queued.record,
       status: 'Running',
       attempt,
-      startedAt: queued.startedAt ?? started.toISOString(),
+      startedAt: queued.record.startedAt ?? started.toISOString(),
       updatedAt: started.toISOString(),
       nextAttemptAt: null,
-    };
-    await this.options.store.update(record);
+      claimedBy: this.workerId,
+      claimExpiresAt: new Date(
+        started.getTime() + this.options.handlerTimeoutMs + this.claimGraceMs,
+      ).toISOString(),
+    });
 
     const startedAtMs = performance.now();
     const result = await this.runHandler(handler, payload, job, attempt, logger);
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
-    record = {
-      ...record,
+    const ran = (latest: JobRecord): JobRecord => ({
+      ...latest,
       lastOutcome: outcome,
-      outcomes: [...record.outcomes, outcome],
+      outcomes: [...latest.outcomes, outcome],
       updatedAt: outcome.completedAt,
-    };
+      claimedBy: null,
+      claimExpiresAt: null,
+    });
 
     if (result.status === 'Completed') {
-      await this.options.store.update({ ...record, status: 'Completed', completedAt: outcome.completedAt });
-      logger.info('Job completed', { durationMs: outcome.durationMs });
+      const written = await this.writeResult(claimed, (latest) => ({
+        ...ran(latest),
+        status: 'Completed',
+        completedAt: outcome.completedAt,
+      }));
+      logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
+        durationMs: outcome.durationMs,
+      });
       return { kind: 'complete' };
     }
     if (result.status === 'Poisoned') {
-      return this.deadLetterJob(record, 'Poisoned', result.error, logger);
+      return this.deadLetterAfterRun(claimed, ran, 'Poisoned', result.error, logger);
     }
     if (result.interruptedByShutdown) {
-      await this.options.store.update({ ...record, status: 'Retrying' });
+      await this.writeResult(claimed, (latest) => ({ ...ran(latest), status: 'Retrying' }));
       logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
       return { kind: 'abandon', description: result.error };
     }
     if (attempt >= job.maxAttempts) {
-      return this.deadLetterJob(
-        record,
-        'MaxRetriesExceeded',
-        `Failed ${attempt} of ${job.maxAttempts} attempts; last error: ${result.error}`,
-        logger,
-      );
+      const description = `Failed ${attempt} of ${job.maxAttempts} attempts; last error: ${result.error}`;
+      return this.deadLetterAfterRun(claimed, ran, 'MaxRetriesExceeded', description, logger);
     }
-    return this.scheduleRetry(job, record, attempt, result.error, logger);
+    return this.scheduleRetry(job, claimed, ran, attempt, result.error, logger);
   }
 
   private async scheduleRetry(
     job: JobMessage,
-    record: JobRecord,
+    claimed: StoredJob,
+    ran: (latest: JobRecord) => JobRecord,
     attempt: number,
     error: string,
     logger: Logger,
   ): Promise<Settlement> {
     const delayMs = retryDelayMs(attempt, this.options.retry, this.random);
     const enqueueAt = new Date(this.now().getTime() + delayMs);
-    await this.options.store.update({
-      ...record,
+    const written = await this.writeResult(claimed, (latest) => ({
+      ...ran(latest),
       status: 'Retrying',
       nextAttemptAt: enqueueAt.toISOString(),
-    });
+    }));
+    if (!written) return { kind: 'complete' };
     // The original is completed only once its successor is safely scheduled; if scheduling throws, the dispatcher
     // abandons and the broker redelivers the original.
     await this.options.retryQueue.schedule(retryMessageOf(job, attempt + 1), enqueueAt);
@@ -218,33 +255,97 @@ export class JobDispatcher {
     return { kind: 'complete' };
   }
 
-  private async deadLetterJob(
+  /**
+   * Another worker holds a live claim (a duplicate delivery, or a redelivery after a lost lock): look again when
+   * the claim runs out rather than run the handler twice or spend a delivery on an abandon.
+   */
+  private async recheckAfterClaim(
+    job: JobMessage,
     record: JobRecord,
+    claimExpiresAt: Date,
+    logger: Logger,
+  ): Promise<Settlement> {
+    await this.options.retryQueue.schedule(recheckMessageOf(job, claimExpiresAt), claimExpiresAt);
+    logger.info('Job is running elsewhere; checking again when its claim expires', {
+      claimedBy: record.claimedBy,
+      claimExpiresAt: record.claimExpiresAt,
+    });
+    return { kind: 'complete' };
+  }
+
+  private async deadLetterJob(
+    stored: StoredJob,
     reason: DeadLetterReason,
     description: string,
     logger: Logger,
   ): Promise<Settlement> {
     const settlement = deadLetter(reason, description);
-    const now = this.now().toISOString();
-    await this.options.store.update({
-      ...record,
-      status: 'DeadLettered',
-      deadLetterReason: reason,
-      deadLetterDescription: settlement.description,
-      completedAt: now,
-      updatedAt: now,
-      nextAttemptAt: null,
-    });
+    await this.write(stored, this.deadLettered(stored.record, settlement));
     logger.warn('Job dead-lettered', { reason, description: settlement.description });
     return settlement;
   }
 
+  private async deadLetterAfterRun(
+    claimed: StoredJob,
+    ran: (latest: JobRecord) => JobRecord,
+    reason: DeadLetterReason,
+    description: string,
+    logger: Logger,
+  ): Promise<Settlement> {
+    const settlement = deadLetter(reason, description);
+    const written = await this.writeResult(claimed, (latest) => this.deadLettered(ran(latest), settlement));
+    if (!written) return { kind: 'complete' };
+    logger.warn('Job dead-lettered', { reason, description: settlement.description });
+    return settlement;
+  }
+
+  private deadLettered(record: JobRecord, settlement: DeadLetterSettlement): JobRecord {
+    const now = this.now().toISOString();
+    return {
+      ...record,
+      status: 'DeadLettered',
+      deadLetterReason: settlement.reason,
+      deadLetterDescription: settlement.description,
+      completedAt: now,
+      updatedAt: now,
+      nextAttemptAt: null,
+      claimedBy: null,
+      claimExpiresAt: null,
+    };
+  }
+
   /** The job's record, created from the message when a producer other than our submission sent it. */
-  private async recordOf(job: JobMessage): Promise<JobRecord> {
+  private async storedJobOf(job: JobMessage): Promise<StoredJob> {
     const existing = await this.options.store.get(job.jobId);
     if (existing) return existing;
     const created = await this.options.store.create(newJobRecord(job, this.now()));
-    return created.created ? created.record : created.existing;
+    return created.created ? created.stored : created.existing;
+  }
+
+  /** A conditional write before the handler runs; a conflict sends the dispatcher back to deciding. */
+  private async write(stored: StoredJob, next: JobRecord): Promise<StoredJob> {
+    const etag = await this.options.store.replace(next, stored.etag);
+    if (etag === undefined) throw new WriteConflict();
+    return { record: next, etag };
+  }
+
+  /**
+   * Records what a run came to. The handler has already run, so a conflict is resolved on the latest version
+   * instead of deciding again; `false` when another worker had meanwhile settled the job for good.
+   */
+  private async writeResult(claimed: StoredJob, change: (latest: JobRecord) => JobRecord): Promise<boolean> {
+    let current = claimed;
+    for (let round = 1; round <= maxDecisionRounds; round += 1) {
+      if (await this.options.store.replace(change(current.record), current.etag)) return true;
+      const latest = await this.options.store.get(current.record.jobId);
+      if (!latest || latest.record.status === 'Completed' || latest.record.status === 'DeadLettered')
+        return false;
+      current = latest;
+    }
+    throw new InfrastructureError(
+      'StoreUnavailable',
+      'The job record kept changing while the result was written.',
+    );
   }
 
   private async runHandler(
@@ -317,10 +418,12 @@ export class JobDispatcher {
   }
 }
 
-function deadLetter(
-  reason: DeadLetterReason,
-  description: string,
-): Extract<Settlement, { kind: 'deadLetter' }> {
+type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
+
+/** Thrown by a conditional write that lost to another writer; never leaves the dispatcher. */
+class WriteConflict extends Error {}
+
+function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSettlement {
   const short =
     description.length > maxDescriptionLength
       ? `${description.slice(0, maxDescriptionLength - 1)}…`

@@ -26,6 +26,9 @@ export const jobRecordSchema = z.object({
   outcomes: z.array(jobOutcomeSchema),
   deadLetterReason: deadLetterReasonSchema.nullable(),
   deadLetterDescription: z.string().nullable(),
+  /** The worker running the job now, and until when its claim holds; a claim past its time can be taken over. */
+  claimedBy: z.string().nullable(),
+  claimExpiresAt: z.iso.datetime({ offset: true }).nullable(),
 });
 
 export type JobRecord = z.output<typeof jobRecordSchema>;
@@ -50,5 +53,7 @@ export function newJobRecord(job: JobMessage, now: Date): JobRecord {
     outcomes: [],
     deadLetterReason: null,
     deadLetterDescription: null,
+    claimedBy: null,
+    claimExpiresAt: null,
   };
 }

@@ -143,11 +143,10 @@ export class JobSubmissionService {
     for (const message of messages) {
       const result = await store.create(newJobRecord(message.job, this.now()));
       if (result.created) fresh.push(message);
-      submitted.push(
-        result.created
-          ? { record: result.record, created: true }
-          : { record: result.existing, created: false },
-      );
+      submitted.push({
+        record: (result.created ? result.stored : result.existing).record,
+        created: result.created,
+      });
     }
     if (fresh.length === 0) return submitted;
     try {

@@ -25,3 +25,8 @@ export function firstMessageOf(job: JobMessage): OutgoingJobMessage {
 export function retryMessageOf(job: JobMessage, attempt: number): OutgoingJobMessage {
   return outgoing(`${job.jobId}:attempt-${attempt}`, { ...job, attempt });
 }
+
+/** A copy of the same attempt, to look at the job again once another worker's claim on it has run out. */
+export function recheckMessageOf(job: JobMessage, at: Date): OutgoingJobMessage {
+  return outgoing(`${job.jobId}:attempt-${job.attempt}:after-${at.getTime()}`, job);
+}

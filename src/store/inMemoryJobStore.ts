@@ -1,41 +1,65 @@
 import type { JobRecord } from '../jobs/jobRecord';
-import type { CreateJobResult, JobStore } from './jobStore';
+import type { CreateJobResult, JobListPage, JobListQuery, JobStore, StoredJob } from './jobStore';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe
  * as long as callers treat records as values (the dispatcher and submission do).
  */
 export class InMemoryJobStore implements JobStore {
-  private readonly records = new Map<string, JobRecord>();
+  private readonly jobs = new Map<string, StoredJob>();
   private readonly jobIdByIdempotencyKey = new Map<string, string>();
+  private version = 0;
 
   async create(record: JobRecord): Promise<CreateJobResult> {
-    const sameId = this.records.get(record.jobId);
+    const sameId = this.jobs.get(record.jobId);
     if (sameId) return { created: false, existing: sameId };
     if (record.idempotencyKey) {
       const existingId = this.jobIdByIdempotencyKey.get(record.idempotencyKey);
-      const existing = existingId === undefined ? undefined : this.records.get(existingId);
+      const existing = existingId === undefined ? undefined : this.jobs.get(existingId);
       if (existing) return { created: false, existing };
       this.jobIdByIdempotencyKey.set(record.idempotencyKey, record.jobId);
     }
-    this.records.set(record.jobId, record);
-    return { created: true, record };
+    const stored = this.store(record);
+    return { created: true, stored };
   }
 
-  async get(jobId: string): Promise<JobRecord | undefined> {
-    return this.records.get(jobId);
+  async get(jobId: string): Promise<StoredJob | undefined> {
+    return this.jobs.get(jobId);
   }
 
-  async update(record: JobRecord): Promise<void> {
-    this.records.set(record.jobId, record);
+  async replace(record: JobRecord, etag: string): Promise<string | undefined> {
+    if (this.jobs.get(record.jobId)?.etag !== etag) return undefined;
+    return this.store(record).etag;
   }
 
   async remove(jobId: string): Promise<void> {
-    const record = this.records.get(jobId);
-    if (!record) return;
-    this.records.delete(jobId);
-    if (record.idempotencyKey && this.jobIdByIdempotencyKey.get(record.idempotencyKey) === jobId) {
-      this.jobIdByIdempotencyKey.delete(record.idempotencyKey);
-    }
+    const stored = this.jobs.get(jobId);
+    if (!stored) return;
+    this.jobs.delete(jobId);
+    const key = stored.record.idempotencyKey;
+    if (key && this.jobIdByIdempotencyKey.get(key) === jobId) this.jobIdByIdempotencyKey.delete(key);
+  }
+
+  async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
+    const offset = continuationToken
+      ? Number(Buffer.from(continuationToken, 'base64url').toString()) || 0
+      : 0;
+    const matching = [...this.jobs.values()]
+      .map((stored) => stored.record)
+      .filter((record) => (!status || record.status === status) && (!jobType || record.jobType === jobType))
+      .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt) || a.jobId.localeCompare(b.jobId));
+    const jobs = matching.slice(offset, offset + limit);
+    const next = offset + jobs.length;
+    return {
+      jobs,
+      continuationToken: next < matching.length ? Buffer.from(String(next)).toString('base64url') : undefined,
+    };
+  }
+
+  private store(record: JobRecord): StoredJob {
+    this.version += 1;
+    const stored = { record, etag: String(this.version) };
+    this.jobs.set(record.jobId, stored);
+    return stored;
   }
 }

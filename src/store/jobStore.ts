@@ -1,10 +1,32 @@
-import type { JobRecord } from '../jobs/jobRecord';
+import type { JobRecord, JobStatus } from '../jobs/jobRecord';
 
-export type CreateJobResult = { created: true; record: JobRecord } | { created: false; existing: JobRecord };
+/** A record as stored, with the version (ETag) a conditional write must name. */
+export interface StoredJob {
+  readonly record: JobRecord;
+  readonly etag: string;
+}
+
+export type CreateJobResult = { created: true; stored: StoredJob } | { created: false; existing: StoredJob };
+
+export interface JobListQuery {
+  status?: JobStatus;
+  jobType?: string;
+  /** 1 to 100. */
+  limit: number;
+  continuationToken?: string;
+}
+
+export interface JobListPage {
+  /** Newest submission first. */
+  readonly jobs: JobRecord[];
+  /** Present when more jobs match: pass it back for the next page. */
+  readonly continuationToken: string | undefined;
+}
 
 /**
- * Durable job records. Adapters throw `InfrastructureError('StoreUnavailable')` when the store cannot be reached,
- * never a raw driver error, so callers can answer 503 or abandon without guessing.
+ * Durable job records. Writes after creation are conditional on the record's ETag, so two workers can never both
+ * claim one job. Adapters throw `InfrastructureError('StoreUnavailable')` when the store cannot be reached, never a
+ * raw driver error, so callers can answer 503 or abandon without guessing.
  */
 export interface JobStore {
   /**
@@ -12,9 +34,10 @@ export interface JobStore {
    * then returns that job instead. Atomic: two concurrent creates with one key yield one job.
    */
   create(record: JobRecord): Promise<CreateJobResult>;
-  get(jobId: string): Promise<JobRecord | undefined>;
-  /** Replaces the record of an existing job. */
-  update(record: JobRecord): Promise<void>;
+  get(jobId: string): Promise<StoredJob | undefined>;
+  /** Replaces the record if it still has `etag`: the new ETag, or `undefined` when another writer changed it first. */
+  replace(record: JobRecord, etag: string): Promise<string | undefined>;
   /** Removes a job and releases its idempotency key (used when its message could not be sent). */
   remove(jobId: string): Promise<void>;
+  list(query: JobListQuery): Promise<JobListPage>;
 }

@@ -29,12 +29,12 @@ describe('local host shutdown', () => {
       payload: { durationMs: 150 },
     });
     await waitFor(async () =>
-      (await host.runtime.store.get(record.jobId))?.status === 'Running' ? true : undefined,
+      (await host.runtime.store.get(record.jobId))?.record?.status === 'Running' ? true : undefined,
     );
 
     await host.close();
 
-    expect(await host.runtime.store.get(record.jobId)).toMatchObject({ status: 'Completed' });
+    expect((await host.runtime.store.get(record.jobId))?.record).toMatchObject({ status: 'Completed' });
   });
 
   it('when a job outlives the shutdown deadline, then its handler is interrupted and the message abandoned', async () => {
@@ -47,12 +47,12 @@ describe('local host shutdown', () => {
       payload: { durationMs: 60_000 },
     });
     await waitFor(async () =>
-      (await host.runtime.store.get(record.jobId))?.status === 'Running' ? true : undefined,
+      (await host.runtime.store.get(record.jobId))?.record?.status === 'Running' ? true : undefined,
     );
 
     await host.close();
 
-    expect(await host.runtime.store.get(record.jobId)).toMatchObject({
+    expect((await host.runtime.store.get(record.jobId))?.record).toMatchObject({
       status: 'Retrying',
       lastOutcome: { status: 'Failed', errorMessage: 'The handler was interrupted by shutdown.' },
     });

@@ -2,6 +2,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import { createGetJob } from '../../../src/functions/getJob';
 import { createHealth } from '../../../src/functions/health';
+import { createListJobs } from '../../../src/functions/listJobs';
 import { createSubmitJob, maxRequestBytes } from '../../../src/functions/submitJob';
 import { InfrastructureError } from '../../../src/jobs/errors';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
@@ -57,7 +58,7 @@ describe('HTTP functions', () => {
         statusUrl: `http://localhost:7071/api/jobs/${body.jobId}`,
       });
       expect(header(response, 'Location')).toBe(body.statusUrl);
-      expect(await runtime.store.get(body.jobId)).toMatchObject({ status: 'Queued' });
+      expect((await runtime.store.get(body.jobId))?.record).toMatchObject({ status: 'Queued' });
     });
 
     it('answers 200 with the same job when the Idempotency-Key header repeats', async () => {
@@ -198,6 +199,40 @@ describe('HTTP functions', () => {
 
       expect(response.status).toBe(404);
       expect(header(response, 'Content-Type')).toBe('application/problem+json');
+    });
+  });
+
+  describe('listJobs', () => {
+    const list = (query: string) =>
+      createListJobs(runtime)(
+        new HttpRequest({ method: 'GET', url: `http://localhost/api/jobs${query}` }),
+        context(),
+      );
+
+    it('lists jobs newest first with a link to the next page', async () => {
+      await runtime.submission.submit({ jobType: 'diagnostics.simulate', subjectId: 'older' });
+      await runtime.submission.submit({ jobType: 'diagnostics.simulate', subjectId: 'newer' });
+
+      const response = await list('?limit=1&status=Queued');
+
+      expect(response.status).toBe(200);
+      const body = json(response);
+      expect(body.jobs.map((job: { subjectId: string }) => job.subjectId)).toHaveLength(1);
+      expect(body.next).toContain('continuationToken=');
+      const nextPage = json(await list(new URL(body.next).search));
+      expect(nextPage.jobs).toHaveLength(1);
+      expect(nextPage.continuationToken).toBeNull();
+    });
+
+    it('answers 400 naming an invalid query parameter', async () => {
+      const response = await list('?status=Exploded&limit=1000');
+
+      expect(response.status).toBe(400);
+      expect(
+        json(response)
+          .errors.map((error: { field: string }) => error.field)
+          .sort(),
+      ).toEqual(['limit', 'status']);
     });
   });
 

@@ -48,7 +48,7 @@ describe('processJob', () => {
         hostContext({ deliveryCount: 1, messageId: body.jobId, enqueuedTimeUtc: '2026-01-01T00:00:00Z' }),
       );
 
-      expect(await runtime.store.get(body.jobId as string)).toMatchObject({
+      expect((await runtime.store.get(body.jobId as string))?.record).toMatchObject({
         status: 'Completed',
         attempt: 1,
       });
@@ -65,7 +65,7 @@ describe('processJob', () => {
         /Dead-lettered \(Poisoned\)/,
       );
 
-      expect(await runtime.store.get(body.jobId as string)).toMatchObject({
+      expect((await runtime.store.get(body.jobId as string))?.record).toMatchObject({
         status: 'DeadLettered',
         deadLetterReason: 'Poisoned',
         attempt: 1,
@@ -79,7 +79,7 @@ describe('processJob', () => {
         createProcessJobHostSettled(runtime)(body, hostContext({ deliveryCount: 2 })),
       ).rejects.toThrow(/MaxRetriesExceeded/);
 
-      expect(await runtime.store.get(body.jobId as string)).toMatchObject({
+      expect((await runtime.store.get(body.jobId as string))?.record).toMatchObject({
         attempt: 2,
         deadLetterReason: 'MaxRetriesExceeded',
       });
@@ -140,6 +140,7 @@ describe('createFunctionTable', () => {
 
     expect(createFunctionTable(runtime).map((definition) => definition.name)).toEqual([
       'submitJob',
+      'listJobs',
       'getJob',
       'health',
     ]);

@@ -26,7 +26,7 @@ describe('JobDispatcher', () => {
     expect(settlement).toEqual({ kind: 'complete' });
     expect(scripted.runs).toHaveLength(1);
     expect(scripted.runs[0]?.attempt).toBe(1);
-    const record = await store.get(job.jobId);
+    const record = (await store.get(job.jobId))?.record;
     expect(record).toMatchObject({
       status: 'Completed',
       attempt: 1,
@@ -51,7 +51,7 @@ describe('JobDispatcher', () => {
     const settlement = await dispatcher.dispatch(received(job));
 
     expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'NoHandler' });
-    expect(await store.get(job.jobId)).toMatchObject({
+    expect((await store.get(job.jobId))?.record).toMatchObject({
       status: 'DeadLettered',
       deadLetterReason: 'NoHandler',
     });
@@ -88,7 +88,7 @@ describe('JobDispatcher', () => {
     expect(retry?.message.job).toEqual({ ...job, attempt: 2 });
     expect(retry?.message.messageId).not.toBe(job.jobId);
     expect(retry?.enqueueAt.getTime()).toBe(now.getTime() + 1_000);
-    expect(await store.get(job.jobId)).toMatchObject({
+    expect((await store.get(job.jobId))?.record).toMatchObject({
       status: 'Retrying',
       attempt: 1,
       nextAttemptAt: '2026-01-01T00:00:01.000Z',
@@ -111,7 +111,7 @@ describe('JobDispatcher', () => {
       /Failed 3 of 3 attempts; last error: still down/,
     );
     expect(retryQueue.scheduled).toHaveLength(0);
-    expect(await store.get(job.jobId)).toMatchObject({
+    expect((await store.get(job.jobId))?.record).toMatchObject({
       status: 'DeadLettered',
       deadLetterReason: 'MaxRetriesExceeded',
     });
@@ -217,7 +217,9 @@ describe('JobDispatcher', () => {
     expect(settlement).toEqual({ kind: 'complete' });
     expect(scripted.runs[0]?.signal.aborted).toBe(true);
     expect(retryQueue.scheduled).toHaveLength(1);
-    expect((await store.get(job.jobId))?.lastOutcome?.errorMessage).toMatch(/did not finish within 20 ms/);
+    expect((await store.get(job.jobId))?.record?.lastOutcome?.errorMessage).toMatch(
+      /did not finish within 20 ms/,
+    );
   });
 
   it('settles at the timeout even when the handler ignores its signal', async () => {
@@ -275,6 +277,114 @@ describe('JobDispatcher', () => {
     expect(settlement).toMatchObject({
       kind: 'abandon',
       description: expect.stringMatching(/broker unreachable/),
+    });
+  });
+
+  describe('claims', () => {
+    it('lets only one of two concurrent deliveries of a job run the handler', async () => {
+      const scripted = scriptedHandler();
+      let release: () => void = () => undefined;
+      scripted.behave(() => new Promise<void>((resolve) => (release = resolve)));
+      const { dispatcher, retryQueue, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+
+      const first = dispatcher.dispatch(received(job));
+      const second = dispatcher.dispatch(received(job));
+      const secondSettlement = await second;
+      release();
+
+      expect(await first).toEqual({ kind: 'complete' });
+      expect(secondSettlement).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(1);
+      expect(retryQueue.scheduled).toHaveLength(1);
+      expect(retryQueue.scheduled[0]?.message.job.attempt).toBe(job.attempt);
+      expect((await store.get(job.jobId))?.record.status).toBe('Completed');
+    });
+
+    it('looks again when a live claim runs out, without running the handler or spending an attempt', async () => {
+      const scripted = scriptedHandler();
+      const now = new Date('2026-01-01T00:00:00Z');
+      const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { now: () => now });
+      const job = scriptedJob();
+      const claimExpiresAt = '2026-01-01T00:01:00.000Z';
+      await store.create({
+        ...newJobRecord(job, now),
+        status: 'Running',
+        attempt: 1,
+        claimedBy: 'other',
+        claimExpiresAt,
+      });
+
+      const settlement = await dispatcher.dispatch(received(job, 2));
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(0);
+      expect(retryQueue.scheduled.map(({ enqueueAt }) => enqueueAt.toISOString())).toEqual([claimExpiresAt]);
+    });
+
+    it('takes over a claim whose holder died, counting the dead run as an attempt', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler], { workerId: 'survivor' });
+      const job = scriptedJob();
+      await store.create({
+        ...newJobRecord(job, new Date()),
+        status: 'Running',
+        attempt: 1,
+        claimedBy: 'dead-worker',
+        claimExpiresAt: new Date(Date.now() - 1_000).toISOString(),
+      });
+
+      const settlement = await dispatcher.dispatch(received(job, 1));
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      expect(scripted.runs.map((run) => run.attempt)).toEqual([2]);
+      expect((await store.get(job.jobId))?.record).toMatchObject({
+        status: 'Completed',
+        attempt: 2,
+        claimedBy: null,
+      });
+    });
+
+    it('claims the job for the handler timeout plus the grace period while it runs', async () => {
+      const scripted = scriptedHandler();
+      const now = new Date('2026-01-01T00:00:00Z');
+      const { dispatcher, store } = dispatcherFor([scripted.handler], {
+        now: () => now,
+        workerId: 'worker-a',
+        handlerTimeoutMs: 5_000,
+        claimGraceMs: 1_000,
+      });
+      const job = scriptedJob();
+      let seen: unknown;
+      scripted.behave(async () => {
+        seen = (await store.get(job.jobId))?.record;
+      });
+
+      await dispatcher.dispatch(received(job));
+
+      expect(seen).toMatchObject({
+        status: 'Running',
+        claimedBy: 'worker-a',
+        claimExpiresAt: '2026-01-01T00:00:06.000Z',
+      });
+    });
+
+    it('records a result on the latest version when the record changed while the handler ran', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob({ subjectId: 'before' });
+      scripted.behave(async () => {
+        const stored = await store.get(job.jobId);
+        if (stored) await store.replace({ ...stored.record, subjectId: 'changed meanwhile' }, stored.etag);
+      });
+
+      const settlement = await dispatcher.dispatch(received(job));
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      expect((await store.get(job.jobId))?.record).toMatchObject({
+        status: 'Completed',
+        subjectId: 'changed meanwhile',
+      });
     });
   });
 });

@@ -49,7 +49,7 @@ describe('JobSubmissionService', () => {
     const { record, created } = await submission.submit({ ...valid, subjectId: 'doc-1' });
 
     expect(created).toBe(true);
-    expect(await store.get(record.jobId)).toMatchObject({
+    expect((await store.get(record.jobId))?.record).toMatchObject({
       status: 'Queued',
       attempt: 0,
       maxAttempts: 4,
@@ -151,6 +151,6 @@ describe('JobSubmissionService', () => {
 
     expect(retried.created).toBe(true);
     expect(queue.sent).toHaveLength(1);
-    expect(await store.get(queue.sent[0]?.job.jobId ?? '')).toMatchObject({ status: 'Queued' });
+    expect((await store.get(queue.sent[0]?.job.jobId ?? ''))?.record).toMatchObject({ status: 'Queued' });
   });
 });

@@ -1,0 +1,41 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { jobStatusSchema } from '../jobs/jobRecord';
+import type { JobsRuntime } from '../runtime';
+import { errorResponse, problem } from './httpProblem';
+
+const listQuerySchema = z.strictObject({
+  status: jobStatusSchema.optional(),
+  jobType: z.string().trim().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  continuationToken: z.string().min(1).max(4096).optional(),
+});
+
+/** `GET /api/jobs?status=&jobType=&limit=&continuationToken=`: jobs newest first, for operators. */
+export function createListJobs({ store, logger }: Pick<JobsRuntime, 'store' | 'logger'>) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const query = listQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
+    if (!query.success) {
+      const errors = query.error.issues.map((issue) => ({
+        field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
+        message: issue.message,
+      }));
+      return problem(400, 'Invalid query', 'One or more query parameters are invalid.', { errors });
+    }
+    try {
+      const page = await store.list(query.data);
+      const next = page.continuationToken ? new URL(request.url) : undefined;
+      next?.searchParams.set('continuationToken', page.continuationToken ?? '');
+      return {
+        status: 200,
+        jsonBody: {
+          jobs: page.jobs,
+          continuationToken: page.continuationToken ?? null,
+          next: next?.toString() ?? null,
+        },
+      };
+    } catch (error) {
+      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
+    }
+  };
+}
