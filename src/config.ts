@@ -26,6 +26,20 @@ export const settingsSchema = z.object({
   Jobs__InMemory__LockDurationMs: positiveInt.default(60_000),
   Jobs__InMemory__MaxDeliveryCount: positiveInt.default(10),
   Jobs__ShutdownTimeoutMs: nonNegativeInt.default(30_000),
+  Jobs__Store: z.enum(['table', 'memory']).optional(),
+  JobsStorage: nonEmpty.optional(),
+  JobsStorage__accountName: nonEmpty.optional(),
+  JobsStorage__tableServiceUri: z.url().optional(),
+  JobsStorage__blobServiceUri: z.url().optional(),
+  JobsStorage__clientId: nonEmpty.optional(),
+  AzureWebJobsStorage: nonEmpty.optional(),
+  Jobs__Storage__JobsTable: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3-63 letters or digits, starting with a letter')
+    .default('JobRecords'),
+  Jobs__Documents__StagingContainer: nonEmpty.default('staging'),
+  Jobs__Documents__Container: nonEmpty.default('documents'),
+  Jobs__ClaimGraceMs: nonNegativeInt.default(10_000),
   Jobs__EnableDiagnostics: flag.default(false),
   Jobs__LogLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(7071),
@@ -80,10 +94,38 @@ const appConfigSchema = settingsSchema
       maxDeliveryCount: s.Jobs__InMemory__MaxDeliveryCount,
     },
     shutdownTimeoutMs: s.Jobs__ShutdownTimeoutMs,
+    store: {
+      kind: s.Jobs__Store ?? (s.Jobs__UseServiceBus ? 'table' : 'memory'),
+      connectionString: s.JobsStorage ?? s.AzureWebJobsStorage,
+      tableServiceUri:
+        s.JobsStorage__tableServiceUri ??
+        (s.JobsStorage__accountName && `https://${s.JobsStorage__accountName}.table.core.windows.net`),
+      blobServiceUri:
+        s.JobsStorage__blobServiceUri ??
+        (s.JobsStorage__accountName && `https://${s.JobsStorage__accountName}.blob.core.windows.net`),
+      managedIdentityClientId: s.JobsStorage__clientId,
+      jobsTable: s.Jobs__Storage__JobsTable,
+      stagingContainer: s.Jobs__Documents__StagingContainer,
+      documentsContainer: s.Jobs__Documents__Container,
+    },
+    claimGraceMs: s.Jobs__ClaimGraceMs,
     enableDiagnostics: s.Jobs__EnableDiagnostics,
     logLevel: s.Jobs__LogLevel,
     port: s.PORT,
-  }));
+  }))
+  .superRefine((config, ctx) => {
+    const { kind, connectionString, tableServiceUri } = config.store;
+    if (kind === 'table' && !connectionString && !tableServiceUri) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JobsStorage'],
+        message:
+          'The table job store is selected (Jobs__Store=table, the default on Service Bus) but no storage is ' +
+          'configured: set JobsStorage (or AzureWebJobsStorage) to a connection string, or JobsStorage__accountName ' +
+          '(managed identity), or set Jobs__Store=memory',
+      });
+    }
+  });
 
 export type AppConfig = z.output<typeof appConfigSchema>;
 export type RetrySettings = AppConfig['retry'];

@@ -17,6 +17,7 @@ for (const settlement of ['host', 'explicit']) {
         Jobs__UseServiceBus: 'true',
         ServiceBusConnection: emulator.connectionString,
         Jobs__ServiceBus__Settlement: settlement,
+        Jobs__Store: 'memory',
       },
       port: 0,
     });

@@ -22,6 +22,7 @@ export function serviceBusSettings(
     Jobs__UseServiceBus: 'true',
     ServiceBusConnection: emulator.connectionString,
     Jobs__ServiceBus__Settlement: settlement,
+    Jobs__Store: 'memory',
     ...extra,
   };
 }

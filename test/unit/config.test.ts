@@ -8,12 +8,17 @@ describe('loadConfig', () => {
   });
 
   it('accepts a connection string or a namespace for identity-based connections', () => {
+    const storage = { JobsStorage: 'UseDevelopmentStorage=true' };
+
     expect(
-      loadConfig({ ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b' })
-        .useServiceBus,
+      loadConfig({
+        ...storage,
+        ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b',
+      }).useServiceBus,
     ).toBe(true);
     expect(
-      loadConfig({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }).serviceBus,
+      loadConfig({ ...storage, ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' })
+        .serviceBus,
     ).toMatchObject({
       fullyQualifiedNamespace: 'ns.servicebus.windows.net',
       queueName: 'sdap-jobs',
@@ -32,6 +37,35 @@ describe('loadConfig', () => {
       port: 7071,
       retry: { baseDelayMs: 5_000, maxDelayMs: 300_000, jitter: 0.2 },
     });
+  });
+
+  it('uses the table store on Service Bus and fails fast naming the storage settings when none is set', () => {
+    const serviceBus = { ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' };
+
+    expect(() => loadConfig(serviceBus)).toThrow(
+      /JobsStorage.*JobsStorage__accountName.*Jobs__Store=memory/s,
+    );
+    expect(
+      loadConfig({ ...serviceBus, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).store,
+    ).toMatchObject({
+      kind: 'table',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
+    expect(loadConfig({ ...serviceBus, JobsStorage__accountName: 'sdapjobs' }).store).toMatchObject({
+      tableServiceUri: 'https://sdapjobs.table.core.windows.net',
+      blobServiceUri: 'https://sdapjobs.blob.core.windows.net',
+    });
+  });
+
+  it('keeps the memory store in embedded mode unless the table store is asked for', () => {
+    expect(loadConfig({ Jobs__UseServiceBus: 'false' }).store.kind).toBe('memory');
+    expect(
+      loadConfig({
+        Jobs__UseServiceBus: 'false',
+        Jobs__Store: 'table',
+        JobsStorage: 'UseDevelopmentStorage=true',
+      }).store.kind,
+    ).toBe('table');
   });
 
   it('reads the colon form of a setting name as well', () => {

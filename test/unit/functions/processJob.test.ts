@@ -155,6 +155,7 @@ describe('createFunctionTable', () => {
       Jobs__UseServiceBus: 'true',
       ServiceBusConnection: emulatorConnection,
       Jobs__ServiceBus__Settlement: settlement,
+      Jobs__Store: 'memory',
     });
 
     const processJob = createFunctionTable(runtime).find((definition) => definition.name === 'processJob');
