@@ -126,12 +126,6 @@ export class JobDispatcher {
     logger: Logger,
   ): Promise<Settlement> {
     const { record } = stored;
-    if (record.jobId !== job.jobId) {
-      logger.info('Completing a duplicate of an existing job (same idempotency key)', {
-        existingJobId: record.jobId,
-      });
-      return { kind: 'complete' };
-    }
     if (record.status === 'Completed') {
       logger.info('Completing a redelivery of a job that already completed');
       return { kind: 'complete' };

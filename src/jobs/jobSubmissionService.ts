@@ -7,6 +7,7 @@ import type { JobStore } from '../store/jobStore';
 import type { FieldError } from './errors';
 import { PayloadTooLargeError, ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
+import { jobIdForKey } from './jobIdForKey';
 import { newJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
@@ -35,7 +36,8 @@ export interface SubmitOptions {
 
 /**
  * The one way jobs enter the system, for the HTTP function and any code that submits jobs: validates every job
- * against its handler, reserves idempotency keys, records the jobs as Queued, then sends them. If the send fails,
+ * against its handler, records the jobs as Queued (a job with an idempotency key gets the jobId that key names, so
+ * recording it reserves the key), then sends them. If the send fails,
  * the records are removed again, so no job is left recorded as queued that never will run.
  */
 export class JobSubmissionService {
@@ -121,12 +123,13 @@ export class JobSubmissionService {
     if (payload && !payload.success)
       errors.push(...payload.error.issues.flatMap((issue) => toFieldErrors(issue, '/payload')));
     if (!parsed.success || errors.length > 0) return errors;
+    const key = parsed.data.idempotencyKey ?? idempotencyKey;
     return newJobMessage(
       {
+        ...(key ? { jobId: jobIdForKey(key), idempotencyKey: key } : {}),
         jobType: parsed.data.jobType,
         subjectId: parsed.data.subjectId ?? '',
         correlationId: parsed.data.correlationId ?? '',
-        idempotencyKey: parsed.data.idempotencyKey ?? idempotencyKey ?? '',
         maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
         // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
         payload: parsed.data.payload,

@@ -7,20 +7,12 @@ import type { CreateJobResult, JobListPage, JobListQuery, JobStore, StoredJob } 
  */
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
-  private readonly jobIdByIdempotencyKey = new Map<string, string>();
   private version = 0;
 
   async create(record: JobRecord): Promise<CreateJobResult> {
-    const sameId = this.jobs.get(record.jobId);
-    if (sameId) return { created: false, existing: sameId };
-    if (record.idempotencyKey) {
-      const existingId = this.jobIdByIdempotencyKey.get(record.idempotencyKey);
-      const existing = existingId === undefined ? undefined : this.jobs.get(existingId);
-      if (existing) return { created: false, existing };
-      this.jobIdByIdempotencyKey.set(record.idempotencyKey, record.jobId);
-    }
-    const stored = this.store(record);
-    return { created: true, stored };
+    const existing = this.jobs.get(record.jobId);
+    if (existing) return { created: false, existing };
+    return { created: true, stored: this.store(record) };
   }
 
   async get(jobId: string): Promise<StoredJob | undefined> {
@@ -33,11 +25,7 @@ export class InMemoryJobStore implements JobStore {
   }
 
   async remove(jobId: string): Promise<void> {
-    const stored = this.jobs.get(jobId);
-    if (!stored) return;
     this.jobs.delete(jobId);
-    const key = stored.record.idempotencyKey;
-    if (key && this.jobIdByIdempotencyKey.get(key) === jobId) this.jobIdByIdempotencyKey.delete(key);
   }
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {

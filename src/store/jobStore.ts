@@ -30,8 +30,8 @@ export interface JobListPage {
  */
 export interface JobStore {
   /**
-   * Inserts the record unless a job with the same jobId, or the same non-empty idempotency key, already exists;
-   * then returns that job instead. Atomic: two concurrent creates with one key yield one job.
+   * Inserts the record unless a job with its jobId already exists; then returns that job instead. Atomic: of two
+   * concurrent creates of one jobId, one wins. (Submission derives the jobId from an idempotency key.)
    */
   create(record: JobRecord): Promise<CreateJobResult>;
   get(jobId: string): Promise<StoredJob | undefined>;

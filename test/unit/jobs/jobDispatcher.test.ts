@@ -190,17 +190,6 @@ describe('JobDispatcher', () => {
     expect(scripted.runs).toHaveLength(1);
   });
 
-  it('completes a job whose idempotency key already belongs to another job, without running it', async () => {
-    const scripted = scriptedHandler();
-    const { dispatcher } = dispatcherFor([scripted.handler]);
-    await dispatcher.dispatch(received(scriptedJob({ idempotencyKey: 'order-7' })));
-
-    const duplicate = await dispatcher.dispatch(received(scriptedJob({ idempotencyKey: 'order-7' })));
-
-    expect(duplicate).toEqual({ kind: 'complete' });
-    expect(scripted.runs).toHaveLength(1);
-  });
-
   it('times out a slow handler: its signal aborts and the job is retried', async () => {
     const scripted = scriptedHandler();
     scripted.behave(

@@ -7,16 +7,16 @@ function recordAt(submittedAt: string, overrides: Parameters<typeof jobMessage>[
 }
 
 describe('InMemoryJobStore', () => {
-  it('returns the existing job for a second create with the same idempotency key', async () => {
+  it('returns the existing job for a second create of the same jobId', async () => {
     const store = new InMemoryJobStore();
-    const first = await store.create(recordAt('2026-01-01T00:00:00Z', { idempotencyKey: 'k' }));
+    const record = recordAt('2026-01-01T00:00:00Z');
+    await store.create(record);
 
-    const second = await store.create(recordAt('2026-01-01T00:00:01Z', { idempotencyKey: 'k' }));
+    const second = await store.create({ ...record, subjectId: 'another try' });
 
-    expect(first.created).toBe(true);
     expect(second).toMatchObject({
       created: false,
-      existing: { record: { jobId: first.created && first.stored.record.jobId } },
+      existing: { record: { jobId: record.jobId, subjectId: '' } },
     });
   });
 
