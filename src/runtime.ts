@@ -13,6 +13,7 @@ import type { JobQueue } from './queue/jobQueue';
 import { createServiceBusClient } from './queue/serviceBusClientFactory';
 import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
 import { InMemoryJobStore } from './store/inMemoryJobStore';
+import { createStorageStores } from './store/storageStores';
 import type { JobStore } from './store/jobStore';
 
 /** Everything the functions need, wired once per process from the validated settings. */
@@ -56,8 +57,9 @@ const interruptGraceMs = 5_000;
 
 export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides = {}): JobsRuntime {
   const logger = overrides.logger ?? createJsonLogger(config.logLevel, undefined, { app: 'sdap-jobs' });
-  const documents = overrides.documents ?? new InMemoryDocumentStore();
-  const store = overrides.store ?? new InMemoryJobStore();
+  const storage = config.store.kind === 'table' ? createStorageStores(config.store) : undefined;
+  const documents = overrides.documents ?? storage?.documents ?? new InMemoryDocumentStore();
+  const store = overrides.store ?? storage?.store ?? new InMemoryJobStore();
   const registry = createHandlerRegistry({ documents, enableDiagnostics: config.enableDiagnostics });
   const embeddedQueue = config.useServiceBus
     ? undefined
@@ -78,6 +80,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     retryQueue: queue,
     retry: config.retry,
     handlerTimeoutMs: config.handlerTimeoutMs,
+    claimGraceMs: config.claimGraceMs,
     logger,
     shutdownSignal: shutdown.signal,
   });
@@ -93,7 +96,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     mode: queue.transport,
     queue: queue.queueName,
     settlement: config.useServiceBus ? config.serviceBus.settlement : 'in-memory',
-    store: 'in-memory',
+    store: config.store.kind,
     jobTypes: registry.jobTypes(),
   });
 

@@ -1,0 +1,55 @@
+import type * as identity from '@azure/identity';
+import type * as dataTables from '@azure/data-tables';
+import type * as storageBlob from '@azure/storage-blob';
+import type { AppConfig } from '../config';
+import type * as blobDocumentStore from '../documents/blobDocumentStore';
+import type { DocumentStore } from '../documents/documentStore';
+import type { JobStore } from './jobStore';
+import type * as tableJobStore from './tableJobStore';
+
+/** Fail within a second or two when storage is down, so a submission can answer 503 while the caller waits. */
+const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
+
+/**
+ * The job store and document store on Azure Storage: by connection string (`JobsStorage`, else
+ * `AzureWebJobsStorage`; Azurite's too), or by managed identity against the account's service URIs.
+ * The storage SDKs are loaded only here, so embedded runs never pay for them at start-up.
+ */
+export function createStorageStores(config: AppConfig['store']): {
+  store: JobStore;
+  documents: DocumentStore;
+} {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { TableClient } = require('@azure/data-tables') as typeof dataTables;
+  const { BlobServiceClient } = require('@azure/storage-blob') as typeof storageBlob;
+  const { TableJobStore } = require('./tableJobStore') as typeof tableJobStore;
+  const { BlobDocumentStore } = require('../documents/blobDocumentStore') as typeof blobDocumentStore;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { connectionString, tableServiceUri, blobServiceUri, managedIdentityClientId, jobsTable } = config;
+
+  let tables: dataTables.TableClient;
+  let blobs: storageBlob.BlobServiceClient;
+  if (connectionString) {
+    // Azurite speaks plain HTTP; the SDK refuses shared-key auth over HTTP unless told it is intended.
+    const allowInsecureConnection = /UseDevelopmentStorage=true|=http:\/\//i.test(connectionString);
+    tables = TableClient.fromConnectionString(connectionString, jobsTable, {
+      retryOptions,
+      allowInsecureConnection,
+    });
+    blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 3 } });
+  } else if (tableServiceUri && blobServiceUri) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DefaultAzureCredential } = require('@azure/identity') as typeof identity;
+    const credential = new DefaultAzureCredential(
+      managedIdentityClientId ? { managedIdentityClientId } : undefined,
+    );
+    tables = new TableClient(tableServiceUri, jobsTable, credential, { retryOptions });
+    blobs = new BlobServiceClient(blobServiceUri, credential, { retryOptions: { maxTries: 3 } });
+  } else {
+    throw new Error('No job storage is configured.');
+  }
+  return {
+    store: new TableJobStore(tables),
+    documents: new BlobDocumentStore(blobs, config.stagingContainer, config.documentsContainer),
+  };
+}

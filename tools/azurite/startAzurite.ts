@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+
+// Azurite's well-known development account (documented by Microsoft; not a secret).
+const account = 'devstoreaccount1';
+const accountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+interface AzuriteServer {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+
+type ServerClass = new (configuration: unknown) => AzuriteServer;
+type ConfigurationClass = new (...args: unknown[]) => unknown;
+
+export interface StartedAzurite {
+  /** A connection string for both services, with the real ports. */
+  readonly connectionString: string;
+  readonly tableEndpoint: string;
+  readonly blobEndpoint: string;
+  close(): Promise<void>;
+}
+
+export interface AzuriteOptions {
+  host?: string;
+  /** 0 (the default) picks free ports. */
+  tablePort?: number;
+  blobPort?: number;
+}
+
+/**
+ * Azurite's Table and Blob services in this process, in memory, on free ports by default: the local stand-in for
+ * Azure Storage in tests and in `npm run start:servicebus`. Pinned to a version that runs on Node 20 (3.35).
+ */
+export async function startAzurite({
+  host = '127.0.0.1',
+  tablePort = 0,
+  blobPort = 0,
+}: AzuriteOptions = {}): Promise<StartedAzurite> {
+  const load = <T>(path: string): T => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (
+      require(join(require.resolve('azurite/package.json'), '..', 'dist', 'src', path)) as { default: T }
+    ).default;
+  };
+  const TableServer = load<ServerClass>('table/TableServer');
+  const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');
+  const BlobServer = load<ServerClass>('blob/BlobServer');
+  const BlobConfiguration = load<ConfigurationClass>('blob/BlobConfiguration');
+
+  // Positional options (host, port, keep-alive, db paths, logs, loose, skipApiVersionCheck, TLS, OAuth,
+  // product-style URLs, in-memory). The API version check is skipped: the SDKs may be newer than this Azurite.
+  const table = new TableServer(
+    new TableConfiguration(
+      host,
+      tablePort,
+      undefined,
+      undefined,
+      false,
+      false,
+      undefined,
+      undefined,
+      false,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
+  const blob = new BlobServer(
+    new BlobConfiguration(
+      host,
+      blobPort,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      false,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
+  await Promise.all([table.start(), blob.start()]);
+  const tableEndpoint = `${table.getHttpServerAddress()}/${account}`;
+  const blobEndpoint = `${blob.getHttpServerAddress()}/${account}`;
+  return {
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${accountKey};` +
+      `TableEndpoint=${tableEndpoint};BlobEndpoint=${blobEndpoint};`,
+    tableEndpoint,
+    blobEndpoint,
+    close: async () => {
+      await Promise.all([table.close(), blob.close()]);
+    },
+  };
+}
