@@ -37,12 +37,10 @@ export async function startAzurite({
   tablePort = 0,
   blobPort = 0,
 }: AzuriteOptions = {}): Promise<StartedAzurite> {
-  const load = <T>(path: string): T => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (
-      require(join(require.resolve('azurite/package.json'), '..', 'dist', 'src', path)) as { default: T }
-    ).default;
-  };
+  const azuriteRoot = join(require.resolve('azurite/package.json'), '..', 'dist', 'src');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = <T>(path: string): T => (require(join(azuriteRoot, path)) as { default: T }).default;
+
   const TableServer = load<ServerClass>('table/TableServer');
   const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');
   const BlobServer = load<ServerClass>('blob/BlobServer');
