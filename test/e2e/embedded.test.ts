@@ -1,3 +1,4 @@
+import { startAzurite } from '../../tools/azurite/startAzurite';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { startLocalHostProcess } from '../support/localHostProcess';
@@ -7,6 +8,21 @@ import { describeJobApi } from './jobApiSuite';
 describeJobApi('embedded in-memory queue', async () => {
   const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
   return { baseUrl: host.url, close: () => host.close() };
+});
+
+describeJobApi('embedded in-memory queue, table store on Azurite', async () => {
+  const azurite = await startAzurite();
+  const host = await startLocalHost({
+    env: { ...embeddedTestSettings, Jobs__Store: 'table', JobsStorage: azurite.connectionString },
+    port: 0,
+  });
+  return {
+    baseUrl: host.url,
+    close: async () => {
+      await host.close();
+      await azurite.close();
+    },
+  };
 });
 
 describe('embedded mode', () => {

@@ -67,8 +67,10 @@ describe('Service Bus resilience', () => {
     expect(await world.peekDeadLetters()).toHaveLength(0);
   });
 
-  it('when the host process is killed mid-job, then the job is delivered again after lock expiry and completes once', async () => {
-    const settings = serviceBusSettings(world.emulator, 'host', { Jobs__HandlerTimeoutMs: '10000' });
+  it('when the host process is killed mid-job, then after lock and claim expiry the job completes once', async () => {
+    // Records live in Azurite, shared by both hosts: the survivor sees the dead host's claim and waits it out.
+    const claim = { Jobs__HandlerTimeoutMs: '3000', Jobs__ClaimGraceMs: '500' };
+    const settings = serviceBusSettings(world.emulator, world.azurite, 'host', claim);
     const doomed = await startLocalHostProcess(settings);
     const jobId = await submit(doomed.url, {
       jobType: 'diagnostics.simulate',
@@ -77,7 +79,7 @@ describe('Service Bus resilience', () => {
     await recordWhen(doomed.url, jobId, (record) => record.status === 'Running');
 
     expect(await doomed.stop('SIGKILL')).toBeNull();
-    const survivor = await world.startHost('host', { Jobs__HandlerTimeoutMs: '10000' });
+    const survivor = await world.startHost('host', claim);
     const record = await recordWhen(survivor.url, jobId, settled);
 
     expect(record).toMatchObject({ status: 'Completed', attempt: 2 });

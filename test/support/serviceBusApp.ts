@@ -4,6 +4,8 @@ import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { QueueProperties, StartedEmulator } from '../../tools/servicebus-emulator';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
+import type { StartedAzurite } from '../../tools/azurite/startAzurite';
+import { startAzurite } from '../../tools/azurite/startAzurite';
 import { embeddedTestSettings } from './embeddedRuntime';
 import { waitFor } from './waitFor';
 
@@ -12,8 +14,10 @@ export const queueName = 'sdap-jobs';
 /** Fail fast against a local emulator instead of the SDK's 3 × 30 s default. */
 export const quickRetries = { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 5_000 };
 
+/** The production configuration, locally: Service Bus on the emulator, job records and documents on Azurite. */
 export function serviceBusSettings(
   emulator: StartedEmulator,
+  azurite: StartedAzurite,
   settlement: string,
   extra: Record<string, string> = {},
 ) {
@@ -22,7 +26,7 @@ export function serviceBusSettings(
     Jobs__UseServiceBus: 'true',
     ServiceBusConnection: emulator.connectionString,
     Jobs__ServiceBus__Settlement: settlement,
-    Jobs__Store: 'memory',
+    JobsStorage: azurite.connectionString,
     ...extra,
   };
 }
@@ -35,13 +39,18 @@ export async function startServiceBusWorld(queue: Partial<QueueProperties> = {})
       [queueName]: { MaxDeliveryCount: 4, LockDuration: 'PT5S', RequiresDuplicateDetection: true, ...queue },
     },
   });
+  const azurite = await startAzurite();
   const client = new ServiceBusClient(emulator.connectionString, { retryOptions: quickRetries });
   const hosts: LocalHost[] = [];
   return {
     emulator,
+    azurite,
     client,
     async startHost(settlement: string, extra: Record<string, string> = {}): Promise<LocalHost> {
-      const host = await startLocalHost({ env: serviceBusSettings(emulator, settlement, extra), port: 0 });
+      const host = await startLocalHost({
+        env: serviceBusSettings(emulator, azurite, settlement, extra),
+        port: 0,
+      });
       hosts.push(host);
       return host;
     },
@@ -74,6 +83,7 @@ export async function startServiceBusWorld(queue: Partial<QueueProperties> = {})
       await Promise.all(hosts.map((host) => host.close()));
       await client.close();
       await emulator.close();
+      await azurite.close();
     },
   };
 }
