@@ -92,9 +92,10 @@ export class JobDispatcher {
       jobType: job.jobType,
       correlationId: job.correlationId,
       messageId: received.messageId,
+      deliveryCount: received.deliveryCount,
     });
     try {
-      return await this.dispatchJob(job, received, logger);
+      return await this.dispatchJob(job, logger);
     } catch (error) {
       // Our own fault (store, scheduling, a bug): let the broker redeliver rather than decide on partial knowledge.
       const description = `Processing failed before the job could be settled: ${errorMessage(error)}`;
@@ -103,15 +104,11 @@ export class JobDispatcher {
     }
   }
 
-  private async dispatchJob(
-    job: JobMessage,
-    received: ReceivedJobMessage,
-    logger: Logger,
-  ): Promise<Settlement> {
+  private async dispatchJob(job: JobMessage, logger: Logger): Promise<Settlement> {
     // A write conflict means another worker moved the job on between our read and our write: decide again.
     for (let round = 1; ; round += 1) {
       try {
-        return await this.decide(job, received, await this.storedJobOf(job), logger);
+        return await this.decide(job, await this.storedJobOf(job), logger);
       } catch (error) {
         if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
         logger.debug('The job record changed under us; deciding again', { round });
@@ -119,12 +116,7 @@ export class JobDispatcher {
     }
   }
 
-  private async decide(
-    job: JobMessage,
-    received: ReceivedJobMessage,
-    stored: StoredJob,
-    logger: Logger,
-  ): Promise<Settlement> {
+  private async decide(job: JobMessage, stored: StoredJob, logger: Logger): Promise<Settlement> {
     const { record } = stored;
     if (record.status === 'Completed') {
       logger.info('Completing a redelivery of a job that already completed');
@@ -155,9 +147,10 @@ export class JobDispatcher {
       return this.deadLetterJob(stored, 'InvalidPayload', description, logger);
     }
 
-    // Both counters can run ahead of the other: scheduled retries advance `attempt`, redeliveries after a crash or
-    // abandon advance the delivery count, and the record counts the runs every worker has claimed.
-    const attempt = Math.max(job.attempt + received.deliveryCount - 1, record.attempt + 1);
+    // An attempt is a handler run. Every run starts with a durable claim that counts it — runs cut short by a crash
+    // or a lost lock included — and a retry copy carries the next number. The broker's delivery count is not used:
+    // it also counts deliveries that never ran the handler (storage outages), which must not use up attempts.
+    const attempt = Math.max(job.attempt, record.attempt + 1);
     if (attempt > job.maxAttempts) {
       const description = `No attempts left: this would be attempt ${attempt} of ${job.maxAttempts}.`;
       return this.deadLetterJob(stored, 'MaxRetriesExceeded', description, logger);

@@ -5,6 +5,8 @@ import type { SdkBoundMessage } from '../../../src/functions/processJob';
 import {
   createProcessJobExplicitlySettled,
   createProcessJobHostSettled,
+  fromHostTrigger,
+  fromSdkMessage,
 } from '../../../src/functions/processJob';
 import type { ServiceBusMessageActions } from '../../../src/queue/serviceBusSettlers';
 import type { JobsRuntime } from '../../../src/runtime';
@@ -72,16 +74,18 @@ describe('processJob', () => {
       });
     });
 
-    it('uses the host delivery count (1-based) to count attempts', async () => {
-      const body = cSharpProducerBody({ maxAttempts: 2, payload: { failAlways: true } });
+    it('reads the trigger metadata the host sends, delivery count counted from 1', () => {
+      const received = fromHostTrigger('{}', {
+        deliveryCount: 2,
+        messageId: 'm-1',
+        enqueuedTimeUtc: '2026-01-01T00:00:00Z',
+      });
 
-      await expect(
-        createProcessJobHostSettled(runtime)(body, hostContext({ deliveryCount: 2 })),
-      ).rejects.toThrow(/MaxRetriesExceeded/);
-
-      expect((await runtime.store.get(body.jobId as string))?.record).toMatchObject({
-        attempt: 2,
-        deadLetterReason: 'MaxRetriesExceeded',
+      expect(received).toEqual({
+        body: '{}',
+        messageId: 'm-1',
+        deliveryCount: 2,
+        enqueuedTime: new Date('2026-01-01T00:00:00Z'),
       });
     });
   });
@@ -118,18 +122,15 @@ describe('processJob', () => {
       ]);
     });
 
-    it('reads the SDK delivery count as 0-based', async () => {
-      const actions = recordingActions();
-      const body = cSharpProducerBody({ maxAttempts: 1 });
+    it('reads the SDK delivery count as 0-based', () => {
+      const enqueuedTimeUtc = new Date('2026-01-01T00:00:00Z');
 
-      await createProcessJobExplicitlySettled(runtime)({
-        messages: { body, messageId: 'm4', deliveryCount: 1 },
-        actions,
+      expect(fromSdkMessage({ body: 'x', messageId: 'm4', deliveryCount: 0, enqueuedTimeUtc })).toEqual({
+        body: 'x',
+        messageId: 'm4',
+        deliveryCount: 1,
+        enqueuedTime: enqueuedTimeUtc,
       });
-
-      expect(actions.calls).toEqual([
-        ['deadletter', 'm4', 'MaxRetriesExceeded', expect.stringMatching(/attempt 2 of 1/)],
-      ]);
     });
   });
 });

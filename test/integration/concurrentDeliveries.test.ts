@@ -1,0 +1,95 @@
+import { TableClient } from '@azure/data-tables';
+import { JobDispatcher } from '../../src/jobs/jobDispatcher';
+import { toWireBody } from '../../src/jobs/jobMessage';
+import { newJobRecord } from '../../src/jobs/jobRecord';
+import { silentLogger } from '../../src/jobs/logger';
+import { HandlerRegistry } from '../../src/handlers/handlerRegistry';
+import { TableJobStore } from '../../src/store/tableJobStore';
+import type { StartedAzurite } from '../../tools/azurite/startAzurite';
+import { startAzurite } from '../../tools/azurite/startAzurite';
+import { jobMessage } from '../support/jobFixtures';
+import { RecordingRetryQueue, scriptedHandler } from '../support/testRuntimeParts';
+
+let azurite: StartedAzurite;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+
+afterAll(() => azurite?.close());
+
+function tableStore(name: string): TableJobStore {
+  return new TableJobStore(
+    TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true }),
+  );
+}
+
+describe('claims on the table store', () => {
+  it('when 50 deliveries of one job arrive at once on 5 workers, then the handler runs exactly once', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    const store = tableStore('Concurrent50');
+    const job = jobMessage({ jobType: 'test.scripted', payload: { value: 1 } });
+    await store.create(newJobRecord(job, new Date()));
+    const workers = Array.from({ length: 5 }, (_, index) => {
+      const retryQueue = new RecordingRetryQueue();
+      const dispatcher = new JobDispatcher({
+        registry: new HandlerRegistry([scripted.handler]),
+        store,
+        retryQueue,
+        retry: { baseDelayMs: 10, maxDelayMs: 10, jitter: 0 },
+        handlerTimeoutMs: 5_000,
+        logger: silentLogger,
+        workerId: `worker-${index}`,
+      });
+      return { dispatcher, retryQueue };
+    });
+
+    const settlements = await Promise.all(
+      Array.from({ length: 50 }, (_, delivery) =>
+        workers[delivery % workers.length]!.dispatcher.dispatch({ body: toWireBody(job), deliveryCount: 1 }),
+      ),
+    );
+
+    expect(scripted.runs).toHaveLength(1);
+    expect(settlements.every((settlement) => settlement.kind === 'complete')).toBe(true);
+    expect((await store.get(job.jobId))?.record).toMatchObject({ status: 'Completed', attempt: 1 });
+  });
+
+  it('when a worker died holding a claim, then another takes the job over after the claim expires and it completes once', async () => {
+    const scripted = scriptedHandler();
+    const store = tableStore('DeadClaim');
+    const job = jobMessage({ jobType: 'test.scripted', payload: { value: 1 } });
+    const created = await store.create(newJobRecord(job, new Date()));
+    if (!created.created) throw new Error('expected a new job');
+    await store.replace(
+      {
+        ...created.stored.record,
+        status: 'Running',
+        attempt: 1,
+        claimedBy: 'dead-worker',
+        claimExpiresAt: new Date(Date.now() - 1).toISOString(),
+      },
+      created.stored.etag,
+    );
+    const dispatcher = new JobDispatcher({
+      registry: new HandlerRegistry([scripted.handler]),
+      store,
+      retryQueue: new RecordingRetryQueue(),
+      retry: { baseDelayMs: 10, maxDelayMs: 10, jitter: 0 },
+      handlerTimeoutMs: 5_000,
+      logger: silentLogger,
+      workerId: 'survivor',
+    });
+
+    const settlement = await dispatcher.dispatch({ body: toWireBody(job), deliveryCount: 2 });
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(scripted.runs.map((run) => run.attempt)).toEqual([2]);
+    expect((await store.get(job.jobId))?.record).toMatchObject({
+      status: 'Completed',
+      attempt: 2,
+      claimedBy: null,
+    });
+  });
+});

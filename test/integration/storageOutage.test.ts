@@ -1,0 +1,134 @@
+import { startAzurite } from '../../tools/azurite/startAzurite';
+import type { StartedAzurite } from '../../tools/azurite/startAzurite';
+import { startLocalHost } from '../../tools/local-host/localHost';
+import type { LocalHost } from '../../tools/local-host/localHost';
+import { createJsonLogger } from '../../src/jobs/logger';
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { TcpProxy } from '../support/tcpProxy';
+import { waitFor } from '../support/waitFor';
+
+let azurite: StartedAzurite;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+
+afterAll(() => azurite?.close());
+
+function tableSettings(connectionString: string) {
+  return { ...embeddedTestSettings, Jobs__Store: 'table', JobsStorage: connectionString };
+}
+
+async function recordOf(host: LocalHost, jobId: string): Promise<JobRecord | undefined> {
+  return (await host.runtime.store.get(jobId))?.record;
+}
+
+describe('table store', () => {
+  it('when the app restarts, then job records and documents written before are still there', async () => {
+    const first = await startLocalHost({ env: tableSettings(azurite.connectionString), port: 0 });
+    await first.runtime.documents.stage('incoming/report.pdf', {
+      content: Buffer.from('%PDF-1.7'),
+      contentType: 'application/pdf',
+      metadata: { owner: 'u-1' },
+    });
+    const { record } = await first.runtime.submission.submit({
+      jobType: 'document.upload',
+      payload: { stagingKey: 'incoming/report.pdf', container: 'contracts', documentId: 'report-1' },
+    });
+    await waitFor(async () =>
+      (await recordOf(first, record.jobId))?.status === 'Completed' ? true : undefined,
+    );
+    await first.close();
+
+    const second = await startLocalHost({ env: tableSettings(azurite.connectionString), port: 0 });
+    const response = await fetch(`${second.url}/api/jobs/${record.jobId}`);
+    const document = await second.runtime.documents.get('contracts', 'report-1');
+    await second.close();
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ jobId: record.jobId, status: 'Completed' });
+    expect(document).toEqual({
+      content: Buffer.from('%PDF-1.7'),
+      contentType: 'application/pdf',
+      metadata: { owner: 'u-1' },
+    });
+  });
+
+  describe('when storage becomes unreachable', () => {
+    let proxy: TcpProxy;
+    let host: LocalHost;
+    const errors: string[] = [];
+
+    beforeEach(async () => {
+      const tablePort = Number(new URL(azurite.tableEndpoint).port);
+      proxy = new TcpProxy('127.0.0.1', tablePort);
+      await proxy.start();
+      const viaProxy = azurite.connectionString.replace(`:${tablePort}/`, `:${proxy.port}/`);
+      const logger = createJsonLogger('error', (line) => errors.push(line));
+      host = await startLocalHost({
+        env: {
+          ...tableSettings(viaProxy),
+          Jobs__Storage__JobsTable: `Outage${Date.now()}`,
+          Jobs__Retry__BaseDelayMs: '1000',
+          Jobs__Retry__MaxDelayMs: '1000',
+          Jobs__Retry__Jitter: '0',
+          Jobs__InMemory__MaxDeliveryCount: '100',
+        },
+        port: 0,
+        overrides: { logger },
+      });
+    });
+
+    afterEach(async () => {
+      await proxy.restore().catch(() => undefined);
+      await host.close();
+    });
+
+    it('then a submission answers 503 with Retry-After and leaves no job behind', async () => {
+      await proxy.cut();
+
+      const response = await fetch(`${host.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'outage-1' },
+        body: JSON.stringify({ jobType: 'diagnostics.simulate', payload: {} }),
+      });
+      await proxy.restore();
+
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(host.runtime.embeddedQueue?.messageCount().active).toBe(0);
+    });
+
+    it('then a due job is not run but abandoned, and runs once when storage returns', async () => {
+      const { record } = await host.runtime.submission.submit({
+        jobType: 'diagnostics.simulate',
+        payload: { failTimes: 1 },
+      });
+      await waitFor(async () =>
+        (await recordOf(host, record.jobId))?.status === 'Retrying' ? true : undefined,
+      );
+      await proxy.cut();
+
+      await waitFor(
+        () =>
+          errors.some((line) => line.includes('Processing failed before the job could be settled'))
+            ? true
+            : undefined,
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      await proxy.restore();
+      const settled = await waitFor(async () => {
+        const current = await recordOf(host, record.jobId);
+        return current?.status === 'Completed' ? current : undefined;
+      });
+
+      expect(settled.outcomes.map((outcome) => [outcome.attempt, outcome.status])).toEqual([
+        [1, 'Failed'],
+        [2, 'Completed'],
+      ]);
+    });
+  });
+});
