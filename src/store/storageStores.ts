@@ -9,6 +9,7 @@ import type * as tableJobStore from './tableJobStore';
 
 /** Fail within a second or two when storage is down, so a submission can answer 503 while the caller waits. */
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
+const blobRetryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
 
 /**
  * The job store and document store on Azure Storage: by connection string (`JobsStorage`, else
@@ -36,7 +37,7 @@ export function createStorageStores(config: AppConfig['store']): {
       retryOptions,
       allowInsecureConnection,
     });
-    blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 3 } });
+    blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: blobRetryOptions });
   } else if (tableServiceUri && blobServiceUri) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { DefaultAzureCredential } = require('@azure/identity') as typeof identity;
@@ -44,7 +45,7 @@ export function createStorageStores(config: AppConfig['store']): {
       managedIdentityClientId ? { managedIdentityClientId } : undefined,
     );
     tables = new TableClient(tableServiceUri, jobsTable, credential, { retryOptions });
-    blobs = new BlobServiceClient(blobServiceUri, credential, { retryOptions: { maxTries: 3 } });
+    blobs = new BlobServiceClient(blobServiceUri, credential, { retryOptions: blobRetryOptions });
   } else {
     throw new Error('No job storage is configured.');
   }

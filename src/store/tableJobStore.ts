@@ -43,16 +43,22 @@ export class TableJobStore implements JobStore {
 
   async create(record: JobRecord): Promise<CreateJobResult> {
     await this.ensureTable();
-    try {
-      // The index entry goes alongside: a listing may show a job a moment before its record exists, never miss it.
-      const [created] = await Promise.all([
-        this.table.createEntity(toRecordEntity(record)),
-        this.table.upsertEntity(toIndexEntity(record), 'Replace'),
-      ]);
-      return { created: true, stored: { record, etag: created.etag ?? '' } };
-    } catch (error) {
-      if (statusOf(error) !== 409) throw unavailable('create', error);
+    // The index entry goes alongside, in parallel: a listing may show a job a moment before its record exists
+    // (it is skipped until then), never miss one.
+    const [created, indexed] = await Promise.allSettled([
+      this.table.createEntity(toRecordEntity(record)),
+      this.table.upsertEntity(toIndexEntity(record), 'Replace'),
+    ]);
+    if (created.status === 'fulfilled' && indexed.status === 'fulfilled') {
+      return { created: true, stored: { record, etag: created.value.etag ?? '' } };
     }
+    if (created.status === 'fulfilled') {
+      await this.table.deleteEntity(record.jobId, recordRowKey).catch(() => undefined);
+      throw unavailable('create', indexed.status === 'rejected' ? indexed.reason : undefined);
+    }
+    if (statusOf(created.reason) !== 409) throw unavailable('create', created.reason);
+    // A repeat of an existing job: the index entry just written carries the repeat's time, not the job's.
+    await this.table.deleteEntity(...indexKeys(record)).catch(() => undefined);
     const existing = await this.get(record.jobId);
     if (!existing)
       throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
@@ -106,13 +112,15 @@ export class TableJobStore implements JobStore {
           .byPage({ maxPageSize: limit })
           .next();
         const entries = page.done ? [] : page.value;
+        // The service may return a short page and a token; only a page without one ends the day's partition.
+        const dayExhausted = page.done || !page.value.continuationToken;
         const records = await Promise.all(entries.map((entry) => this.get(entry.jobId)));
         for (const [index, stored] of records.entries()) {
           cursor = { ...cursor, after: entries[index]?.rowKey ?? cursor.after };
           if (stored && (!status || stored.record.status === status)) jobs.push(stored.record);
           if (jobs.length === limit) break;
         }
-        if (entries.length < limit && jobs.length < limit) cursor = previousDay(cursor);
+        if (dayExhausted && jobs.length < limit) cursor = previousDay(cursor);
       }
     } catch (error) {
       throw unavailable('list', error);

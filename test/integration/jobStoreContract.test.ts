@@ -60,6 +60,15 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
     });
   });
 
+  it('lists a job once even when it was created again later (a repeated idempotency key)', async () => {
+    const record = recordAt('2026-01-01T10:00:00Z');
+    await store.create(record);
+
+    await store.create({ ...record, submittedAt: '2026-01-01T11:00:00.000Z' });
+
+    expect((await store.list({ limit: 10 })).jobs.map((job) => job.jobId)).toEqual([record.jobId]);
+  });
+
   it('of many concurrent creates of one jobId, exactly one wins', async () => {
     const record = recordAt('2026-01-01T10:00:00Z');
 
