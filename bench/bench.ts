@@ -1,6 +1,7 @@
 import { measureEmbeddedThroughput } from './embeddedThroughput';
 import { measureImportTimes } from './importTime';
 import { measureServiceBusThroughput } from './serviceBusThroughput';
+import { measureStorageOperations } from './storageOperations';
 
 // `npm run bench`: the figures issue #2 asks for, printed side by side from one run.
 async function main(): Promise<void> {
@@ -31,6 +32,16 @@ async function main(): Promise<void> {
     `  app / raw per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}  median ${median(ratios).toFixed(2)}`,
   );
 
+  const storageJobs = 200;
+  const storage = await measureStorageOperations(storageJobs);
+  console.log(
+    `Table Storage requests per successful job (submit → Completed, ${storageJobs} jobs with idempotency keys):`,
+  );
+  console.log(`  total: ${storage.perJob.toFixed(2)} per job`);
+  for (const [operation, perJob] of Object.entries(storage.breakdown)) {
+    console.log(`    ${operation.padEnd(24)} ${perJob.toFixed(2)}`);
+  }
+
   const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 7);
   const times = measureImportTimes(runs);
   console.log(`Start-up: import time, fresh process each, median of ${runs}:`);
@@ -38,7 +49,7 @@ async function main(): Promise<void> {
     `  platform packages (@azure/functions + @azure/service-bus + @azure/functions-extensions-servicebus): ${times.platformPackagesMs.toFixed(0)} ms`,
   );
   console.log(
-    `  dist/src/index.js, Service Bus mode:  ${times.entryServiceBusMs.toFixed(0)} ms  (ratio ${(times.entryServiceBusMs / times.platformPackagesMs).toFixed(2)})`,
+    `  dist/src/index.js, Service Bus + table store: ${times.entryServiceBusMs.toFixed(0)} ms  (ratio ${(times.entryServiceBusMs / times.platformPackagesMs).toFixed(2)})`,
   );
   console.log(
     `  dist/src/index.js, embedded mode:     ${times.entryEmbeddedMs.toFixed(0)} ms  (ratio ${(times.entryEmbeddedMs / times.platformPackagesMs).toFixed(2)})`,

@@ -38,6 +38,8 @@ export function measureImportTimes(runs: number): ImportTimes {
     Jobs__UseServiceBus: 'true',
     ServiceBusConnection: emulatorConnection,
     Jobs__LogLevel: 'silent',
+    // Production shape: Service Bus and the table store (nothing connects at import).
+    JobsStorage: 'UseDevelopmentStorage=true',
   };
   const embeddedEnv = { Jobs__UseServiceBus: 'false', Jobs__LogLevel: 'silent' };
   const samples = { platform: [] as number[], serviceBus: [] as number[], embedded: [] as number[] };
