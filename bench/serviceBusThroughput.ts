@@ -88,10 +88,12 @@ async function rawLoop(connectionString: string, count: number, maxConcurrentCal
 async function appPath(connectionString: string, count: number): Promise<number> {
   const completions = completionCounter();
   const host = await startLocalHost({
+    // Records in memory: this compares the transport path with a raw loop; storage cost is measured separately.
     env: {
       Jobs__UseServiceBus: 'true',
       ServiceBusConnection: connectionString,
       Jobs__EnableDiagnostics: 'true',
+      Jobs__Store: 'memory',
     },
     port: 0,
     overrides: { logger: completions.logger },

@@ -11,15 +11,39 @@ import type * as tableJobStore from './tableJobStore';
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
 const blobRetryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
 
+interface StorageStores {
+  store: JobStore;
+  documents: DocumentStore;
+}
+
 /**
  * The job store and document store on Azure Storage: by connection string (`JobsStorage`, else
  * `AzureWebJobsStorage`; Azurite's too), or by managed identity against the account's service URIs.
- * The storage SDKs are loaded only here, so embedded runs never pay for them at start-up.
+ * Connected on first use: loading the storage SDKs takes longer than the rest of the app's start-up, and a cold
+ * start should not pay for it before the first call that needs storage.
  */
-export function createStorageStores(config: AppConfig['store']): {
-  store: JobStore;
-  documents: DocumentStore;
-} {
+export function createStorageStores(config: AppConfig['store']): StorageStores {
+  let connected: StorageStores | undefined;
+  const stores = (): StorageStores => (connected ??= connectStorageStores(config));
+  return {
+    store: {
+      create: (record) => stores().store.create(record),
+      get: (jobId) => stores().store.get(jobId),
+      replace: (record, etag) => stores().store.replace(record, etag),
+      remove: (jobId) => stores().store.remove(jobId),
+      list: (query) => stores().store.list(query),
+    },
+    documents: {
+      stage: (stagingKey, document) => stores().documents.stage(stagingKey, document),
+      promote: (stagingKey, container, documentId) =>
+        stores().documents.promote(stagingKey, container, documentId),
+      remove: (container, documentId) => stores().documents.remove(container, documentId),
+      get: (container, documentId) => stores().documents.get(container, documentId),
+    },
+  };
+}
+
+function connectStorageStores(config: AppConfig['store']): StorageStores {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { TableClient } = require('@azure/data-tables') as typeof dataTables;
   const { BlobServiceClient } = require('@azure/storage-blob') as typeof storageBlob;
