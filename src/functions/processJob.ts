@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import { settle } from '../jobs/settlement';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';
+import { recordEtagProperty } from '../queue/outgoingJobMessage';
 import { explicitModeSettler, hostModeSettler } from '../queue/serviceBusSettlers';
 import type { JobsRuntime } from '../runtime';
 
@@ -12,6 +13,7 @@ export interface SdkBoundMessage {
   /** The JS SDK counts from 0. */
   deliveryCount?: number;
   enqueuedTimeUtc?: Date;
+  applicationProperties?: Record<string, unknown>;
 }
 
 export interface SdkBindingInput<TMessage extends SdkBoundMessage = SdkBoundMessage> {
@@ -44,6 +46,7 @@ export function fromHostTrigger(body: unknown, metadata: Record<string, unknown>
     messageId: optionalString(metadata.messageId),
     deliveryCount: positiveOr(Number(metadata.deliveryCount), 1),
     enqueuedTime: optionalDate(metadata.enqueuedTimeUtc),
+    recordEtag: recordEtagOf(metadata.applicationProperties),
   };
 }
 
@@ -53,7 +56,14 @@ export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
     messageId: optionalString(message.messageId),
     deliveryCount: positiveOr((message.deliveryCount ?? 0) + 1, 1),
     enqueuedTime: optionalDate(message.enqueuedTimeUtc),
+    recordEtag: recordEtagOf(message.applicationProperties),
   };
+}
+
+function recordEtagOf(properties: unknown): string | undefined {
+  return typeof properties === 'object' && properties !== null
+    ? optionalString((properties as Record<string, unknown>)[recordEtagProperty])
+    : undefined;
 }
 
 function optionalString(value: unknown): string | undefined {

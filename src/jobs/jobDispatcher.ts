@@ -95,7 +95,7 @@ export class JobDispatcher {
       deliveryCount: received.deliveryCount,
     });
     try {
-      return await this.dispatchJob(job, logger);
+      return await this.dispatchJob(job, received, logger);
     } catch (error) {
       // Our own fault (store, scheduling, a bug): let the broker redeliver rather than decide on partial knowledge.
       const description = `Processing failed before the job could be settled: ${errorMessage(error)}`;
@@ -104,11 +104,19 @@ export class JobDispatcher {
     }
   }
 
-  private async dispatchJob(job: JobMessage, logger: Logger): Promise<Settlement> {
+  private async dispatchJob(
+    job: JobMessage,
+    received: ReceivedJobMessage,
+    logger: Logger,
+  ): Promise<Settlement> {
     // A write conflict means another worker moved the job on between our read and our write: decide again.
     for (let round = 1; ; round += 1) {
       try {
-        return await this.decide(job, await this.storedJobOf(job), logger);
+        // First round: a record our submission just wrote need not be read back (its ETag came with the message);
+        // if anything changed it since, the claim conflicts and the next round reads it.
+        const stored =
+          round === 1 && received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
+        return await this.decide(job, stored ?? (await this.storedJobOf(job)), logger);
       } catch (error) {
         if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
         logger.debug('The job record changed under us; deciding again', { round });
@@ -299,6 +307,11 @@ export class JobDispatcher {
       claimedBy: null,
       claimExpiresAt: null,
     };
+  }
+
+  /** The record as submission created it, for a first attempt; any later one has moved on and must be read. */
+  private submittedRecord(job: JobMessage, etag: string): StoredJob | undefined {
+    return job.attempt === 1 ? { record: newJobRecord(job, new Date(job.createdAt)), etag } : undefined;
   }
 
   /** The job's record, created from the message when a producer other than our submission sent it. */

@@ -145,7 +145,7 @@ export class JobSubmissionService {
     // One at a time, so two jobs of one batch with the same key resolve to one job.
     for (const message of messages) {
       const result = await store.create(newJobRecord(message.job, this.now()));
-      if (result.created) fresh.push(message);
+      if (result.created) fresh.push({ ...message, recordEtag: result.stored.etag });
       submitted.push({
         record: (result.created ? result.stored : result.existing).record,
         created: result.created,

@@ -9,4 +9,9 @@ export interface ReceivedJobMessage {
    */
   readonly deliveryCount: number;
   readonly enqueuedTime?: Date;
+  /**
+   * The version (ETag) of the job record its sender wrote, when the sender is our submission: the first delivery
+   * can then claim the job without reading its record first.
+   */
+  readonly recordEtag?: string;
 }

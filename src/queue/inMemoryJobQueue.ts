@@ -20,6 +20,7 @@ interface StoredMessage {
   readonly messageId: string;
   /** JSON text, as on the wire: nothing is shared with the sender's objects. */
   readonly body: string;
+  readonly recordEtag: string | undefined;
   readonly enqueuedTime: Date;
   /** Failed deliveries so far (the AMQP header's convention: 0 before the first delivery). */
   deliveryCount: number;
@@ -138,6 +139,7 @@ export class InMemoryJobQueue implements JobQueue {
       sequenceNumber: this.nextSequenceNumber++,
       messageId: message.messageId,
       body: message.body,
+      recordEtag: message.recordEtag,
       enqueuedTime: new Date(),
       deliveryCount: 0,
     };
@@ -190,6 +192,7 @@ export class InMemoryJobQueue implements JobQueue {
         messageId: stored.messageId,
         deliveryCount: stored.deliveryCount + 1,
         enqueuedTime: stored.enqueuedTime,
+        recordEtag: stored.recordEtag,
       },
       complete: settleWith(() => undefined),
       abandon: settleWith(() => this.redeliverOrDeadLetter(stored)),

@@ -7,7 +7,12 @@ export interface OutgoingJobMessage {
   readonly job: JobMessage;
   /** The wire body (JSON text), serialized once: size checks and every transport use it. */
   readonly body: string;
+  /** The ETag of the record submission created, carried beside the body (see `ReceivedJobMessage.recordEtag`). */
+  readonly recordEtag?: string;
 }
+
+/** The application property that carries `recordEtag` on Service Bus. */
+export const recordEtagProperty = 'JobRecordETag';
 
 function outgoing(messageId: string, job: JobMessage): OutgoingJobMessage {
   return { messageId, job, body: JSON.stringify(toWireBody(job)) };

@@ -7,19 +7,30 @@ import type {
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
 import type { JobQueue } from './jobQueue';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
+import { recordEtagProperty } from './outgoingJobMessage';
 
 /**
  * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,
  * `CorrelationId` = idempotency key, and the JobType / Attempt / CreatedAt application properties.
  */
-export function toServiceBusMessage({ messageId, job, body }: OutgoingJobMessage): ServiceBusMessage {
+export function toServiceBusMessage({
+  messageId,
+  job,
+  body,
+  recordEtag,
+}: OutgoingJobMessage): ServiceBusMessage {
   return {
     messageId,
     body: Buffer.from(body, 'utf8'),
     contentType: 'application/json',
     correlationId: job.idempotencyKey || undefined,
     subject: job.jobType,
-    applicationProperties: { JobType: job.jobType, Attempt: job.attempt, CreatedAt: job.createdAt },
+    applicationProperties: {
+      JobType: job.jobType,
+      Attempt: job.attempt,
+      CreatedAt: job.createdAt,
+      ...(recordEtag ? { [recordEtagProperty]: recordEtag } : {}),
+    },
   };
 }
 

@@ -79,6 +79,7 @@ describe('processJob', () => {
         deliveryCount: 2,
         messageId: 'm-1',
         enqueuedTimeUtc: '2026-01-01T00:00:00Z',
+        applicationProperties: { JobRecordETag: 'W/"7"' },
       });
 
       expect(received).toEqual({
@@ -86,6 +87,7 @@ describe('processJob', () => {
         messageId: 'm-1',
         deliveryCount: 2,
         enqueuedTime: new Date('2026-01-01T00:00:00Z'),
+        recordEtag: 'W/"7"',
       });
     });
   });
@@ -130,6 +132,7 @@ describe('processJob', () => {
         messageId: 'm4',
         deliveryCount: 1,
         enqueuedTime: enqueuedTimeUtc,
+        recordEtag: undefined,
       });
     });
   });

@@ -371,4 +371,35 @@ describe('JobDispatcher', () => {
       });
     });
   });
+
+  describe('the record version carried by a message from our submission', () => {
+    it('lets the first delivery claim the job without reading its record', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+      const created = await store.create(newJobRecord(job, new Date()));
+      if (!created.created) throw new Error('expected a new job');
+      const reads = jest.spyOn(store, 'get');
+
+      const settlement = await dispatcher.dispatch({ ...received(job), recordEtag: created.stored.etag });
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      expect(reads).not.toHaveBeenCalled();
+      expect((await store.get(job.jobId))?.record).toMatchObject({ status: 'Completed', attempt: 1 });
+    });
+
+    it('reads the record when the carried version is stale, so a completed job is not run again', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+      const created = await store.create(newJobRecord(job, new Date()));
+      if (!created.created) throw new Error('expected a new job');
+      await dispatcher.dispatch({ ...received(job), recordEtag: created.stored.etag });
+
+      const redelivery = await dispatcher.dispatch({ ...received(job, 2), recordEtag: created.stored.etag });
+
+      expect(redelivery).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(1);
+    });
+  });
 });

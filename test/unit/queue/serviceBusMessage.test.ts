@@ -1,0 +1,42 @@
+import { firstMessageOf, retryMessageOf } from '../../../src/queue/outgoingJobMessage';
+import { toServiceBusMessage } from '../../../src/queue/serviceBusJobQueue';
+import { jobMessage } from '../../support/jobFixtures';
+
+describe('toServiceBusMessage', () => {
+  it('shapes a job as the C# producer does, MessageId being the idempotency key', () => {
+    const job = jobMessage({
+      idempotencyKey: 'order-9',
+      jobType: 'document.delete',
+      createdAt: '2025-12-12T00:00:00+00:00',
+    });
+
+    const message = toServiceBusMessage({ ...firstMessageOf(job), recordEtag: 'W/"1"' });
+
+    expect(message).toMatchObject({
+      messageId: 'order-9',
+      correlationId: 'order-9',
+      subject: 'document.delete',
+      contentType: 'application/json',
+      applicationProperties: {
+        JobType: 'document.delete',
+        Attempt: 1,
+        CreatedAt: '2025-12-12T00:00:00+00:00',
+        JobRecordETag: 'W/"1"',
+      },
+    });
+    expect(JSON.parse((message.body as Buffer).toString('utf8'))).toEqual({ ...job, isAtMaxAttempts: false });
+  });
+
+  it('gives each retry copy its own message id and the next attempt, without a record version', () => {
+    const job = jobMessage({ idempotencyKey: 'order-9' });
+
+    const retry = toServiceBusMessage(retryMessageOf(job, 2));
+
+    expect(retry.messageId).toBe(`${job.jobId}:attempt-2`);
+    expect(retry.applicationProperties).toEqual({
+      JobType: job.jobType,
+      Attempt: 2,
+      CreatedAt: job.createdAt,
+    });
+  });
+});
