@@ -50,6 +50,8 @@ type RunResult =
 const maxDescriptionLength = 1024;
 // Conflicting writes are rare (two deliveries of one job at once); a few rounds settle them.
 const maxDecisionRounds = 3;
+// A record must fit one Table Storage property (32K characters): the latest outcomes, each message shortened.
+const maxOutcomesKept = 20;
 
 /**
  * Turns one received message into exactly one settlement: runs the job's handler at most once per delivery,
@@ -195,7 +197,7 @@ export class JobDispatcher {
     const ran = (latest: JobRecord): JobRecord => ({
       ...latest,
       lastOutcome: outcome,
-      outcomes: [...latest.outcomes, outcome],
+      outcomes: [...latest.outcomes, outcome].slice(-maxOutcomesKept),
       updatedAt: outcome.completedAt,
       claimedBy: null,
       claimExpiresAt: null,
@@ -411,7 +413,7 @@ export class JobDispatcher {
       jobType: job.jobType,
       status: result.status,
       durationMs: Math.round(durationMs * 1000) / 1000,
-      errorMessage: result.status === 'Completed' ? null : result.error,
+      errorMessage: result.status === 'Completed' ? null : shorten(result.error),
       attempt,
       completedAt: this.now().toISOString(),
     };
@@ -424,9 +426,9 @@ type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
 class WriteConflict extends Error {}
 
 function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSettlement {
-  const short =
-    description.length > maxDescriptionLength
-      ? `${description.slice(0, maxDescriptionLength - 1)}…`
-      : description;
-  return { kind: 'deadLetter', reason, description: short };
+  return { kind: 'deadLetter', reason, description: shorten(description) };
+}
+
+function shorten(text: string): string {
+  return text.length > maxDescriptionLength ? `${text.slice(0, maxDescriptionLength - 1)}…` : text;
 }

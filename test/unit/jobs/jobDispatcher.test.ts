@@ -185,6 +185,25 @@ describe('JobDispatcher', () => {
     expect(scripted.runs).toHaveLength(1);
   });
 
+  it('keeps a record small enough for one Table Storage property: the latest 20 outcomes, messages shortened', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new Error('x'.repeat(10_000));
+    });
+    const { dispatcher, store } = dispatcherFor([scripted.handler]);
+    const job = scriptedJob({ maxAttempts: 25 });
+
+    for (let attempt = 1; attempt <= 25; attempt += 1)
+      await dispatcher.dispatch(received({ ...job, attempt }));
+
+    const record = (await store.get(job.jobId))?.record;
+    expect(record?.outcomes.map((outcome) => outcome.attempt)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 6),
+    );
+    expect(record?.outcomes.every((outcome) => (outcome.errorMessage?.length ?? 0) <= 1024)).toBe(true);
+    expect(JSON.stringify(record).length).toBeLessThan(32_000);
+  });
+
   it('times out a slow handler: its signal aborts and the job is retried', async () => {
     const scripted = scriptedHandler();
     scripted.behave(
