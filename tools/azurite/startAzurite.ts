@@ -46,8 +46,10 @@ export async function startAzurite({
   const BlobServer = load<ServerClass>('blob/BlobServer');
   const BlobConfiguration = load<ConfigurationClass>('blob/BlobConfiguration');
 
-  // Positional options (host, port, keep-alive, db paths, logs, loose, skipApiVersionCheck, TLS, OAuth,
-  // product-style URLs, in-memory). The API version check is skipped: the SDKs may be newer than this Azurite.
+  // The configurations take positional options. Both end with the same ones: loose mode off, the API version
+  // check skipped (the SDKs may be newer than this Azurite), no TLS or OAuth, product-style URLs, in-memory storage.
+  const sharedTail = [false, true, '', '', '', undefined, false, true];
+  // Before those: host, port, keep-alive, database paths (and blob extent paths), logging switches and streams.
   const table = new TableServer(
     new TableConfiguration(
       host,
@@ -58,14 +60,7 @@ export async function startAzurite({
       false,
       undefined,
       undefined,
-      false,
-      true,
-      '',
-      '',
-      '',
-      undefined,
-      false,
-      true,
+      ...sharedTail,
     ),
   );
   const blob = new BlobServer(
@@ -80,14 +75,7 @@ export async function startAzurite({
       undefined,
       false,
       undefined,
-      false,
-      true,
-      '',
-      '',
-      '',
-      undefined,
-      false,
-      true,
+      ...sharedTail,
     ),
   );
   await Promise.all([table.start(), blob.start()]);
