@@ -88,6 +88,17 @@ describe('Service Bus resilience', () => {
     expect(await world.peekDeadLetters()).toHaveLength(0);
   });
 
+  it('when the host stops gracefully mid-job, then it stops receiving, lets the job finish and settles its message', async () => {
+    const host = await world.startHost('host');
+    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 250 } });
+    await recordWhen(host.url, jobId, (record) => record.status === 'Running');
+
+    await host.close();
+
+    expect((await host.runtime.store.get(jobId))?.record).toMatchObject({ status: 'Completed', attempt: 1 });
+    expect(await peekActive(world)).toHaveLength(0);
+  });
+
   it('when a job is retried, then each retry is a scheduled message and the delays grow with the attempt', async () => {
     const host = await world.startHost('explicit', {
       Jobs__Retry__BaseDelayMs: '300',
