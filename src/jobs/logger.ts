@@ -18,17 +18,41 @@ export function createJsonLogger(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   base: LogFields = {},
 ): Logger {
-  const log = (lineLevel: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
-    if (severity[lineLevel] < severity[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, message, ...base, ...fields }));
-  };
-  return {
-    debug: (message, fields) => log('debug', message, fields),
-    info: (message, fields) => log('info', message, fields),
-    warn: (message, fields) => log('warn', message, fields),
-    error: (message, fields) => log('error', message, fields),
-    child: (fields) => createJsonLogger(level, write, { ...base, ...fields }),
-  };
+  return new JsonLogger(severity[level], write, base);
+}
+
+// A class, not closures: the dispatcher makes a child logger per job, so children must be cheap.
+class JsonLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    private readonly write: (line: string) => void,
+    private readonly base: LogFields,
+  ) {}
+
+  debug(message: string, fields?: LogFields): void {
+    this.log('debug', message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.log('info', message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.log('warn', message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.log('error', message, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new JsonLogger(this.threshold, this.write, { ...this.base, ...fields });
+  }
+
+  private log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void {
+    if (severity[level] < this.threshold) return;
+    this.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...this.base, ...fields }));
+  }
 }
 
 export const silentLogger: Logger = createJsonLogger('silent');
