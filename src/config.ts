@@ -48,6 +48,30 @@ export const settingsSchema = z.object({
 export type SettingName = keyof typeof settingsSchema.shape;
 export const settingNames = Object.keys(settingsSchema.shape) as SettingName[];
 
+/**
+ * The app settings production sets: Service Bus and the table store, both reached with a user-assigned managed
+ * identity. The infrastructure (`infra/app/api.bicep`) must set each of them; `test/infra` checks that it does.
+ */
+export function managedIdentityProductionSettings(deployment: {
+  /** `<namespace>.servicebus.windows.net` */
+  readonly serviceBusNamespace: string;
+  readonly storageAccountName: string;
+  /** Client id of the user-assigned managed identity the app runs as. */
+  readonly identityClientId: string;
+}): Partial<Record<SettingName, string>> {
+  return {
+    Jobs__UseServiceBus: 'true',
+    ServiceBusConnection__fullyQualifiedNamespace: deployment.serviceBusNamespace,
+    ServiceBusConnection__clientId: deployment.identityClientId,
+    // The host resolves the trigger's `%Jobs__ServiceBus__QueueName%` from app settings only and never sees the
+    // schema's default, so production sets the name explicitly.
+    Jobs__ServiceBus__QueueName: settingsSchema.shape.Jobs__ServiceBus__QueueName.parse(undefined),
+    Jobs__Store: 'table',
+    JobsStorage__accountName: deployment.storageAccountName,
+    JobsStorage__clientId: deployment.identityClientId,
+  };
+}
+
 const appConfigSchema = settingsSchema
   .superRefine((s, ctx) => {
     if (

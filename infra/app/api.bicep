@@ -1,0 +1,117 @@
+// The function app on the Flex Consumption plan, Node 22, running as the user-assigned identity. Every app setting
+// the app needs in production is here; test/infra/bicepConsistency.test.ts checks them against src/config.ts.
+param name string
+param planName string
+param location string
+param tags object = {}
+param identityId string
+param identityClientId string
+param hostStorageAccountName string
+param deploymentContainerUrl string
+param jobsStorageAccountName string
+param serviceBusFullyQualifiedNamespace string
+param jobsQueueName string
+param applicationInsightsConnectionString string
+param maximumInstanceCount int = 40
+param instanceMemoryMB int = 2048
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  // azd deploys the service named 'api' in azure.yaml to the resource carrying this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+  }
+
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // Host storage by identity; no AzureWebJobsStorage connection string.
+      AzureWebJobsStorage__accountName: hostStorageAccountName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      // Telemetry: the connection string names the ingestion endpoint only (local auth is off); the identity signs in.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+      // The Service Bus trigger (host) and the app's sender, both by identity.
+      Jobs__UseServiceBus: 'true'
+      ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+      ServiceBusConnection__credential: 'managedidentity'
+      ServiceBusConnection__clientId: identityClientId
+      // Also read by the host for the trigger's '%Jobs__ServiceBus__QueueName%'.
+      Jobs__ServiceBus__QueueName: jobsQueueName
+      // Job records (Table) and documents (Blob) on the data account, by identity.
+      Jobs__Store: 'table'
+      JobsStorage__accountName: jobsStorageAccountName
+      JobsStorage__clientId: identityClientId
+    }
+  }
+}
+
+// Publishing with basic (username/password) credentials is off: azd and Core Tools publish with Entra tokens.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name
+output defaultHostName string = functionApp.properties.defaultHostName
+output uri string = 'https://${functionApp.properties.defaultHostName}'

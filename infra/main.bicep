@@ -1,0 +1,164 @@
+// sdap-jobs on Azure: a Flex Consumption function app (Node 22) that reaches Service Bus, Storage and Application
+// Insights with one user-assigned managed identity. No keys or connection strings with secrets anywhere: every
+// data-plane call is authorized by a role assignment in app/rbac.bicep.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; it seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Optional name overrides; empty means a generated name.')
+param resourceGroupName string = ''
+param functionAppName string = ''
+param appServicePlanName string = ''
+param userAssignedIdentityName string = ''
+param hostStorageAccountName string = ''
+param jobsStorageAccountName string = ''
+param serviceBusNamespaceName string = ''
+param logAnalyticsName string = ''
+param applicationInsightsName string = ''
+
+@description('Upper bound on Flex Consumption instances; each runs up to host.json maxConcurrentCalls jobs.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var appName = !empty(functionAppName) ? functionAppName : 'func-sdap-jobs-${resourceToken}'
+// The app's default queue (Jobs__ServiceBus__QueueName in src/config.ts) and the local emulators' queue. The app
+// setting is set from this value too, because the trigger's '%Jobs__ServiceBus__QueueName%' is resolved by the host
+// from app settings only and never sees the app's own default.
+var jobsQueueName = 'sdap-jobs'
+// Flex Consumption reads the deployment package from this container with the app's identity.
+var deploymentContainerName = 'app-package-${toLower(take(appName, 32))}-${take(toLower(uniqueString(appName, resourceToken)), 7)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: !empty(userAssignedIdentityName) ? userAssignedIdentityName : 'id-sdap-jobs-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: !empty(logAnalyticsName) ? logAnalyticsName : 'log-${resourceToken}'
+    applicationInsightsName: !empty(applicationInsightsName) ? applicationInsightsName : 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Two accounts: the host's (deployment packages, function keys, host leases) and the app's data (job records,
+// documents). Data outlives the app and gets its own protection (soft delete) and network rules; the table role is
+// granted on the data account only.
+module hostStorage 'app/storage.bicep' = {
+  name: 'hostStorage'
+  scope: rg
+  params: {
+    name: !empty(hostStorageAccountName) ? hostStorageAccountName : 'stfunc${resourceToken}'
+    location: location
+    tags: tags
+    containers: [deploymentContainerName]
+    tables: []
+    deleteRetentionDays: 0
+  }
+}
+
+module jobsStorage 'app/storage.bicep' = {
+  name: 'jobsStorage'
+  scope: rg
+  params: {
+    name: !empty(jobsStorageAccountName) ? jobsStorageAccountName : 'stjobs${resourceToken}'
+    location: location
+    tags: tags
+    // The app's defaults: Jobs__Documents__StagingContainer, Jobs__Documents__Container, Jobs__Storage__JobsTable.
+    // The app creates them on first use too; declaring them keeps the data layout in one reviewed place.
+    containers: ['staging', 'documents']
+    tables: ['JobRecords']
+    deleteRetentionDays: 7
+  }
+}
+
+module serviceBus 'app/serviceBus.bicep' = {
+  name: 'serviceBus'
+  scope: rg
+  params: {
+    name: !empty(serviceBusNamespaceName) ? serviceBusNamespaceName : 'sb-sdap-jobs-${resourceToken}'
+    location: location
+    tags: tags
+    queueName: jobsQueueName
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: appName
+    planName: !empty(appServicePlanName) ? appServicePlanName : 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    hostStorageAccountName: hostStorage.outputs.name
+    deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${deploymentContainerName}'
+    jobsStorageAccountName: jobsStorage.outputs.name
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    jobsQueueName: jobsQueueName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  // The host starts with the app's settings as soon as the site exists; without its roles it would fail to reach
+  // storage and Service Bus until they propagate.
+  dependsOn: [rbac]
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    hostStorageAccountName: hostStorage.outputs.name
+    jobsStorageAccountName: jobsStorage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueName: serviceBus.outputs.queueName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output JOBS_API_URL string = '${api.outputs.uri}/api/jobs'
+output SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output SERVICEBUS_QUEUE_NAME string = serviceBus.outputs.queueName
+output JOBS_STORAGE_ACCOUNT_NAME string = jobsStorage.outputs.name

@@ -1,0 +1,292 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
+import { createFunctionTable } from '../../src/functions/functionTable';
+import { InMemoryJobQueue } from '../../src/queue/inMemoryJobQueue';
+import { createJobsRuntime } from '../../src/runtime';
+import type { BicepBlock, BicepFile } from './bicepText';
+import { blocks, objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
+
+const root = join(__dirname, '..', '..');
+// infra/local holds the emulators' files for local development; nothing there is deployed.
+const files = readBicepFiles(root, 'infra', ['infra/local/']);
+const main = files.find((file) => file.path === 'infra/main.bicep')!;
+const allBlocks = files.flatMap(blocks);
+
+// Microsoft's built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+const documentedRoles: Record<string, string> = {
+  '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
+  '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
+  '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+};
+const guidPattern = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+function resources(type: string): BicepBlock[] {
+  return allBlocks.filter((block) => block.kind === 'resource' && !block.existing && block.type === type);
+}
+
+function single(type: string): BicepBlock {
+  const found = resources(type);
+  expect(found.map((block) => `${block.file.path}:${block.symbol}`)).toHaveLength(1);
+  return found[0]!;
+}
+
+function resolved(block: BicepBlock, path: string): string | undefined {
+  const expression = valueAt(block.body, path);
+  return expression === undefined ? undefined : resolve(files, block.file, expression);
+}
+
+function appSettingsBlock(): BicepBlock {
+  const candidates = allBlocks.filter(
+    (block) =>
+      (block.type === 'config' || block.type === 'Microsoft.Web/sites/config') &&
+      stringLiteral(valueAt(block.body, 'name') ?? '') === 'appsettings',
+  );
+  expect(candidates).toHaveLength(1);
+  return candidates[0]!;
+}
+
+const appSettings = objectEntries(valueAt(appSettingsBlock().body, 'properties') ?? '');
+const settingValue = (name: string) => {
+  const expression = appSettings.get(name);
+  return expression === undefined ? undefined : resolve(files, appSettingsBlock().file, expression);
+};
+
+function productionFunctionTable() {
+  const config = loadConfig({
+    ...managedIdentityProductionSettings({
+      serviceBusNamespace: 'sb-test.servicebus.windows.net',
+      storageAccountName: 'sttest',
+      identityClientId: '00000000-0000-0000-0000-000000000001',
+    }),
+    Jobs__LogLevel: 'silent',
+  });
+  const queue = new InMemoryJobQueue({
+    queueName: config.serviceBus.queueName,
+    lockDurationMs: 60_000,
+    maxDeliveryCount: 10,
+    maxConcurrency: 1,
+  });
+  return createFunctionTable(createJobsRuntime(config, { queue }));
+}
+
+function isoDurationSeconds(value: string): number {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);
+  if (!match) throw new Error(`not an ISO 8601 duration: ${value}`);
+  const [, d = '0', h = '0', m = '0', s = '0'] = match;
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s);
+}
+
+function timeSpanSeconds(value: string): number {
+  const [h = '0', m = '0', s = '0'] = value.split(':');
+  return (Number(h) * 60 + Number(m)) * 60 + Number(s);
+}
+
+describe('infra/ against the app', () => {
+  it('sets every setting the app requires in production on the function app, with its fixed values', () => {
+    const a = managedIdentityProductionSettings({
+      serviceBusNamespace: 'a.servicebus.windows.net',
+      storageAccountName: 'a',
+      identityClientId: 'a',
+    });
+    const b = managedIdentityProductionSettings({
+      serviceBusNamespace: 'b.servicebus.windows.net',
+      storageAccountName: 'b',
+      identityClientId: 'b',
+    });
+
+    const missing = Object.keys(a).filter((name) => !appSettings.has(name));
+    const fixed = Object.entries(a).filter(([name, value]) => b[name as keyof typeof b] === value);
+
+    expect(missing).toEqual([]);
+    expect(fixed.length).toBeGreaterThan(0);
+    for (const [name, value] of fixed) expect([name, settingValue(name)]).toEqual([name, value]);
+  });
+
+  it('requires settings that put the app on Service Bus and the table store by managed identity', () => {
+    const config = loadConfig(
+      managedIdentityProductionSettings({
+        serviceBusNamespace: 'sb-x.servicebus.windows.net',
+        storageAccountName: 'stx',
+        identityClientId: 'client',
+      }),
+    );
+
+    expect(config.useServiceBus).toBe(true);
+    expect(config.serviceBus.connectionString).toBeUndefined();
+    expect(config.serviceBus.fullyQualifiedNamespace).toBe('sb-x.servicebus.windows.net');
+    expect(config.serviceBus.managedIdentityClientId).toBe('client');
+    expect(config.store.kind).toBe('table');
+    expect(config.store.connectionString).toBeUndefined();
+    expect(config.store.tableServiceUri).toBe('https://stx.table.core.windows.net');
+    expect(config.store.managedIdentityClientId).toBe('client');
+  });
+
+  it("gives the host every setting its trigger bindings name: the connection by identity, the queue's app setting", () => {
+    const triggers = productionFunctionTable().filter((definition) => definition.kind === 'serviceBusQueue');
+
+    expect(triggers.length).toBeGreaterThan(0);
+    for (const trigger of triggers) {
+      expect(appSettings.has(`${trigger.connection}__fullyQualifiedNamespace`)).toBe(true);
+      expect(settingValue(`${trigger.connection}__credential`)).toBe('managedidentity');
+      expect(appSettings.has(`${trigger.connection}__clientId`)).toBe(true);
+      const expressions = [...trigger.queueName.matchAll(/%([^%]+)%/g)].map((match) => match[1]!);
+      for (const name of expressions) expect([name, appSettings.has(name)]).toEqual([name, true]);
+    }
+  });
+
+  it('connects host storage and Application Insights by identity, and sets no connection string', () => {
+    expect(appSettings.has('AzureWebJobsStorage__accountName')).toBe(true);
+    expect(settingValue('AzureWebJobsStorage__credential')).toBe('managedidentity');
+    expect(appSettings.has('AzureWebJobsStorage__clientId')).toBe(true);
+    expect(appSettings.has('APPLICATIONINSIGHTS_CONNECTION_STRING')).toBe(true);
+    expect(appSettings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
+      /^'Authorization=AAD;ClientId=\$\{\w+\}'$/,
+    );
+    for (const connectionString of ['AzureWebJobsStorage', 'ServiceBusConnection', 'JobsStorage']) {
+      expect([connectionString, appSettings.has(connectionString)]).toEqual([connectionString, false]);
+    }
+  });
+
+  it("creates the app's default queue, and names it in the app setting", () => {
+    const defaultQueue = loadConfig({ Jobs__UseServiceBus: 'false' }).serviceBus.queueName;
+    const queue = single('Microsoft.ServiceBus/namespaces/queues');
+
+    expect(resolved(queue, 'name')).toBe(defaultQueue);
+    expect(settingValue('Jobs__ServiceBus__QueueName')).toBe(defaultQueue);
+  });
+
+  it("configures the queue for the app's idempotency, lock renewal and dead-lettering", () => {
+    const queue = single('Microsoft.ServiceBus/namespaces/queues');
+    const namespace = single('Microsoft.ServiceBus/namespaces');
+    const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8'));
+    const lockRenewal = timeSpanSeconds(host.extensions.serviceBus.maxAutoLockRenewalDuration);
+    const handlerTimeout = loadConfig({ Jobs__UseServiceBus: 'false' }).handlerTimeoutMs / 1000;
+    const lockDuration = isoDurationSeconds(resolved(queue, 'properties.lockDuration') ?? '');
+    const maxDeliveryCount = Number(resolved(queue, 'properties.maxDeliveryCount'));
+
+    expect(resolved(namespace, 'sku.name')).toMatch(/^(Standard|Premium)$/);
+    expect(resolved(queue, 'properties.requiresDuplicateDetection')).toBe('true');
+    expect(
+      isoDurationSeconds(resolved(queue, 'properties.duplicateDetectionHistoryTimeWindow') ?? ''),
+    ).toBeGreaterThan(0);
+    expect(resolved(queue, 'properties.deadLetteringOnMessageExpiration')).toBe('true');
+    expect(isoDurationSeconds(resolved(queue, 'properties.defaultMessageTimeToLive') ?? '')).toBeGreaterThan(
+      0,
+    );
+    expect(lockDuration).toBe(60);
+    expect(handlerTimeout).toBeLessThan(lockRenewal);
+    expect(maxDeliveryCount).toBeGreaterThanOrEqual(5);
+    expect(maxDeliveryCount).toBeLessThanOrEqual(20);
+  });
+
+  it('assigns each documented role, and no other role', () => {
+    const assignments = resources('Microsoft.Authorization/roleAssignments');
+    const assigned = assignments.map((block) => {
+      const ids = (valueAt(block.body, 'properties.roleDefinitionId') ?? '').match(guidPattern) ?? [];
+      expect([block.symbol, ids.length]).toEqual([block.symbol, 1]);
+      return ids[0]!.toLowerCase();
+    });
+    const everyGuid = files.flatMap((file) =>
+      (file.text.match(guidPattern) ?? []).map((id) => id.toLowerCase()),
+    );
+
+    expect(assigned.filter((id) => !(id in documentedRoles))).toEqual([]);
+    expect(everyGuid.filter((id) => !(id in documentedRoles))).toEqual([]);
+    expect([...new Set(assigned)].sort()).toEqual(Object.keys(documentedRoles).sort());
+    for (const block of assignments) {
+      expect(resolved(block, 'properties.principalType')).toBe('ServicePrincipal');
+    }
+  });
+
+  it('scopes the Service Bus roles to the queue or its namespace', () => {
+    const serviceBusRoles = resources('Microsoft.Authorization/roleAssignments').filter((block) =>
+      /69a216fc|4f6d3b9b/.test(block.body),
+    );
+
+    expect(serviceBusRoles).toHaveLength(2);
+    for (const role of serviceBusRoles) {
+      const scope = valueAt(role.body, 'scope');
+      const target = blocks(role.file).find((block) => block.symbol === scope);
+      expect(target?.type).toMatch(/^Microsoft\.ServiceBus\/namespaces(\/queues)?$/);
+    }
+  });
+
+  it('runs Node 22 on the Flex Consumption plan, as the user-assigned identity', () => {
+    const site = single('Microsoft.Web/sites');
+    const plan = single('Microsoft.Web/serverfarms');
+
+    expect(resolved(site, 'properties.functionAppConfig.runtime.name')).toBe('node');
+    expect(resolved(site, 'properties.functionAppConfig.runtime.version')).toBe('22');
+    expect(resolved(plan, 'sku.name')).toBe('FC1');
+    expect(resolved(plan, 'sku.tier')).toBe('FlexConsumption');
+    expect(valueAt(site.body, 'properties.serverFarmId')).toBe(`${plan.symbol}.id`);
+    expect(resolved(site, 'identity.type')).toBe('UserAssigned');
+    expect(resolved(site, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe(
+      'UserAssignedIdentity',
+    );
+  });
+
+  it('turns local (key) authentication off on storage, Service Bus and Application Insights', () => {
+    const accounts = resources('Microsoft.Storage/storageAccounts');
+    const localAuth = (block: BicepBlock) =>
+      [...objectEntries(valueAt(block.body, 'properties') ?? '')].find(
+        ([key]) => key.toLowerCase() === 'disablelocalauth',
+      )?.[1];
+
+    expect(accounts.length).toBeGreaterThan(0);
+    for (const account of accounts)
+      expect(resolved(account, 'properties.allowSharedKeyAccess')).toBe('false');
+    expect(localAuth(single('Microsoft.ServiceBus/namespaces'))).toBe('true');
+    expect(localAuth(single('Microsoft.Insights/components'))).toBe('true');
+  });
+
+  it('outputs the function app name, its URL and the jobs API URL; takes environmentName and location', () => {
+    const outputs = [...main.text.matchAll(/^output\s+(\w+)\s+\w+\s*=\s*(.+)$/gm)].map((m) => m[2]!);
+    const parameters = JSON.parse(
+      readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8'),
+    ).parameters;
+
+    expect(outputs).toEqual(expect.arrayContaining(['api.outputs.name', 'api.outputs.uri']));
+    expect(outputs.some((value) => /\/api\/jobs'$/.test(value))).toBe(true);
+    expect(main.text).toMatch(/^param environmentName string$/m);
+    expect(main.text).toMatch(/^param location string$/m);
+    expect(parameters.environmentName.value).toBe('${AZURE_ENV_NAME}');
+    expect(parameters.location.value).toBe('${AZURE_LOCATION}');
+  });
+
+  it('has azure.yaml deploy the function service with a build before packaging', () => {
+    const azureYaml = readFileSync(join(root, 'azure.yaml'), 'utf8');
+
+    expect(azureYaml).toMatch(/^ {4}language: js$/m);
+    expect(azureYaml).toMatch(/^ {4}host: function$/m);
+    expect(azureYaml).toMatch(/prepackage:[\s\S]*run: npm run build/);
+    expect(single('Microsoft.Web/sites').body).toMatch(/'azd-service-name': 'api'/);
+  });
+
+  it('reads no keys and writes no connection strings with keys anywhere in infra/ or azure.yaml', () => {
+    const everyFile = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? everyFile(join(dir, entry.name)) : [join(dir, entry.name)],
+      );
+    // infra/local is scanned too: its emulator connection string uses the emulators' fixed SharedAccessKey form,
+    // which none of these patterns matches.
+    const scanned = [...everyFile(join(root, 'infra')), join(root, 'azure.yaml')];
+    const offending = scanned.flatMap((path) => {
+      const text = readFileSync(path, 'utf8');
+      return [/listKeys\(/i, /ConnectionString=/i, /AccountKey=/i]
+        .filter((pattern) => pattern.test(text))
+        .map((pattern) => `${relative(root, path)}: ${pattern.source}`);
+    });
+    // Any list*() call on a deployed resource returns secrets (keys, SAS, connection strings).
+    const listCalls = files.flatMap((file: BicepFile) =>
+      [...file.text.matchAll(/\.list\w*\(/g)].map((m) => `${file.path}: ${m[0]}`),
+    );
+
+    expect(scanned.length).toBeGreaterThan(files.length);
+    expect(offending).toEqual([]);
+    expect(listCalls).toEqual([]);
+  });
+});

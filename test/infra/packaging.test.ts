@@ -1,0 +1,221 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
+import type { FunctionDefinition } from '../../src/functions/functionTable';
+import { createFunctionTable } from '../../src/functions/functionTable';
+import { InMemoryJobQueue } from '../../src/queue/inMemoryJobQueue';
+import { createJobsRuntime } from '../../src/runtime';
+import { parseIgnoreRules } from './funcignore';
+
+const root = join(__dirname, '..', '..');
+const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
+// What production sets (infra/app/api.bicep); nothing here connects until a job is sent.
+const productionSettings: Record<string, string> = {
+  ...managedIdentityProductionSettings({
+    serviceBusNamespace: 'sb-packaging-test.servicebus.windows.net',
+    storageAccountName: 'stpackagingtest',
+    identityClientId: '00000000-0000-0000-0000-000000000001',
+  }),
+  Jobs__LogLevel: 'silent',
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+// `npm run build` output when it is there and newer than every source (.ci/run builds before testing); otherwise a
+// fresh build into a scratch directory inside node_modules, so the compiled code still resolves its dependencies.
+let outDir = join(root, 'dist');
+let scratch: string | undefined;
+
+beforeAll(() => {
+  const entry = join(outDir, 'src', 'index.js');
+  const newestSource = Math.max(...files(join(root, 'src')).map((path) => statSync(path).mtimeMs));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource) return;
+  scratch = join(root, 'node_modules', '.cache', 'sdap-jobs-packaging-test', String(process.pid));
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', scratch],
+    { cwd: root, stdio: 'pipe' },
+  );
+  outDir = scratch;
+}, 120_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The package's files matching a package.json `main` entry (`dist/…`, with `{a,b}` and `*` as Core Tools reads them). */
+function mainFiles(main: string): string[] {
+  const braces = /\{([^}]*)\}/.exec(main);
+  const patterns = braces ? braces[1]!.split(',').map((part) => main.replace(braces[0], part)) : [main];
+  const built = files(outDir).map((path) => `dist/${relative(outDir, path).split('\\').join('/')}`);
+  return patterns.flatMap((pattern) => {
+    const regex = new RegExp(
+      `^${pattern
+        .replace(/[.+^$()|[\]\\]/g, '\\$&')
+        .replaceAll('**/', '(?:.*/)?')
+        .replaceAll('*', '[^/]*')}$`,
+    );
+    const matched = built.filter((path) => regex.test(path));
+    expect([pattern, matched.length > 0]).toEqual([pattern, true]);
+    return matched;
+  });
+}
+
+function productionFunctionTable(): FunctionDefinition[] {
+  const config = loadConfig({ ...productionSettings, Jobs__Store: 'memory' });
+  const queue = new InMemoryJobQueue({
+    queueName: config.serviceBus.queueName,
+    lockDurationMs: 60_000,
+    maxDeliveryCount: 10,
+    maxConcurrency: 1,
+  });
+  return createFunctionTable(createJobsRuntime(config, { queue }));
+}
+
+interface Registration {
+  kind: string;
+  name: string;
+  options: Record<string, unknown>;
+}
+
+/** Loads the compiled entry with production settings and a stand-in for the worker's `app`, recording registrations. */
+async function registrationsOfCompiledEntry(): Promise<Registration[]> {
+  const registrations: Registration[] = [];
+  const terminateHooks: Array<() => unknown> = [];
+  const saved = { ...process.env };
+  Object.assign(process.env, productionSettings);
+  try {
+    jest.isolateModules(() => {
+      jest.doMock('@azure/functions', () => ({
+        ...jest.requireActual('@azure/functions'),
+        app: {
+          setup: () => undefined,
+          http: (name: string, options: Record<string, unknown>) =>
+            registrations.push({ kind: 'http', name, options }),
+          serviceBusQueue: (name: string, options: Record<string, unknown>) =>
+            registrations.push({ kind: 'serviceBusQueue', name, options }),
+          hook: {
+            appStart: () => undefined,
+            appTerminate: (hook: () => unknown) => terminateHooks.push(hook),
+          },
+        },
+      }));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled entry, loaded as the host loads it
+      require(join(outDir, 'src', 'index.js'));
+    });
+  } finally {
+    process.env = saved;
+  }
+  for (const hook of terminateHooks) await hook();
+  return registrations;
+}
+
+describe('the package `func azure functionapp publish` uploads', () => {
+  it('has package.json "main" match the built entry', () => {
+    const matched = mainFiles(packageJson.main);
+
+    expect(matched).toContain('dist/src/index.js');
+  });
+
+  it('registers every function of the function table from the compiled entry, as the table defines it', async () => {
+    const table = productionFunctionTable();
+
+    const registrations = await registrationsOfCompiledEntry();
+
+    expect(table.map((definition) => definition.kind)).toContain('serviceBusQueue');
+    expect(registrations.map(({ kind, name }) => ({ kind, name }))).toEqual(
+      table.map(({ kind, name }) => ({ kind, name })),
+    );
+    for (const definition of table) {
+      const registered = registrations.find((registration) => registration.name === definition.name)!;
+      if (definition.kind === 'http') {
+        expect(registered.options).toMatchObject({
+          route: definition.route,
+          authLevel: definition.authLevel,
+          methods: definition.methods,
+        });
+      } else {
+        expect(registered.options).toMatchObject({
+          queueName: definition.queueName,
+          connection: definition.connection,
+        });
+      }
+    }
+  });
+
+  it('holds a compiled file for each function of the table', () => {
+    const missing = productionFunctionTable()
+      .map((definition) => join(outDir, 'src', 'functions', `${definition.name}.js`))
+      .filter((path) => !existsSync(path));
+
+    expect(missing).toEqual([]);
+  });
+
+  describe('.funcignore', () => {
+    const rules = parseIgnoreRules(readFileSync(join(root, '.funcignore'), 'utf8'));
+    const readings = [
+      ['Core Tools', rules.coreToolsDenies],
+      ['gitignore', rules.gitignoreDenies],
+    ] as const;
+    const tracked = (dir: string) =>
+      existsSync(join(root, dir))
+        ? files(join(root, dir)).map((path) => relative(root, path).split('\\').join('/'))
+        : [];
+
+    it.each(readings)(
+      'keeps out tests, tools, sources, local settings and dev files (%s reading)',
+      (_, denies) => {
+        const mustLeaveOut = [
+          ...tracked('test'),
+          ...tracked('tools'),
+          ...tracked('src'),
+          ...tracked('bench'),
+          ...tracked('infra'),
+          'local.settings.json',
+          'tsconfig.json',
+          'tsconfig.build.json',
+          'jest.config.js',
+          'eslint.config.mjs',
+          '.prettierrc',
+          '.prettierignore',
+          '.gitignore',
+          '.git/config',
+          '.ci/run',
+          'azure.yaml',
+          '.azure/dev/.env',
+          'README.md',
+          'dist/test/unit/config.test.js',
+          'dist/tools/local-host/main.js',
+          'dist/bench/bench.js',
+          'coverage/lcov.info',
+        ];
+
+        expect(mustLeaveOut.filter((path) => !denies(path))).toEqual([]);
+      },
+    );
+
+    it.each(readings)(
+      'keeps the compiled app, its settings and its dependencies (%s reading)',
+      (_, denies) => {
+        const mustKeep = [
+          'package.json',
+          'host.json',
+          ...mainFiles(packageJson.main),
+          ...productionFunctionTable().map((definition) => `dist/src/functions/${definition.name}.js`),
+          'node_modules/@azure/functions/package.json',
+          'node_modules/@azure/functions/types/index.d.ts',
+          'node_modules/debug/src/index.js',
+        ];
+
+        expect(mustKeep.filter((path) => denies(path))).toEqual([]);
+      },
+    );
+  });
+});
