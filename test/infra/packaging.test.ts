@@ -164,20 +164,36 @@ describe('the package `func azure functionapp publish` uploads', () => {
       ['Core Tools', rules.coreToolsDenies],
       ['gitignore', rules.gitignoreDenies],
     ] as const;
-    const tracked = (dir: string) =>
+    const filesUnder = (dir: string) =>
       existsSync(join(root, dir))
         ? files(join(root, dir)).map((path) => relative(root, path).split('\\').join('/'))
         : [];
+
+    it('is read as Core Tools reads it (anchored, `*` one or more characters) and as git reads it', () => {
+      const anyDepth = parseIgnoreRules('src\ntsconfig*.json\n*.ts\n!*.d.ts\n');
+      const anchored = parseIgnoreRules('/src\n/dist/test\n');
+
+      expect(anyDepth.coreToolsDenies('src/index.ts')).toBe(true);
+      expect(anyDepth.coreToolsDenies('dist/src/index.js')).toBe(false);
+      expect(anyDepth.gitignoreDenies('dist/src/index.js')).toBe(true);
+      expect(anyDepth.coreToolsDenies('tsconfig.json')).toBe(false);
+      expect(anyDepth.gitignoreDenies('tsconfig.json')).toBe(true);
+      expect(anyDepth.coreToolsDenies('a.ts') && anyDepth.gitignoreDenies('a.ts')).toBe(true);
+      expect(anyDepth.coreToolsDenies('a.d.ts') || anyDepth.gitignoreDenies('a.d.ts')).toBe(false);
+      expect(anchored.gitignoreDenies('dist/src/index.js')).toBe(false);
+      expect(anchored.gitignoreDenies('dist/test/unit/a.test.js')).toBe(true);
+      expect(anchored.coreToolsDenies('dist/test/unit/a.test.js')).toBe(true);
+    });
 
     it.each(readings)(
       'keeps out tests, tools, sources, local settings and dev files (%s reading)',
       (_, denies) => {
         const mustLeaveOut = [
-          ...tracked('test'),
-          ...tracked('tools'),
-          ...tracked('src'),
-          ...tracked('bench'),
-          ...tracked('infra'),
+          ...filesUnder('test'),
+          ...filesUnder('tools'),
+          ...filesUnder('src'),
+          ...filesUnder('bench'),
+          ...filesUnder('infra'),
           'local.settings.json',
           'tsconfig.json',
           'tsconfig.build.json',
