@@ -83,6 +83,7 @@ describe('table store', () => {
     afterEach(async () => {
       await proxy.restore().catch(() => undefined);
       await host.close();
+      await proxy.cut();
     });
 
     it('then a submission answers 503 with Retry-After and leaves no job behind', async () => {
