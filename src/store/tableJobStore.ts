@@ -35,30 +35,36 @@ interface IndexEntity {
 export class TableJobStore implements JobStore {
   private tableReady: Promise<void> | undefined;
 
+  /** Per request: an endpoint that accepts connections but never answers must not hold a job or a caller forever. */
+  private readonly call: { requestOptions: { timeout: number } };
+
   constructor(
     private readonly table: TableClient,
     private readonly now: () => Date = () => new Date(),
     private readonly listDays: number = defaultListDays,
-  ) {}
+    requestTimeoutMs = 10_000,
+  ) {
+    this.call = { requestOptions: { timeout: requestTimeoutMs } };
+  }
 
   async create(record: JobRecord): Promise<CreateJobResult> {
     await this.ensureTable();
     // The index entry goes alongside, in parallel: a listing may show a job a moment before its record exists
     // (it is skipped until then), never miss one.
     const [created, indexed] = await Promise.allSettled([
-      this.table.createEntity(toRecordEntity(record)),
-      this.table.upsertEntity(toIndexEntity(record), 'Replace'),
+      this.table.createEntity(toRecordEntity(record), this.call),
+      this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call),
     ]);
     if (created.status === 'fulfilled' && indexed.status === 'fulfilled') {
       return { created: true, stored: { record, etag: created.value.etag ?? '' } };
     }
     if (created.status === 'fulfilled') {
-      await this.table.deleteEntity(record.jobId, recordRowKey).catch(() => undefined);
+      await this.table.deleteEntity(record.jobId, recordRowKey, this.call).catch(() => undefined);
       throw unavailable('create', indexed.status === 'rejected' ? indexed.reason : undefined);
     }
     if (statusOf(created.reason) !== 409) throw unavailable('create', created.reason);
     // A repeat of an existing job: the index entry just written carries the repeat's time, not the job's.
-    await this.table.deleteEntity(...indexKeys(record)).catch(() => undefined);
+    await this.table.deleteEntity(...indexKeys(record), this.call).catch(() => undefined);
     const existing = await this.get(record.jobId);
     if (!existing)
       throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
@@ -68,7 +74,7 @@ export class TableJobStore implements JobStore {
   async get(jobId: string): Promise<StoredJob | undefined> {
     await this.ensureTable();
     try {
-      const entity = await this.table.getEntity<RecordEntity>(jobId, recordRowKey);
+      const entity = await this.table.getEntity<RecordEntity>(jobId, recordRowKey, this.call);
       return { record: parseRecord(entity.record), etag: entity.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -79,7 +85,10 @@ export class TableJobStore implements JobStore {
   async replace(record: JobRecord, etag: string): Promise<string | undefined> {
     await this.ensureTable();
     try {
-      const updated = await this.table.updateEntity(toRecordEntity(record), 'Replace', { etag });
+      const updated = await this.table.updateEntity(toRecordEntity(record), 'Replace', {
+        ...this.call,
+        etag,
+      });
       return updated.etag;
     } catch (error) {
       if (statusOf(error) === 412 || statusOf(error) === 404) return undefined;
@@ -91,8 +100,8 @@ export class TableJobStore implements JobStore {
     await this.ensureTable();
     const stored = await this.get(jobId);
     try {
-      await this.table.deleteEntity(jobId, recordRowKey);
-      if (stored) await this.table.deleteEntity(...indexKeys(stored.record));
+      await this.table.deleteEntity(jobId, recordRowKey, this.call);
+      if (stored) await this.table.deleteEntity(...indexKeys(stored.record), this.call);
     } catch (error) {
       if (statusOf(error) !== 404) throw unavailable('delete', error);
     }
@@ -108,7 +117,7 @@ export class TableJobStore implements JobStore {
           ? odata`PartitionKey eq ${cursor.partition} and RowKey gt ${cursor.after} and jobType eq ${jobType}`
           : odata`PartitionKey eq ${cursor.partition} and RowKey gt ${cursor.after}`;
         const page = await this.table
-          .listEntities<IndexEntity>({ queryOptions: { filter } })
+          .listEntities<IndexEntity>({ ...this.call, queryOptions: { filter } })
           .byPage({ maxPageSize: limit })
           .next();
         const entries = page.done ? [] : page.value;
@@ -129,7 +138,7 @@ export class TableJobStore implements JobStore {
   }
 
   private ensureTable(): Promise<void> {
-    this.tableReady ??= this.table.createTable().catch((error: unknown) => {
+    this.tableReady ??= this.table.createTable(this.call).catch((error: unknown) => {
       this.tableReady = undefined;
       throw unavailable('create table', error);
     });

@@ -1,3 +1,5 @@
+import { TableClient } from '@azure/data-tables';
+import { TableJobStore } from '../../src/store/tableJobStore';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startLocalHost } from '../../tools/local-host/localHost';
@@ -53,6 +55,26 @@ describe('table store', () => {
       contentType: 'application/pdf',
       metadata: { owner: 'u-1' },
     });
+  });
+
+  it('when storage accepts connections but never answers, then a call fails as unavailable instead of hanging', async () => {
+    const tablePort = Number(new URL(azurite.tableEndpoint).port);
+    const proxy = new TcpProxy('127.0.0.1', tablePort);
+    proxy.swallow = true;
+    await proxy.start();
+    const table = TableClient.fromConnectionString(
+      azurite.connectionString.replace(`:${tablePort}/`, `:${proxy.port}/`),
+      'Hanging',
+      { allowInsecureConnection: true, retryOptions: { maxRetries: 1, retryDelayInMs: 50 } },
+    );
+    const store = new TableJobStore(table, undefined, undefined, 300);
+
+    const started = Date.now();
+    const error = await store.get('00000000-0000-0000-0000-000000000000').catch((caught: unknown) => caught);
+    await proxy.cut();
+
+    expect(error).toMatchObject({ code: 'StoreUnavailable' });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   describe('when storage becomes unreachable', () => {

@@ -13,8 +13,17 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
+  /** When set, connections are accepted and then never answered: an endpoint that hangs rather than refuses. */
+  swallow = false;
+
   async start(port = this.port): Promise<void> {
     const server = createServer((client) => {
+      if (this.swallow) {
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
