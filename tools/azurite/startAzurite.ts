@@ -8,6 +8,7 @@ interface AzuriteServer {
   start(): Promise<void>;
   close(): Promise<void>;
   getHttpServerAddress(): string;
+  readonly httpServer: { closeAllConnections(): void };
 }
 
 type ServerClass = new (configuration: unknown) => AzuriteServer;
@@ -89,6 +90,9 @@ export async function startAzurite({
     blobEndpoint,
     close: async () => {
       await Promise.all([table.close(), blob.close()]);
+      // Azurite's close does not wait for clients' keep-alive sockets; left open they keep a test worker alive.
+      table.httpServer.closeAllConnections();
+      blob.httpServer.closeAllConnections();
     },
   };
 }
