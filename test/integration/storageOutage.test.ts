@@ -103,7 +103,6 @@ describe('table store', () => {
     });
 
     afterEach(async () => {
-      await proxy.restore().catch(() => undefined);
       await host.close();
       await proxy.cut();
     });
