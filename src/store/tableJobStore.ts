@@ -35,16 +35,20 @@ interface IndexEntity {
 export class TableJobStore implements JobStore {
   private tableReady: Promise<void> | undefined;
 
-  /** Per request: an endpoint that accepts connections but never answers must not hold a job or a caller forever. */
-  private readonly call: { requestOptions: { timeout: number } };
-
   constructor(
     private readonly table: TableClient,
     private readonly now: () => Date = () => new Date(),
     private readonly listDays: number = defaultListDays,
-    requestTimeoutMs = 10_000,
-  ) {
-    this.call = { requestOptions: { timeout: requestTimeoutMs } };
+    private readonly callTimeoutMs = 10_000,
+  ) {}
+
+  /**
+   * A time budget per call, retries included: an endpoint that accepts connections but never answers must not hold
+   * a job or a caller forever. (An abort signal, not the request timeout option: after a refused connection the
+   * SDK leaves that option's timer running.)
+   */
+  private get call(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.callTimeoutMs) };
   }
 
   async create(record: JobRecord): Promise<CreateJobResult> {
