@@ -1,5 +1,5 @@
-import type * as identity from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
+import { azureCredential } from '../azureCredential';
 import type { AppConfig } from '../config';
 
 /**
@@ -13,11 +13,5 @@ export function createServiceBusClient({
 }: AppConfig['serviceBus']): ServiceBusClient {
   if (connectionString) return new ServiceBusClient(connectionString);
   if (!fullyQualifiedNamespace) throw new Error('No Service Bus connection is configured.');
-  // Loaded only on this path: @azure/identity costs start-up time that connection-string and embedded runs skip.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DefaultAzureCredential } = require('@azure/identity') as typeof identity;
-  const credential = new DefaultAzureCredential(
-    managedIdentityClientId ? { managedIdentityClientId } : undefined,
-  );
-  return new ServiceBusClient(fullyQualifiedNamespace, credential);
+  return new ServiceBusClient(fullyQualifiedNamespace, azureCredential(managedIdentityClientId));
 }

@@ -1,6 +1,6 @@
-import type * as identity from '@azure/identity';
 import type * as dataTables from '@azure/data-tables';
 import type * as storageBlob from '@azure/storage-blob';
+import { azureCredential } from '../azureCredential';
 import type { AppConfig } from '../config';
 import type * as blobDocumentStore from '../documents/blobDocumentStore';
 import type { DocumentStore } from '../documents/documentStore';
@@ -63,11 +63,7 @@ function connectStorageStores(config: AppConfig['store']): StorageStores {
     });
     blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: blobRetryOptions });
   } else if (tableServiceUri && blobServiceUri) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DefaultAzureCredential } = require('@azure/identity') as typeof identity;
-    const credential = new DefaultAzureCredential(
-      managedIdentityClientId ? { managedIdentityClientId } : undefined,
-    );
+    const credential = azureCredential(managedIdentityClientId);
     tables = new TableClient(tableServiceUri, jobsTable, credential, { retryOptions });
     blobs = new BlobServiceClient(blobServiceUri, credential, { retryOptions: blobRetryOptions });
   } else {
