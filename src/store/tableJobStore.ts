@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
+import { z } from 'zod';
 import { InfrastructureError, errorMessage } from '../jobs/errors';
 import type { JobRecord } from '../jobs/jobRecord';
 import { jobRecordSchema } from '../jobs/jobRecord';
@@ -113,7 +114,7 @@ export class TableJobStore implements JobStore {
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
     await this.ensureTable();
-    let cursor = continuationToken ? decodeCursor(continuationToken) : this.firstCursor();
+    let cursor = (continuationToken && decodeCursor(continuationToken)) || this.firstCursor();
     const jobs: JobRecord[] = [];
     try {
       while (jobs.length < limit && cursor.daysLeft > 0) {
@@ -154,11 +155,8 @@ export class TableJobStore implements JobStore {
   }
 }
 
-interface ListCursor {
-  partition: string;
-  after: string;
-  daysLeft: number;
-}
+const listCursorSchema = z.object({ partition: z.string(), after: z.string(), daysLeft: z.int() });
+type ListCursor = z.output<typeof listCursorSchema>;
 
 function toRecordEntity(record: JobRecord): RecordEntity {
   return {
@@ -195,20 +193,14 @@ function encodeCursor(cursor: ListCursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(token: string): ListCursor {
+// An unreadable token lists from the start, like no token.
+function decodeCursor(token: string): ListCursor | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as Partial<ListCursor>;
-    if (
-      typeof parsed.partition === 'string' &&
-      typeof parsed.after === 'string' &&
-      typeof parsed.daysLeft === 'number'
-    ) {
-      return { partition: parsed.partition, after: parsed.after, daysLeft: parsed.daysLeft };
-    }
+    const parsed = listCursorSchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString()));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    // An unreadable token lists from the start, like no token.
+    return undefined;
   }
-  return { partition: indexPartition(new Date()), after: '', daysLeft: defaultListDays };
 }
 
 function parseRecord(json: string): JobRecord {
