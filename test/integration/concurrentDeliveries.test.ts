@@ -1,14 +1,11 @@
 import { TableClient } from '@azure/data-tables';
-import { JobDispatcher } from '../../src/jobs/jobDispatcher';
 import { toWireBody } from '../../src/jobs/jobMessage';
 import { newJobRecord } from '../../src/jobs/jobRecord';
-import { silentLogger } from '../../src/jobs/logger';
-import { HandlerRegistry } from '../../src/handlers/handlerRegistry';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { jobMessage } from '../support/jobFixtures';
-import { RecordingRetryQueue, scriptedHandler } from '../support/testRuntimeParts';
+import { dispatcherFor, scriptedHandler } from '../support/testRuntimeParts';
 
 let azurite: StartedAzurite;
 
@@ -31,19 +28,9 @@ describe('claims on the table store', () => {
     const store = tableStore('Concurrent50');
     const job = jobMessage({ jobType: 'test.scripted', payload: { value: 1 } });
     await store.create(newJobRecord(job, new Date()));
-    const workers = Array.from({ length: 5 }, (_, index) => {
-      const retryQueue = new RecordingRetryQueue();
-      const dispatcher = new JobDispatcher({
-        registry: new HandlerRegistry([scripted.handler]),
-        store,
-        retryQueue,
-        retry: { baseDelayMs: 10, maxDelayMs: 10, jitter: 0 },
-        handlerTimeoutMs: 5_000,
-        logger: silentLogger,
-        workerId: `worker-${index}`,
-      });
-      return { dispatcher, retryQueue };
-    });
+    const workers = Array.from({ length: 5 }, (_, index) =>
+      dispatcherFor([scripted.handler], { store, workerId: `worker-${index}` }),
+    );
 
     const settlements = await Promise.all(
       Array.from({ length: 50 }, (_, delivery) =>
@@ -72,15 +59,7 @@ describe('claims on the table store', () => {
       },
       created.stored.etag,
     );
-    const dispatcher = new JobDispatcher({
-      registry: new HandlerRegistry([scripted.handler]),
-      store,
-      retryQueue: new RecordingRetryQueue(),
-      retry: { baseDelayMs: 10, maxDelayMs: 10, jitter: 0 },
-      handlerTimeoutMs: 5_000,
-      logger: silentLogger,
-      workerId: 'survivor',
-    });
+    const { dispatcher } = dispatcherFor([scripted.handler], { store, workerId: 'survivor' });
 
     const settlement = await dispatcher.dispatch({ body: toWireBody(job), deliveryCount: 2 });
 

@@ -42,16 +42,16 @@ export class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
 }
 
 export function dispatcherFor(handlers: JobHandler[], options: Partial<JobDispatcherOptions> = {}) {
-  const store = new InMemoryJobStore();
+  const store = options.store ?? new InMemoryJobStore();
   const retryQueue = new RecordingRetryQueue();
   const dispatcher = new JobDispatcher({
     registry: new HandlerRegistry(handlers),
-    store,
     retryQueue,
     retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 },
     handlerTimeoutMs: 5_000,
     logger: silentLogger,
     ...options,
+    store,
   });
   return { dispatcher, store, retryQueue };
 }
