@@ -1,11 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
-import { createFunctionTable } from '../../src/functions/functionTable';
-import { InMemoryJobQueue } from '../../src/queue/inMemoryJobQueue';
-import { createJobsRuntime } from '../../src/runtime';
 import type { BicepBlock, BicepFile } from './bicepText';
 import { blocks, objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
+import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
+import { productionFunctionTable } from './productionApp';
 
 const root = join(__dirname, '..', '..');
 // infra/local holds the emulators' files for local development; nothing there is deployed.
@@ -53,24 +51,6 @@ const settingValue = (name: string) => {
   const expression = appSettings.get(name);
   return expression === undefined ? undefined : resolve(files, appSettingsBlock().file, expression);
 };
-
-function productionFunctionTable() {
-  const config = loadConfig({
-    ...managedIdentityProductionSettings({
-      serviceBusNamespace: 'sb-test.servicebus.windows.net',
-      storageAccountName: 'sttest',
-      identityClientId: '00000000-0000-0000-0000-000000000001',
-    }),
-    Jobs__LogLevel: 'silent',
-  });
-  const queue = new InMemoryJobQueue({
-    queueName: config.serviceBus.queueName,
-    lockDurationMs: 60_000,
-    maxDeliveryCount: 10,
-    maxConcurrency: 1,
-  });
-  return createFunctionTable(createJobsRuntime(config, { queue }));
-}
 
 function isoDurationSeconds(value: string): number {
   const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);

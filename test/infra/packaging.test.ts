@@ -1,25 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
-import type { FunctionDefinition } from '../../src/functions/functionTable';
-import { createFunctionTable } from '../../src/functions/functionTable';
-import { InMemoryJobQueue } from '../../src/queue/inMemoryJobQueue';
-import { createJobsRuntime } from '../../src/runtime';
 import { parseIgnoreRules } from './funcignore';
+import { productionFunctionTable, productionSettings } from './productionApp';
 
 const root = join(__dirname, '..', '..');
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
-// What production sets (infra/app/api.bicep); nothing here connects until a job is sent.
-const productionSettings: Record<string, string> = {
-  ...managedIdentityProductionSettings({
-    serviceBusNamespace: 'sb-packaging-test.servicebus.windows.net',
-    storageAccountName: 'stpackagingtest',
-    identityClientId: '00000000-0000-0000-0000-000000000001',
-  }),
-  Jobs__LogLevel: 'silent',
-};
-
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
@@ -66,17 +52,6 @@ function mainFiles(main: string): string[] {
     expect([pattern, matched.length > 0]).toEqual([pattern, true]);
     return matched;
   });
-}
-
-function productionFunctionTable(): FunctionDefinition[] {
-  const config = loadConfig({ ...productionSettings, Jobs__Store: 'memory' });
-  const queue = new InMemoryJobQueue({
-    queueName: config.serviceBus.queueName,
-    lockDurationMs: 60_000,
-    maxDeliveryCount: 10,
-    maxConcurrency: 1,
-  });
-  return createFunctionTable(createJobsRuntime(config, { queue }));
 }
 
 interface Registration {
