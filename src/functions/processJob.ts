@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import { settle } from '../jobs/settlement';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';
-import { recordEtagProperty } from '../queue/outgoingJobMessage';
+import { diagnosticIdProperty, recordEtagProperty } from '../queue/outgoingJobMessage';
 import { explicitModeSettler, hostModeSettler } from '../queue/serviceBusSettlers';
 import type { JobsRuntime } from '../runtime';
 
@@ -46,7 +46,7 @@ export function fromHostTrigger(body: unknown, metadata: Record<string, unknown>
     messageId: optionalString(metadata.messageId),
     deliveryCount: positiveOr(Number(metadata.deliveryCount), 1),
     enqueuedTime: optionalDate(metadata.enqueuedTimeUtc),
-    recordEtag: recordEtagOf(metadata.applicationProperties),
+    ...fromApplicationProperties(metadata.applicationProperties),
   };
 }
 
@@ -56,14 +56,19 @@ export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
     messageId: optionalString(message.messageId),
     deliveryCount: positiveOr((message.deliveryCount ?? 0) + 1, 1),
     enqueuedTime: optionalDate(message.enqueuedTimeUtc),
-    recordEtag: recordEtagOf(message.applicationProperties),
+    ...fromApplicationProperties(message.applicationProperties),
   };
 }
 
-function recordEtagOf(properties: unknown): string | undefined {
-  return typeof properties === 'object' && properties !== null
-    ? optionalString((properties as Record<string, unknown>)[recordEtagProperty])
-    : undefined;
+function fromApplicationProperties(
+  properties: unknown,
+): Pick<ReceivedJobMessage, 'recordEtag' | 'traceParent'> {
+  if (typeof properties !== 'object' || properties === null) return {};
+  const values = properties as Record<string, unknown>;
+  return {
+    recordEtag: optionalString(values[recordEtagProperty]),
+    traceParent: optionalString(values[diagnosticIdProperty]),
+  };
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -87,7 +87,7 @@ export class JobSubmissionService {
       else jobs.push(result);
     });
     if (errors.length > 0) throw new ValidationError('One or more jobs are invalid.', errors);
-    const messages = jobs.map(firstMessageOf);
+    const messages = jobs.map((job) => firstMessageOf(job));
     for (const [index, message] of messages.entries()) {
       const size = Buffer.byteLength(message.body);
       if (size > maxJobMessageBytes) {

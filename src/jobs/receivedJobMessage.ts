@@ -14,4 +14,6 @@ export interface ReceivedJobMessage {
    * can then claim the job without reading its record first.
    */
   readonly recordEtag?: string;
+  /** The sender's W3C `traceparent` (`Diagnostic-Id` on Service Bus): processing continues that trace. */
+  readonly traceParent?: string;
 }

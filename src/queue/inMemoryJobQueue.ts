@@ -21,6 +21,7 @@ interface StoredMessage {
   /** JSON text, as on the wire: nothing is shared with the sender's objects. */
   readonly body: string;
   readonly recordEtag: string | undefined;
+  readonly traceParent: string | undefined;
   readonly enqueuedTime: Date;
   /** Failed deliveries so far (the AMQP header's convention: 0 before the first delivery). */
   deliveryCount: number;
@@ -140,6 +141,7 @@ export class InMemoryJobQueue implements JobQueue {
       messageId: message.messageId,
       body: message.body,
       recordEtag: message.recordEtag,
+      traceParent: message.traceParent,
       enqueuedTime: new Date(),
       deliveryCount: 0,
     };
@@ -193,6 +195,7 @@ export class InMemoryJobQueue implements JobQueue {
         deliveryCount: stored.deliveryCount + 1,
         enqueuedTime: stored.enqueuedTime,
         recordEtag: stored.recordEtag,
+        traceParent: stored.traceParent,
       },
       complete: settleWith(() => undefined),
       abandon: settleWith(() => this.redeliverOrDeadLetter(stored)),

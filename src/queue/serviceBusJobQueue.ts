@@ -7,7 +7,7 @@ import type {
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
 import type { JobQueue } from './jobQueue';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
-import { recordEtagProperty } from './outgoingJobMessage';
+import { diagnosticIdProperty, recordEtagProperty } from './outgoingJobMessage';
 
 /**
  * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,
@@ -18,6 +18,7 @@ export function toServiceBusMessage({
   job,
   body,
   recordEtag,
+  traceParent,
 }: OutgoingJobMessage): ServiceBusMessage {
   return {
     messageId,
@@ -30,6 +31,7 @@ export function toServiceBusMessage({
       Attempt: job.attempt,
       CreatedAt: job.createdAt,
       ...(recordEtag ? { [recordEtagProperty]: recordEtag } : {}),
+      ...(traceParent ? { [diagnosticIdProperty]: traceParent } : {}),
     },
   };
 }
