@@ -3,14 +3,17 @@ import type { DocumentStore } from './documents/documentStore';
 import { InMemoryDocumentStore } from './documents/inMemoryDocumentStore';
 import type { HandlerRegistry } from './handlers/handlerRegistry';
 import { createHandlerRegistry } from './handlers/registeredHandlers';
+import { DeadLetterService } from './jobs/deadLetterService';
 import { JobDispatcher } from './jobs/jobDispatcher';
 import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
 import { createJsonLogger } from './jobs/logger';
 import { settle } from './jobs/settlement';
+import type { DeadLetterQueue } from './queue/deadLetterQueue';
 import { InMemoryJobQueue } from './queue/inMemoryJobQueue';
 import type { JobQueue } from './queue/jobQueue';
 import { createServiceBusClient } from './queue/serviceBusClientFactory';
+import { ServiceBusDeadLetterQueue } from './queue/serviceBusDeadLetterQueue';
 import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
 import { InMemoryJobStore } from './store/inMemoryJobStore';
 import { createStorageStores } from './store/storageStores';
@@ -26,6 +29,8 @@ export interface JobsRuntime {
   readonly documents: DocumentStore;
   readonly dispatcher: JobDispatcher;
   readonly submission: JobSubmissionService;
+  /** Listing, replaying and discarding dead-lettered jobs. */
+  readonly deadLetters: DeadLetterService;
   /** The in-memory queue in embedded mode (`Jobs__UseServiceBus=false`), else undefined. */
   readonly embeddedQueue: InMemoryJobQueue | undefined;
   /** Aborted when the app stops; running handlers see it through their signal. */
@@ -50,6 +55,7 @@ export interface RuntimeOverrides {
   store?: JobStore;
   documents?: DocumentStore;
   queue?: JobQueue;
+  deadLetterQueue?: DeadLetterQueue;
 }
 
 // After the drain deadline, interrupted handlers get this long to unwind and settle.
@@ -92,6 +98,18 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     logger,
   });
 
+  // On Service Bus its own client: operators' reads and locks never share the connection jobs are sent on.
+  const deadLetterQueue =
+    overrides.deadLetterQueue ??
+    (queue instanceof InMemoryJobQueue
+      ? queue
+      : (embeddedQueue ??
+        new ServiceBusDeadLetterQueue(
+          createServiceBusClient(config.serviceBus),
+          config.serviceBus.queueName,
+        )));
+  const deadLetters = new DeadLetterService({ deadLetters: deadLetterQueue, queue, store, registry, logger });
+
   logger.info('sdap-jobs configured', {
     mode: queue.transport,
     queue: queue.queueName,
@@ -109,6 +127,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     documents,
     dispatcher,
     submission,
+    deadLetters,
     embeddedQueue,
     shutdownSignal: shutdown.signal,
     start() {
@@ -134,6 +153,8 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
       }
       shutdown.abort();
       await queue.close();
+      // In embedded mode the same in-memory queue: closing it twice is harmless.
+      await deadLetterQueue.close();
     },
   };
 }

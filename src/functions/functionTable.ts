@@ -1,9 +1,13 @@
 import type { HttpHandler, HttpMethod, ServiceBusQueueHandler } from '@azure/functions';
 import type { JobsRuntime } from '../runtime';
+import { createDiscardDeadLetter } from './discardDeadLetter';
 import { createGetJob } from './getJob';
 import { createHealth } from './health';
+import { createListDeadLetters } from './listDeadLetters';
 import { createListJobs } from './listJobs';
 import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
+import { createReplayDeadLetter } from './replayDeadLetter';
+import { createReplayDeadLetters } from './replayDeadLetters';
 import { createSubmitJob } from './submitJob';
 
 export interface HttpFunctionDefinition {
@@ -67,6 +71,39 @@ export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] 
       route: 'health',
       authLevel: 'anonymous',
       handler: createHealth(runtime),
+    },
+    // Operators' tools: the master key in Azure. `{sequenceNumber:long}` keeps `deadletters/replay` from matching.
+    {
+      kind: 'http',
+      name: 'listDeadLetters',
+      methods: ['GET'],
+      route: 'deadletters',
+      authLevel: 'admin',
+      handler: createListDeadLetters(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'replayDeadLetters',
+      methods: ['POST'],
+      route: 'deadletters/replay',
+      authLevel: 'admin',
+      handler: createReplayDeadLetters(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'replayDeadLetter',
+      methods: ['POST'],
+      route: 'deadletters/{sequenceNumber:long}/replay',
+      authLevel: 'admin',
+      handler: createReplayDeadLetter(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'discardDeadLetter',
+      methods: ['DELETE'],
+      route: 'deadletters/{sequenceNumber:long}',
+      authLevel: 'admin',
+      handler: createDiscardDeadLetter(runtime),
     },
   ];
   if (!runtime.config.useServiceBus) return http;

@@ -36,6 +36,10 @@ export function errorResponse(error: unknown, logger: Logger): HttpResponseInit 
         });
       case 'PayloadTooLarge':
         return problem(413, 'Payload too large', error.message);
+      case 'NotFound':
+        return problem(404, 'Not found', error.message);
+      case 'Conflict':
+        return problem(409, 'Conflict', error.message);
       case 'QueueUnavailable':
       case 'StoreUnavailable':
         logger.warn('Answering 503', { code: error.code, error: error.message });

@@ -10,7 +10,9 @@ export type JobsErrorCode =
   | 'TransientJobFailure'
   | 'HandlerTimedOut'
   | 'ShuttingDown'
-  | 'MessageLockLost';
+  | 'MessageLockLost'
+  | 'NotFound'
+  | 'Conflict';
 
 /** Base of every error the app raises on purpose; `code` says what went wrong. */
 export class JobsError extends Error {
@@ -71,6 +73,20 @@ export class TransientJobError extends JobsError {
 export class InfrastructureError extends JobsError {
   constructor(code: 'QueueUnavailable' | 'StoreUnavailable', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/** What the caller named does not exist (a dead-lettered message that is not, or no longer, there). */
+export class NotFoundError extends JobsError {
+  constructor(message: string) {
+    super('NotFound', message);
+  }
+}
+
+/** The operation does not fit the state of what it names (a message that is not a job cannot be replayed). */
+export class ConflictError extends JobsError {
+  constructor(message: string) {
+    super('Conflict', message);
   }
 }
 

@@ -5,6 +5,22 @@ import { jobOutcomeSchema } from './jobOutcome';
 
 export const jobStatusSchema = z.enum(['Queued', 'Running', 'Retrying', 'Completed', 'DeadLettered']);
 
+/** What an operator did with one of the job's dead-lettered messages. */
+export const deadLetterActionSchema = z.object({
+  action: z.enum(['Replayed', 'Discarded']),
+  at: z.iso.datetime({ offset: true }),
+  /** The message's sequence number in the dead-letter sub-queue (decimal text: Service Bus numbers are 64-bit). */
+  sequenceNumber: z.string(),
+  /** The reason it had been dead-lettered for. */
+  reason: z.string(),
+  payloadCorrected: z.boolean(),
+});
+
+export type DeadLetterAction = z.output<typeof deadLetterActionSchema>;
+
+/** Only the latest actions are kept, so a record always fits one Table Storage property. */
+export const maxDeadLetterActionsKept = 20;
+
 /** The durable record of one job: where it stands, how many times it ran, and what each attempt came to. */
 export const jobRecordSchema = z.object({
   jobId: z.string(),
@@ -29,6 +45,8 @@ export const jobRecordSchema = z.object({
   /** The worker running the job now, and until when its claim holds; a claim past its time can be taken over. */
   claimedBy: z.string().nullable(),
   claimExpiresAt: z.iso.datetime({ offset: true }).nullable(),
+  /** Replays and discards of its dead-lettered messages, oldest first; absent from records stored before them. */
+  deadLetterActions: z.array(deadLetterActionSchema).default([]),
 });
 
 export type JobRecord = z.output<typeof jobRecordSchema>;
@@ -55,5 +73,6 @@ export function newJobRecord(job: JobMessage, now: Date): JobRecord {
     deadLetterDescription: null,
     claimedBy: null,
     claimExpiresAt: null,
+    deadLetterActions: [],
   };
 }

@@ -2,6 +2,7 @@ import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import type { MessageSettler } from '../jobs/settlement';
+import type { DeadLetterEntry, DeadLetterQueue, DeadLetterScan, LockedDeadLetter } from './deadLetterQueue';
 import type { JobQueue } from './jobQueue';
 import { MinHeap } from './minHeap';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
@@ -35,6 +36,7 @@ export interface DeadLetteredMessage {
   readonly reason: DeadLetterReason | 'MaxDeliveryCountExceeded';
   readonly description: string;
   readonly deadLetteredAt: Date;
+  readonly traceParent?: string;
 }
 
 /** One locked message handed to the processor, settled exactly once while its lock holds. */
@@ -56,7 +58,7 @@ interface Lock {
  * delivery count raised by abandon and by lock expiry, scheduled enqueue, a dead-letter sub-queue with reason and
  * description, MaxDeliveryCount auto-dead-lettering, bounded concurrency. Everything is lost when the process ends.
  */
-export class InMemoryJobQueue implements JobQueue {
+export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
   readonly transport = 'in-memory' as const;
   readonly queueName: string;
   private readonly options: Required<InMemoryJobQueueOptions>;
@@ -65,6 +67,8 @@ export class InMemoryJobQueue implements JobQueue {
   private readonly scheduled = new MinHeap<{ at: number; stored: StoredMessage }>((entry) => entry.at);
   private readonly locks = new Map<number, Lock>();
   private readonly deadLettered: DeadLetteredMessage[] = [];
+  /** Sequence numbers of dead-lettered messages an operator holds (`lockDeadLetter`). */
+  private readonly deadLetterLocks = new Set<number>();
   private nextSequenceNumber = 1;
   private processor: InMemoryMessageProcessor | undefined;
   private inFlight = 0;
@@ -125,6 +129,42 @@ export class InMemoryJobQueue implements JobQueue {
     return this.deadLettered;
   }
 
+  async peekDeadLetters(max: number): Promise<DeadLetterScan> {
+    return {
+      entries: this.deadLettered.slice(0, max).map(toDeadLetterEntry),
+      truncated: this.deadLettered.length > max,
+    };
+  }
+
+  async peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined> {
+    const found = this.findDeadLettered(sequenceNumber);
+    return found && toDeadLetterEntry(found);
+  }
+
+  async lockDeadLetter(sequenceNumber: string): Promise<LockedDeadLetter | undefined> {
+    const found = this.findDeadLettered(sequenceNumber);
+    if (!found || this.deadLetterLocks.has(found.sequenceNumber)) return undefined;
+    this.deadLetterLocks.add(found.sequenceNumber);
+    let held = true;
+    const unlock = (): boolean => {
+      const wasHeld = held;
+      held = false;
+      this.deadLetterLocks.delete(found.sequenceNumber);
+      return wasHeld;
+    };
+    return {
+      entry: toDeadLetterEntry(found),
+      remove: async () => {
+        if (!unlock())
+          throw new JobsError('MessageLockLost', `Dead-lettered message ${sequenceNumber} is released.`);
+        this.deadLettered.splice(this.deadLettered.indexOf(found), 1);
+      },
+      release: async () => {
+        unlock();
+      },
+    };
+  }
+
   /** Messages waiting (available or scheduled) or locked. */
   messageCount(): { active: number; scheduled: number; locked: number; deadLettered: number } {
     return {
@@ -133,6 +173,10 @@ export class InMemoryJobQueue implements JobQueue {
       locked: this.locks.size,
       deadLettered: this.deadLettered.length,
     };
+  }
+
+  private findDeadLettered(sequenceNumber: string): DeadLetteredMessage | undefined {
+    return this.deadLettered.find((message) => String(message.sequenceNumber) === sequenceNumber);
   }
 
   private store(message: OutgoingJobMessage): StoredMessage {
@@ -244,6 +288,7 @@ export class InMemoryJobQueue implements JobQueue {
       reason,
       description,
       deadLetteredAt: new Date(),
+      traceParent: stored.traceParent,
     });
   }
 
@@ -285,4 +330,17 @@ export class InMemoryJobQueue implements JobQueue {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function toDeadLetterEntry(message: DeadLetteredMessage): DeadLetterEntry {
+  return {
+    sequenceNumber: String(message.sequenceNumber),
+    messageId: message.messageId,
+    body: message.body,
+    reason: message.reason,
+    description: message.description,
+    deliveryCount: message.deliveryCount,
+    deadLetteredAt: message.deadLetteredAt,
+    traceParent: message.traceParent,
+  };
 }

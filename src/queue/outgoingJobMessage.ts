@@ -42,3 +42,15 @@ export function retryMessageOf(job: JobMessage, attempt: number, traceParent?: s
 export function recheckMessageOf(job: JobMessage, at: Date, traceParent?: string): OutgoingJobMessage {
   return outgoing(`${job.jobId}:attempt-${job.attempt}:after-${at.getTime()}`, job, traceParent);
 }
+
+/**
+ * A dead-lettered job an operator sends back: a fresh attempt cycle (attempt 1) under an id named after the
+ * dead-lettered message it replays, so a replay retried after a send that may have gone through is de-duplicated.
+ */
+export function replayMessageOf(
+  job: JobMessage,
+  deadLetterSequenceNumber: string,
+  traceParent?: string,
+): OutgoingJobMessage {
+  return outgoing(`${job.jobId}:replay-${deadLetterSequenceNumber}`, { ...job, attempt: 1 }, traceParent);
+}

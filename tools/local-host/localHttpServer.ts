@@ -41,10 +41,13 @@ async function handle(
 ): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
-  const matches = routes.flatMap((route) => {
-    const match = route.pattern.exec(url.pathname);
-    return match ? [{ route, match }] : [];
-  });
+  // As in ASP.NET routing, a literal segment wins over a parameter (`deadletters/replay` over `deadletters/{id}`).
+  const matches = routes
+    .flatMap((route) => {
+      const match = route.pattern.exec(url.pathname);
+      return match ? [{ route, match }] : [];
+    })
+    .sort((a, b) => a.route.paramNames.length - b.route.paramNames.length);
   const found = matches.find(({ route }) => route.definition.methods.includes(method as never));
   if (!found) {
     const status = matches.length > 0 ? 405 : 404;
@@ -91,13 +94,28 @@ function toRoute(definition: HttpFunctionDefinition): Route {
   const source = definition.route
     .split('/')
     .map((segment) => {
-      const param = /^\{(\w+)\??\}$/.exec(segment);
+      const param = /^\{(\w+)(?::(\w+))?\??\}$/.exec(segment);
       if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       paramNames.push(param[1] as string);
-      return '([^/]+)';
+      return constraintPattern(definition.route, param[2]);
     })
     .join('/');
   return { definition, pattern: new RegExp(`^/api/${source}/?$`, 'i'), paramNames };
+}
+
+// The Functions host's route constraints this app uses; an unknown one fails at start-up rather than mis-route.
+const constraintPatterns: Record<string, string> = {
+  int: '(-?\\d+)',
+  long: '(-?\\d+)',
+  alpha: '([a-zA-Z]+)',
+};
+
+function constraintPattern(route: string, constraint: string | undefined): string {
+  if (constraint === undefined) return '([^/]+)';
+  const pattern = constraintPatterns[constraint.toLowerCase()];
+  if (!pattern)
+    throw new Error(`Route '${route}': the local host does not know the constraint '${constraint}'.`);
+  return pattern;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

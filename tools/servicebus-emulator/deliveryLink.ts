@@ -38,7 +38,8 @@ export class DeliveryLink implements QueueConsumer {
     queue: QueueEntity,
     readonly receiveMode: ReceiveMode,
   ) {
-    answerDrainWithoutCredit(sender);
+    // Drained credit is used up: without counting it here, `capacity()` would go on offering it.
+    answerDrainWithoutCredit(sender, (credit) => (this.handedToRhea += credit));
     sender.on('sendable', () => queue.pump());
     sender.on('sender_draining', () => {
       queue.pump();
@@ -136,10 +137,11 @@ function sequenceTag(sequenceNumber: number): Buffer {
  * rhea answers a drain request only while credit is left. When the last message used the last credit the
  * client still waits for the drain reply (the SDK's receiveMessages does), so answer regardless.
  */
-function answerDrainWithoutCredit(sender: Sender): void {
+function answerDrainWithoutCredit(sender: Sender, onDrained: (credit: number) => void): void {
   const internals = sender as unknown as SenderInternals;
   internals._get_drain = function (this: SenderInternals): boolean {
     if (!this._draining || !this._drained) return false;
+    onDrained(this.credit);
     this.delivery_count += this.credit;
     this.credit = 0;
     this._draining = false;

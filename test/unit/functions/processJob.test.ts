@@ -147,6 +147,10 @@ describe('createFunctionTable', () => {
       'listJobs',
       'getJob',
       'health',
+      'listDeadLetters',
+      'replayDeadLetters',
+      'replayDeadLetter',
+      'discardDeadLetter',
     ]);
     await runtime.stop();
   });

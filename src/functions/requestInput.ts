@@ -1,0 +1,84 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { fieldErrors } from '../jobs/fieldErrors';
+import { problem } from './httpProblem';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
+
+/** A dead-lettered message's sequence number: 64-bit on Service Bus, so kept as decimal text. */
+const sequenceNumberSchema = z.string().regex(/^\d{1,19}$/, 'Expected a sequence number (digits only).');
+
+/** Query parameters against `schema`; a 400 naming each failing parameter otherwise. */
+export function parseQuery<T extends z.ZodType>(request: HttpRequest, schema: T): Parsed<z.output<T>> {
+  const result = schema.safeParse(Object.fromEntries(request.query.entries()));
+  if (result.success) return { ok: true, value: result.data };
+  const errors = result.error.issues.map((issue) => ({
+    field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
+    message: issue.message,
+  }));
+  return {
+    ok: false,
+    response: problem(400, 'Invalid query', 'One or more query parameters are invalid.', { errors }),
+  };
+}
+
+export function parseSequenceNumber(request: HttpRequest): Parsed<string> {
+  const result = sequenceNumberSchema.safeParse(request.params.sequenceNumber ?? '');
+  if (result.success) return { ok: true, value: result.data };
+  const message = result.error.issues[0]?.message ?? 'Invalid sequence number.';
+  return {
+    ok: false,
+    response: problem(400, 'Invalid sequence number', message, {
+      errors: [{ field: 'sequenceNumber', message }],
+    }),
+  };
+}
+
+/**
+ * An optional JSON body against `schema` (an empty body reads as `{}`): 415 when it is not sent as JSON, 400 naming
+ * each failing field by JSON Pointer.
+ */
+export async function parseOptionalJsonBody<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+  maxBytes: number,
+): Promise<Parsed<z.output<T>>> {
+  const text = await request.text();
+  if (Buffer.byteLength(text) > maxBytes) {
+    return {
+      ok: false,
+      response: problem(413, 'Payload too large', `A body may be at most ${maxBytes} bytes.`),
+    };
+  }
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    const contentType = request.headers.get('content-type') ?? '';
+    if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+      return {
+        ok: false,
+        response: problem(
+          415,
+          'Unsupported media type',
+          `Send the body as JSON with 'Content-Type: application/json' (got '${contentType || 'none'}').`,
+        ),
+      };
+    }
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      const detail = `The body is not valid JSON: ${(error as Error).message}`;
+      return {
+        ok: false,
+        response: problem(400, 'Invalid JSON', detail, { errors: [{ field: '', message: detail }] }),
+      };
+    }
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return {
+    ok: false,
+    response: problem(400, 'Invalid request body', 'The body is invalid.', {
+      errors: fieldErrors(result.error.issues),
+    }),
+  };
+}

@@ -1,0 +1,187 @@
+import { createRequire } from 'node:module';
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type LongType from 'long';
+import { ConflictError, InfrastructureError, errorMessage } from '../jobs/errors';
+import type { DeadLetterEntry, DeadLetterQueue, DeadLetterScan, LockedDeadLetter } from './deadLetterQueue';
+import { diagnosticIdProperty } from './outgoingJobMessage';
+
+// The SDK takes sequence numbers as its own `long` instances; this loads the copy it depends on rather than adding a
+// second dependency on the same package.
+const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
+
+// Messages per peek request.
+const peekPageSize = 250;
+// Messages per receive while looking for one sequence number.
+const receiveBatchSize = 100;
+// Locks held at most while looking for one message; the ones in front of it are all held until it is found, because
+// an abandoned message goes straight back to the front of the sub-queue.
+const maxHeldWhileSearching = 5_000;
+
+/**
+ * The dead-letter sub-queue on Service Bus (`<queue>/$DeadLetterQueue`). Taking one message by sequence number means
+ * receiving in peek-lock until it comes, then abandoning the others: Service Bus can receive by sequence number only
+ * deferred messages. Owns its client: operators' work does not share the connection jobs are sent on.
+ */
+export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
+  constructor(
+    private readonly client: ServiceBusClient,
+    private readonly queueName: string,
+  ) {}
+
+  async peekDeadLetters(max: number): Promise<DeadLetterScan> {
+    return this.withPeeker(async (receiver) => {
+      const entries: DeadLetterEntry[] = [];
+      // Explicit positions: without one, the SDK continues from the last peek of any receiver on the entity.
+      let from = Long.ONE;
+      while (entries.length < max) {
+        const page = await receiver.peekMessages(Math.min(peekPageSize, max - entries.length), {
+          fromSequenceNumber: from,
+        });
+        const last = page[page.length - 1]?.sequenceNumber;
+        if (!last) return { entries, truncated: false };
+        entries.push(...page.map(toEntry));
+        from = last.add(1);
+      }
+      const beyond = await receiver.peekMessages(1, { fromSequenceNumber: from });
+      return { entries, truncated: beyond.length > 0 };
+    });
+  }
+
+  async peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined> {
+    return this.withPeeker(async (receiver) => {
+      const [found] = await receiver.peekMessages(1, { fromSequenceNumber: Long.fromString(sequenceNumber) });
+      return found?.sequenceNumber?.toString() === sequenceNumber ? toEntry(found) : undefined;
+    });
+  }
+
+  async lockDeadLetter(sequenceNumber: string): Promise<LockedDeadLetter | undefined> {
+    const wanted = BigInt(sequenceNumber);
+    const ahead = await this.countAhead(wanted);
+    if (ahead === undefined) return undefined;
+    if (ahead > maxHeldWhileSearching) {
+      throw new ConflictError(
+        `${ahead} dead-lettered messages are in front of ${sequenceNumber}; at most ${maxHeldWhileSearching} can be ` +
+          'held aside at once. Replay or discard older ones first.',
+      );
+    }
+    const receiver = this.client.createReceiver(this.queueName, {
+      subQueueType: 'deadLetter',
+      receiveMode: 'peekLock',
+      skipParsingBodyAsJson: true,
+    });
+    const held: ServiceBusReceivedMessage[] = [];
+    let target: ServiceBusReceivedMessage | undefined;
+    try {
+      // The sub-queue delivers in sequence order: a later message than the one wanted means it is locked elsewhere.
+      // No more credit than messages known to be there: credit left on the link would take the messages released
+      // below straight back, locked, out of everyone's reach until the locks run out.
+      let expected = ahead + 1;
+      let passed = false;
+      while (!target && !passed && expected > 0) {
+        const batch = await receiver.receiveMessages(Math.min(receiveBatchSize, expected), {
+          maxWaitTimeInMs: 1_000,
+        });
+        if (batch.length === 0) break;
+        expected -= batch.length;
+        for (const message of batch) {
+          const number = BigInt(message.sequenceNumber?.toString() ?? '0');
+          if (number === wanted) target = message;
+          else held.push(message);
+          if (number > wanted) passed = true;
+        }
+      }
+    } catch (error) {
+      await releaseAll(receiver, held);
+      await receiver.close().catch(() => undefined);
+      throw unavailable('receive', error);
+    }
+    await releaseAll(receiver, held);
+    if (!target) {
+      await receiver.close().catch(() => undefined);
+      return undefined;
+    }
+    const locked = target;
+    return {
+      entry: toEntry(locked),
+      remove: async () => {
+        try {
+          await receiver.completeMessage(locked);
+        } catch (error) {
+          throw unavailable('complete', error);
+        } finally {
+          await receiver.close().catch(() => undefined);
+        }
+      },
+      release: async () => {
+        await receiver.abandonMessage(locked).catch(() => undefined);
+        await receiver.close().catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** How many messages are in front of `wanted`, or `undefined` when it is not in the sub-queue. */
+  private async countAhead(wanted: bigint): Promise<number | undefined> {
+    return this.withPeeker(async (receiver) => {
+      let ahead = 0;
+      let from = Long.ONE;
+      for (;;) {
+        const page = await receiver.peekMessages(peekPageSize, { fromSequenceNumber: from });
+        for (const message of page) {
+          const number = BigInt(message.sequenceNumber?.toString() ?? '0');
+          if (number === wanted) return ahead;
+          if (number > wanted) return undefined;
+          ahead += 1;
+        }
+        if (ahead > maxHeldWhileSearching) return ahead;
+        const last = page[page.length - 1]?.sequenceNumber;
+        if (!last) return undefined;
+        from = last.add(1);
+      }
+    });
+  }
+
+  private async withPeeker<T>(read: (receiver: ServiceBusReceiver) => Promise<T>): Promise<T> {
+    const receiver = this.client.createReceiver(this.queueName, {
+      subQueueType: 'deadLetter',
+      skipParsingBodyAsJson: true,
+    });
+    try {
+      return await read(receiver);
+    } catch (error) {
+      throw unavailable('peek', error);
+    } finally {
+      await receiver.close().catch(() => undefined);
+    }
+  }
+}
+
+async function releaseAll(receiver: ServiceBusReceiver, messages: readonly ServiceBusReceivedMessage[]) {
+  // A release that fails leaves the lock to run out: the message comes back all the same.
+  await Promise.all(messages.map((message) => receiver.abandonMessage(message).catch(() => undefined)));
+}
+
+function toEntry(message: ServiceBusReceivedMessage): DeadLetterEntry {
+  const traceParent = message.applicationProperties?.[diagnosticIdProperty];
+  return {
+    sequenceNumber: message.sequenceNumber?.toString() ?? '0',
+    messageId: message.messageId === undefined ? '' : String(message.messageId),
+    body: message.body,
+    reason: message.deadLetterReason ?? '',
+    description: message.deadLetterErrorDescription ?? '',
+    deliveryCount: message.deliveryCount ?? 0,
+    deadLetteredAt: message.enqueuedTimeUtc,
+    traceParent: typeof traceParent === 'string' ? traceParent : undefined,
+  };
+}
+
+function unavailable(operation: string, error: unknown): InfrastructureError {
+  return new InfrastructureError(
+    'QueueUnavailable',
+    `Service Bus dead-letter ${operation} failed: ${errorMessage(error)}`,
+    { cause: error },
+  );
+}

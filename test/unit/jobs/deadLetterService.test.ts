@@ -1,0 +1,226 @@
+import { createHandlerRegistry } from '../../../src/handlers/registeredHandlers';
+import { DeadLetterService } from '../../../src/jobs/deadLetterService';
+import { InfrastructureError } from '../../../src/jobs/errors';
+import { jobRecordSchema, newJobRecord } from '../../../src/jobs/jobRecord';
+import type { JobMessage } from '../../../src/jobs/jobMessage';
+import { toWireBody } from '../../../src/jobs/jobMessage';
+import { silentLogger } from '../../../src/jobs/logger';
+import { InMemoryDocumentStore } from '../../../src/documents/inMemoryDocumentStore';
+import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
+import type { OutgoingJobMessage } from '../../../src/queue/outgoingJobMessage';
+import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
+import { jobMessage } from '../../support/jobFixtures';
+import { waitFor } from '../../support/waitFor';
+
+/** The core over the in-memory transport, whose consumer gives up on every delivery (as `host` settlement does). */
+function world({ scanLimit }: { scanLimit?: number } = {}) {
+  const queue = new InMemoryJobQueue({
+    queueName: 'unit',
+    lockDurationMs: 60_000,
+    maxDeliveryCount: 1,
+    maxConcurrency: 1,
+  });
+  queue.startProcessing((delivery) => delivery.abandon('the host threw'));
+  const store = new InMemoryJobStore();
+  const sent: OutgoingJobMessage[] = [];
+  const sender = {
+    failWith: undefined as Error | undefined,
+    async send(messages: readonly OutgoingJobMessage[]) {
+      if (sender.failWith) throw sender.failWith;
+      sent.push(...messages);
+    },
+  };
+  const registry = createHandlerRegistry({ documents: new InMemoryDocumentStore(), enableDiagnostics: true });
+  const service = new DeadLetterService({
+    deadLetters: queue,
+    queue: sender,
+    store,
+    registry,
+    logger: silentLogger,
+    scanLimit,
+  });
+  return {
+    queue,
+    store,
+    sender,
+    sent,
+    service,
+    /** Sends bodies straight to the queue and waits until the broker has dead-lettered them all. */
+    async deadLetter(...bodies: string[]) {
+      const before = queue.messageCount().deadLettered;
+      await queue.send(
+        bodies.map((body, index) => ({ messageId: `m-${before + index}`, body, traceParent }) as never),
+      );
+      await waitFor(() => (queue.messageCount().deadLettered === before + bodies.length ? true : undefined));
+      return queue
+        .deadLetteredMessages()
+        .slice(before)
+        .map((message) => String(message.sequenceNumber));
+    },
+  };
+}
+
+const traceParent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+const bodyOf = (job: JobMessage) => JSON.stringify(toWireBody(job));
+
+describe('DeadLetterService', () => {
+  let app: ReturnType<typeof world>;
+
+  afterEach(() => app.queue.close());
+
+  describe('list', () => {
+    it('when the broker says MaxDeliveryCountExceeded and no record exists, then it decides the reason as the dispatcher would', async () => {
+      app = world();
+      await app.deadLetter(
+        'not json',
+        bodyOf(jobMessage({ jobType: 'no.such.type' })),
+        bodyOf(jobMessage({ payload: { failTimes: 'twice' } })),
+        bodyOf(jobMessage({ payload: {} })),
+      );
+
+      const listing = await app.service.list({ limit: 10 });
+
+      expect(listing.items.map((item) => [item.reason, item.jobType, item.attempts])).toEqual([
+        ['InvalidFormat', null, 0],
+        ['NoHandler', 'no.such.type', 0],
+        ['InvalidPayload', 'diagnostics.simulate', 0],
+        ['MaxDeliveryCountExceeded', 'diagnostics.simulate', 0],
+      ]);
+      expect(listing.items[0]?.description).toMatch(/not JSON/);
+      expect(listing.items[2]?.description).toMatch(/payload\.failTimes/);
+    });
+
+    it('when the job has a record with a dead-letter reason, then the record’s reason and attempts are shown', async () => {
+      app = world();
+      const job = jobMessage({ payload: { failAlways: true } });
+      await app.store.create({
+        ...newJobRecord(job, new Date()),
+        status: 'DeadLettered',
+        attempt: 3,
+        deadLetterReason: 'MaxRetriesExceeded',
+        deadLetterDescription: 'Failed 3 of 3 attempts',
+      });
+      await app.deadLetter(bodyOf(job));
+
+      const [item] = (await app.service.list({ limit: 10 })).items;
+
+      expect(item).toMatchObject({
+        jobId: job.jobId,
+        reason: 'MaxRetriesExceeded',
+        description: 'Failed 3 of 3 attempts',
+        attempts: 3,
+      });
+    });
+
+    it('counts everything scanned before filters and the limit, and says when the scan was cut short', async () => {
+      app = world({ scanLimit: 3 });
+      await app.deadLetter('x', 'y', bodyOf(jobMessage({ jobType: 'no.such.type' })), 'z');
+
+      const listing = await app.service.list({ limit: 1, reason: 'InvalidFormat' });
+
+      expect(listing).toMatchObject({ scanned: 3, matched: 2, truncated: true });
+      expect(listing.items).toHaveLength(1);
+      expect(listing.counts).toEqual({
+        byReason: { InvalidFormat: 2, NoHandler: 1 },
+        byJobType: { '(not a job)': 2, 'no.such.type': 1 },
+      });
+    });
+  });
+
+  describe('replay', () => {
+    it('when a job from another producer has no record, then one is created and the job is sent as attempt 1', async () => {
+      app = world();
+      const job = jobMessage({ attempt: 2, payload: {}, correlationId: 'c-1' });
+      const [sequenceNumber] = await app.deadLetter(bodyOf(job));
+
+      const result = await app.service.replay(sequenceNumber!);
+
+      expect(result).toMatchObject({ jobId: job.jobId, messageId: `${job.jobId}:replay-${sequenceNumber}` });
+      expect(
+        app.sent.map((message) => [message.messageId, message.job.attempt, message.job.correlationId]),
+      ).toEqual([[`${job.jobId}:replay-${sequenceNumber}`, 1, 'c-1']]);
+      expect(app.sent[0]?.traceParent).toBe(traceParent);
+      expect(app.sent[0]).not.toHaveProperty('recordEtag');
+      expect((await app.store.get(job.jobId))?.record).toMatchObject({
+        status: 'Queued',
+        attempt: 0,
+        deadLetterActions: [{ action: 'Replayed', sequenceNumber, reason: 'MaxDeliveryCountExceeded' }],
+      });
+      expect(app.queue.messageCount().deadLettered).toBe(0);
+    });
+
+    it('when the send fails, then the record is put back and the message stays in the sub-queue, unlocked', async () => {
+      app = world();
+      const job = jobMessage({ payload: {} });
+      const deadLettered = {
+        ...newJobRecord(job, new Date()),
+        status: 'DeadLettered' as const,
+        attempt: 3,
+        deadLetterReason: 'MaxRetriesExceeded' as const,
+        deadLetterDescription: 'Failed',
+      };
+      await app.store.create(deadLettered);
+      const [sequenceNumber] = await app.deadLetter(bodyOf(job));
+      app.sender.failWith = new InfrastructureError('QueueUnavailable', 'Service Bus send failed');
+
+      await expect(app.service.replay(sequenceNumber!)).rejects.toMatchObject({ code: 'QueueUnavailable' });
+
+      expect((await app.store.get(job.jobId))?.record).toEqual(deadLettered);
+      expect(app.queue.messageCount().deadLettered).toBe(1);
+      const lease = await app.queue.lockDeadLetter(sequenceNumber!);
+      expect(lease).toBeDefined();
+      await lease?.release();
+    });
+
+    it('when the job has completed since, then the stale copy is refused with a conflict and left alone', async () => {
+      app = world();
+      const job = jobMessage({ payload: {} });
+      await app.store.create({ ...newJobRecord(job, new Date()), status: 'Completed', attempt: 1 });
+      const [sequenceNumber] = await app.deadLetter(bodyOf(job));
+
+      await expect(app.service.replay(sequenceNumber!)).rejects.toMatchObject({ code: 'Conflict' });
+
+      expect(app.sent).toEqual([]);
+      expect(app.queue.messageCount().deadLettered).toBe(1);
+    });
+
+    it('when the job type has no handler, then the replay is refused before anything changes', async () => {
+      app = world();
+      const [sequenceNumber] = await app.deadLetter(bodyOf(jobMessage({ jobType: 'no.such.type' })));
+
+      await expect(app.service.replay(sequenceNumber!)).rejects.toMatchObject({
+        code: 'Conflict',
+        message: expect.stringMatching(/No handler for job type 'no.such.type'/),
+      });
+      expect(app.sent).toEqual([]);
+    });
+  });
+
+  describe('replayMatching', () => {
+    it('when the queue is unavailable, then it stops at the first failure and reports the rest as not attempted', async () => {
+      app = world();
+      await app.deadLetter(bodyOf(jobMessage()), bodyOf(jobMessage()), 'not json');
+      app.sender.failWith = new InfrastructureError('QueueUnavailable', 'Service Bus send failed');
+
+      const result = await app.service.replayMatching({ jobType: 'diagnostics.simulate' });
+
+      expect(result).toMatchObject({ replayed: 0, failed: 2 });
+      expect(result.results.map((item) => item.status === 'failed' && item.code)).toEqual([
+        'QueueUnavailable',
+        'NotAttempted',
+      ]);
+      expect(app.queue.messageCount().deadLettered).toBe(3);
+    });
+  });
+});
+
+describe('job records', () => {
+  it('reads a record stored before dead-letter actions existed', () => {
+    const { deadLetterActions, ...stored } = newJobRecord(jobMessage(), new Date());
+
+    const parsed = jobRecordSchema.parse(JSON.parse(JSON.stringify(stored)));
+
+    expect(deadLetterActions).toEqual([]);
+    expect(parsed.deadLetterActions).toEqual([]);
+  });
+});

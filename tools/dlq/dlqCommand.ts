@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+
+export type DlqCommand =
+  | { kind: 'list'; limit: number; reason?: string; jobType?: string }
+  | { kind: 'replay'; sequenceNumber: string; payload?: unknown }
+  | { kind: 'replayMatching'; reason?: string; jobType?: string }
+  | { kind: 'discard'; sequenceNumber: string }
+  | { kind: 'help' };
+
+export interface DlqInvocation {
+  readonly command: DlqCommand;
+  /** The running app's base URL, for embedded mode. */
+  readonly url?: string;
+}
+
+export const usage = `Usage: npm run dlq -- <command> [options]
+
+  list [--reason R] [--job-type T] [--limit N]   dead-lettered jobs, oldest first, with counts (limit 1-1000, default 100)
+  replay <sequenceNumber> [--payload '<json>']   send one job back as a fresh attempt cycle, optionally with a corrected payload
+  replay --reason R | --job-type T               replay every dead-lettered job that matches
+  discard <sequenceNumber>                       remove one message for good (recorded on its job)
+
+Options: --url <base>  the running app, in embedded mode (default http://localhost:$PORT, PORT defaulting to 7071)
+Settings come from the environment and local.settings.json, as for npm start.`;
+
+/** A mistake in how the CLI was called: the message says what to fix. */
+export class UsageError extends Error {}
+
+export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        reason: { type: 'string' },
+        'job-type': { type: 'string' },
+        limit: { type: 'string' },
+        payload: { type: 'string' },
+        url: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [name, target, ...extra] = positionals;
+  const url = values.url;
+  if (values.help || name === undefined || name === 'help') return { command: { kind: 'help' }, url };
+  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'.`);
+  const reason = values.reason;
+  const jobType = values['job-type'];
+  switch (name) {
+    case 'list': {
+      if (target !== undefined) throw new UsageError(`'list' takes no argument (got '${target}').`);
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new UsageError(`--limit must be a whole number from 1 to 1000 (got '${values.limit}').`);
+      return { command: { kind: 'list', limit, reason, jobType }, url };
+    }
+    case 'replay': {
+      if (target === undefined) {
+        if (reason === undefined && jobType === undefined)
+          throw new UsageError("'replay' needs a sequence number, or --reason and/or --job-type.");
+        if (values.payload !== undefined)
+          throw new UsageError(
+            '--payload corrects one job: give the sequence number of the message to replay.',
+          );
+        return { command: { kind: 'replayMatching', reason, jobType }, url };
+      }
+      if (reason !== undefined || jobType !== undefined)
+        throw new UsageError("Give either a sequence number or --reason / --job-type to 'replay', not both.");
+      return {
+        command: {
+          kind: 'replay',
+          sequenceNumber: sequenceNumberOf(target),
+          payload: payloadOf(values.payload),
+        },
+        url,
+      };
+    }
+    case 'discard':
+      if (target === undefined) throw new UsageError("'discard' needs the sequence number of the message.");
+      return { command: { kind: 'discard', sequenceNumber: sequenceNumberOf(target) }, url };
+    default:
+      throw new UsageError(`Unknown command '${name}'.`);
+  }
+}
+
+function sequenceNumberOf(text: string): string {
+  if (!/^\d{1,19}$/.test(text)) throw new UsageError(`'${text}' is not a sequence number (digits only).`);
+  return text;
+}
+
+function payloadOf(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--payload is not valid JSON: ${(error as Error).message}`);
+  }
+}

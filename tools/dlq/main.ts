@@ -1,0 +1,76 @@
+import { loadConfig } from '../../src/config';
+import { createJsonLogger } from '../../src/jobs/logger';
+import { createJobsRuntime } from '../../src/runtime';
+import { localEnvironment } from '../local-host/localSettings';
+import type { DeadLetterOperations } from './deadLetterOperations';
+import type { DlqCommand } from './dlqCommand';
+import { UsageError, parseDlqArguments, usage } from './dlqCommand';
+import { formatBulkReplay, formatDiscard, formatListing, formatReplay } from './formatDeadLetters';
+import { httpDeadLetterOperations } from './httpDeadLetterOperations';
+
+// `npm run dlq -- list | replay <seq> | replay --reason R | discard <seq>`: the dead-letter operations of the HTTP
+// API, from a terminal, with the settings `npm start` reads. Exit code 0 on success, 1 when the operation failed,
+// 2 when the command was wrong.
+async function main(argv: readonly string[]): Promise<number> {
+  const { command, url } = parseDlqArguments(argv);
+  if (command.kind === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  const env = localEnvironment();
+  const config = loadConfig(env);
+  if (!config.useServiceBus || url) {
+    return run(command, httpDeadLetterOperations(url ?? `http://localhost:${env.PORT ?? 7071}`));
+  }
+  // Warnings and errors only, on stderr: stdout is for the answer.
+  const logger = createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`), {
+    app: 'sdap-jobs-dlq',
+  });
+  const runtime = createJobsRuntime(config, { logger });
+  try {
+    return await run(command, runtime.deadLetters);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: DeadLetterOperations) {
+  switch (command.kind) {
+    case 'list':
+      console.log(formatListing(await operations.list(command)));
+      return 0;
+    case 'replay':
+      console.log(
+        formatReplay(await operations.replay(command.sequenceNumber, { payload: command.payload })),
+      );
+      return 0;
+    case 'replayMatching': {
+      const result = await operations.replayMatching(command);
+      console.log(formatBulkReplay(result));
+      return result.failed > 0 ? 1 : 0;
+    }
+    case 'discard':
+      console.log(formatDiscard(await operations.discard(command.sequenceNumber)));
+      return 0;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    const fields =
+      error instanceof Error && 'errors' in error ? (error as { errors: unknown }).errors : undefined;
+    const details = Array.isArray(fields)
+      ? fields
+          .map((field: { field: string; message: string }) => `\n  ${field.field}: ${field.message}`)
+          .join('')
+      : '';
+    // Our own errors already say what went wrong; a stack trace would only bury it.
+    console.error(error instanceof Error ? `${error.message}${details}` : String(error));
+    process.exit(1);
+  },
+);
