@@ -1,4 +1,6 @@
 import { measureEmbeddedThroughput } from './embeddedThroughput';
+import type { FirstRequestSample } from './firstRequestLatency';
+import { measureFirstRequest } from './firstRequestLatency';
 import { measureImportTimes } from './importTime';
 import { measureServiceBusThroughput } from './serviceBusThroughput';
 import { measureStorageOperations } from './storageOperations';
@@ -54,6 +56,32 @@ async function main(): Promise<void> {
   console.log(
     `  dist/src/index.js, embedded mode:     ${times.entryEmbeddedMs.toFixed(0)} ms  (ratio ${(times.entryEmbeddedMs / times.platformPackagesMs).toFixed(2)})`,
   );
+  console.log(
+    `  dist/src/index.js, embedded mode, Application Insights on: ${times.entryTelemetryMs.toFixed(0)} ms  (ratio ${(times.entryTelemetryMs / times.platformPackagesMs).toFixed(2)})`,
+  );
+  console.log(
+    `  applicationinsights alone (what loading it eagerly would add): ${times.applicationInsightsMs.toFixed(0)} ms`,
+  );
+
+  const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 7);
+  const cold = { off: [] as FirstRequestSample[], on: [] as FirstRequestSample[] };
+  for (let run = 0; run < coldRuns; run += 1) {
+    cold.off.push(await measureFirstRequest(false));
+    cold.on.push(await measureFirstRequest(true));
+  }
+  const coldMedian = (samples: FirstRequestSample[], field: keyof FirstRequestSample) =>
+    median(samples.map((sample) => sample[field]));
+  console.log(
+    `Cold process, first POST /api/jobs (embedded), telemetry off vs on, interleaved, median of ${coldRuns}:`,
+  );
+  for (const field of ['coldStartMs', 'firstRequestMs'] as const) {
+    const off = coldMedian(cold.off, field);
+    const on = coldMedian(cold.on, field);
+    const label = field === 'coldStartMs' ? 'spawn → first response' : 'first request alone   ';
+    console.log(
+      `  ${label}: off ${off.toFixed(1)} ms, on ${on.toFixed(1)} ms  (ratio ${(on / off).toFixed(2)}; target ≤ 1.2)`,
+    );
+  }
 }
 
 function median(values: readonly number[]): number {

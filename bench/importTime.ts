@@ -25,6 +25,8 @@ export interface ImportTimes {
   platformPackagesMs: number;
   entryServiceBusMs: number;
   entryEmbeddedMs: number;
+  entryTelemetryMs: number;
+  applicationInsightsMs: number;
 }
 
 /**
@@ -42,15 +44,30 @@ export function measureImportTimes(runs: number): ImportTimes {
     JobsStorage: 'UseDevelopmentStorage=true',
   };
   const embeddedEnv = { Jobs__UseServiceBus: 'false', Jobs__LogLevel: 'silent' };
-  const samples = { platform: [] as number[], serviceBus: [] as number[], embedded: [] as number[] };
+  const telemetryEnv = {
+    ...embeddedEnv,
+    APPLICATIONINSIGHTS_CONNECTION_STRING:
+      'InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint=https://127.0.0.1:9/',
+  };
+  const samples = {
+    platform: [] as number[],
+    serviceBus: [] as number[],
+    embedded: [] as number[],
+    telemetry: [] as number[],
+    applicationInsights: [] as number[],
+  };
   for (let run = 0; run < runs; run += 1) {
     samples.platform.push(importMs(platform, {}));
     samples.serviceBus.push(importMs([entry], serviceBusEnv));
     samples.embedded.push(importMs([entry], embeddedEnv));
+    samples.telemetry.push(importMs([entry], telemetryEnv));
+    samples.applicationInsights.push(importMs(['applicationinsights'], {}));
   }
   return {
     platformPackagesMs: median(samples.platform),
     entryServiceBusMs: median(samples.serviceBus),
     entryEmbeddedMs: median(samples.embedded),
+    entryTelemetryMs: median(samples.telemetry),
+    applicationInsightsMs: median(samples.applicationInsights),
   };
 }

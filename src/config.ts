@@ -43,6 +43,19 @@ export const settingsSchema = z.object({
   Jobs__EnableDiagnostics: flag.default(false),
   Jobs__LogLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(7071),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: nonEmpty
+    .regex(
+      /(^|;)\s*InstrumentationKey\s*=/i,
+      'must be an Application Insights connection string (InstrumentationKey=…)',
+    )
+    .optional(),
+  /** `Authorization=AAD` (system identity) or `Authorization=AAD;ClientId=<id>`, as the Functions host reads it. */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: nonEmpty
+    .regex(
+      /(^|;)\s*Authorization\s*=\s*AAD\s*(;|$)/i,
+      "must be 'Authorization=AAD' or 'Authorization=AAD;ClientId=<id>'",
+    )
+    .optional(),
 });
 
 export type SettingName = keyof typeof settingsSchema.shape;
@@ -136,6 +149,15 @@ const appConfigSchema = settingsSchema
     enableDiagnostics: s.Jobs__EnableDiagnostics,
     logLevel: s.Jobs__LogLevel,
     port: s.PORT,
+    telemetry: s.APPLICATIONINSIGHTS_CONNECTION_STRING
+      ? {
+          connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+          entraAuthentication: s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING !== undefined,
+          managedIdentityClientId: /(?:^|;)\s*ClientId\s*=\s*([^;]+)/i
+            .exec(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1]
+            ?.trim(),
+        }
+      : undefined,
   }))
   .superRefine((config, ctx) => {
     const { kind, connectionString, tableServiceUri } = config.store;

@@ -18,6 +18,8 @@ import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
 import { InMemoryJobStore } from './store/inMemoryJobStore';
 import { createStorageStores } from './store/storageStores';
 import type { JobStore } from './store/jobStore';
+import { createTelemetry } from './telemetry/createTelemetry';
+import type { Telemetry } from './telemetry/telemetry';
 
 /** Everything the functions need, wired once per process from the validated settings. */
 export interface JobsRuntime {
@@ -31,6 +33,7 @@ export interface JobsRuntime {
   readonly submission: JobSubmissionService;
   /** Listing, replaying and discarding dead-lettered jobs. */
   readonly deadLetters: DeadLetterService;
+  readonly telemetry: Telemetry;
   /** The in-memory queue in embedded mode (`Jobs__UseServiceBus=false`), else undefined. */
   readonly embeddedQueue: InMemoryJobQueue | undefined;
   /** Aborted when the app stops; running handlers see it through their signal. */
@@ -56,6 +59,7 @@ export interface RuntimeOverrides {
   documents?: DocumentStore;
   queue?: JobQueue;
   deadLetterQueue?: DeadLetterQueue;
+  telemetry?: Telemetry;
 }
 
 // After the drain deadline, interrupted handlers get this long to unwind and settle.
@@ -63,6 +67,7 @@ const interruptGraceMs = 5_000;
 
 export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides = {}): JobsRuntime {
   const logger = overrides.logger ?? createJsonLogger(config.logLevel, undefined, { app: 'sdap-jobs' });
+  const telemetry = overrides.telemetry ?? createTelemetry(config.telemetry, logger);
   const storage = config.store.kind === 'table' ? createStorageStores(config.store) : undefined;
   const documents = overrides.documents ?? storage?.documents ?? new InMemoryDocumentStore();
   const store = overrides.store ?? storage?.store ?? new InMemoryJobStore();
@@ -88,6 +93,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     handlerTimeoutMs: config.handlerTimeoutMs,
     claimGraceMs: config.claimGraceMs,
     logger,
+    telemetry,
     shutdownSignal: shutdown.signal,
   });
   const submission = new JobSubmissionService({
@@ -96,6 +102,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     queue,
     defaultMaxAttempts: config.defaultMaxAttempts,
     logger,
+    telemetry,
   });
 
   // On Service Bus its own client: operators' reads and locks never share the connection jobs are sent on.
@@ -115,6 +122,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     queue: queue.queueName,
     settlement: config.useServiceBus ? config.serviceBus.settlement : 'in-memory',
     store: config.store.kind,
+    telemetry: telemetry.enabled ? 'application-insights' : 'off',
     jobTypes: registry.jobTypes(),
   });
 
@@ -128,6 +136,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     dispatcher,
     submission,
     deadLetters,
+    telemetry,
     embeddedQueue,
     shutdownSignal: shutdown.signal,
     start() {
@@ -155,6 +164,11 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
       await queue.close();
       // In embedded mode the same in-memory queue: closing it twice is harmless.
       await deadLetterQueue.close();
+      await telemetry
+        .flush()
+        .catch((error: unknown) =>
+          logger.warn('Sending the last telemetry failed', { error: String(error) }),
+        );
     },
   };
 }

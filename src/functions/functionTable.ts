@@ -39,6 +39,25 @@ export type FunctionDefinition = HttpFunctionDefinition | ServiceBusQueueFunctio
  * queue trigger exists only on Service Bus; in embedded mode the runtime drains the in-memory queue itself.
  */
 export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] {
+  const { telemetry } = runtime;
+  const definitions = definitionsOf(runtime);
+  if (!telemetry.enabled) return definitions;
+  // Every invocation is an activity, so telemetry that is slow to load waits for the app to be idle.
+  return definitions.map((definition): FunctionDefinition => {
+    if (definition.kind === 'http') {
+      const { handler } = definition;
+      const tracked: HttpHandler = (request, context) =>
+        telemetry.trackActivity(async () => handler(request, context));
+      return { ...definition, handler: tracked };
+    }
+    const { handler } = definition;
+    const tracked: ServiceBusQueueHandler = (message, context) =>
+      telemetry.trackActivity(async () => handler(message, context));
+    return { ...definition, handler: tracked };
+  });
+}
+
+function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
   const http: FunctionDefinition[] = [
     {
       kind: 'http',

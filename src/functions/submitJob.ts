@@ -28,15 +28,16 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
         return problem(400, 'Invalid JSON', body.detail, { errors: [{ field: '', message: body.detail }] });
 
       const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+      const traceParent = context.traceContext?.traceParent ?? undefined;
       const jobsUrl = new URL('/api/jobs/', request.url);
       if (Array.isArray(body.value)) {
-        const results = await submission.submitBatch(body.value, { idempotencyKey });
+        const results = await submission.submitBatch(body.value, { idempotencyKey, traceParent });
         return {
           status: results.some((result) => result.created) ? 202 : 200,
           jsonBody: results.map((result) => ({ ...toView(result, jobsUrl), created: result.created })),
         };
       }
-      const result = await submission.submit(body.value, { idempotencyKey });
+      const result = await submission.submit(body.value, { idempotencyKey, traceParent });
       const view = toView(result, jobsUrl);
       return { status: result.created ? 202 : 200, headers: { Location: view.statusUrl }, jsonBody: view };
     } catch (error) {

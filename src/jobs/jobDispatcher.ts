@@ -6,6 +6,11 @@ import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
 import { recheckMessageOf, retryMessageOf } from '../queue/outgoingJobMessage';
 import type { JobQueue } from '../queue/jobQueue';
 import type { JobStore, StoredJob } from '../store/jobStore';
+import { JobTelemetry } from '../telemetry/jobTelemetry';
+import type { Telemetry } from '../telemetry/telemetry';
+import { noTelemetry } from '../telemetry/telemetry';
+import type { TraceContext } from '../telemetry/traceContext';
+import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { DeadLetterReason } from './deadLetterReason';
 import {
   InfrastructureError,
@@ -32,6 +37,8 @@ export interface JobDispatcherOptions {
   retry: RetrySettings;
   handlerTimeoutMs: number;
   logger: Logger;
+  /** Job events, metrics and failures; processing continues the trace the message carries. */
+  telemetry?: Telemetry;
   /** Aborted when the app shuts down; running handlers see it through their own signal. */
   shutdownSignal?: AbortSignal;
   /** Names this worker on the claims it takes; defaults to host, process and a random suffix. */
@@ -44,7 +51,21 @@ export interface JobDispatcherOptions {
 
 type RunResult =
   | { status: 'Completed' }
-  | { status: Exclude<JobOutcomeStatus, 'Completed'>; error: string; interruptedByShutdown: boolean };
+  | {
+      status: Exclude<JobOutcomeStatus, 'Completed'>;
+      error: string;
+      cause: unknown;
+      interruptedByShutdown: boolean;
+    };
+
+/** One delivery of one job, as it moves through the dispatcher. */
+interface Delivery {
+  readonly job: JobMessage;
+  readonly received: ReceivedJobMessage;
+  readonly logger: Logger;
+  /** This processing's span in the sender's trace; undefined when telemetry is off. */
+  readonly trace: TraceContext | undefined;
+}
 
 // Service Bus keeps dead-letter descriptions short; so do we, everywhere.
 const maxDescriptionLength = 1024;
@@ -62,6 +83,7 @@ export class JobDispatcher {
   private readonly random: () => number;
   private readonly workerId: string;
   private readonly claimGraceMs: number;
+  private readonly events: JobTelemetry;
   /** Interrupts for the handlers running now: one shutdown listener for all of them, not one each. */
   private readonly interrupts = new Set<() => void>();
 
@@ -70,6 +92,7 @@ export class JobDispatcher {
     this.random = options.random ?? Math.random;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
+    this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     options.shutdownSignal?.addEventListener(
       'abort',
       () => this.interrupts.forEach((interrupt) => interrupt()),
@@ -80,13 +103,23 @@ export class JobDispatcher {
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
+    const trace = this.events.enabled ? childSpanOf(parseTraceParent(received.traceParent)) : undefined;
     const parsed = parseJobMessage(received.body);
     if (!parsed.ok) {
       this.options.logger.warn('Dead-lettering a message that is not a job', {
         messageId: received.messageId,
         description: parsed.description,
       });
-      return deadLetter('InvalidFormat', parsed.description);
+      const settlement = deadLetter('InvalidFormat', parsed.description);
+      this.events.deadLettered(
+        undefined,
+        0,
+        trace,
+        'InvalidFormat',
+        settlement.description,
+        received.messageId,
+      );
+      return settlement;
     }
     const job = parsed.job;
     const logger = this.options.logger.child({
@@ -97,7 +130,7 @@ export class JobDispatcher {
       deliveryCount: received.deliveryCount,
     });
     try {
-      return await this.dispatchJob(job, received, logger);
+      return await this.dispatchJob({ job, received, logger, trace });
     } catch (error) {
       // Our own fault (store, scheduling, a bug): let the broker redeliver rather than decide on partial knowledge.
       const description = `Processing failed before the job could be settled: ${errorMessage(error)}`;
@@ -106,11 +139,8 @@ export class JobDispatcher {
     }
   }
 
-  private async dispatchJob(
-    job: JobMessage,
-    received: ReceivedJobMessage,
-    logger: Logger,
-  ): Promise<Settlement> {
+  private async dispatchJob(delivery: Delivery): Promise<Settlement> {
+    const { job, received, logger } = delivery;
     // A write conflict means another worker moved the job on between our read and our write: decide again.
     for (let round = 1; ; round += 1) {
       try {
@@ -118,7 +148,7 @@ export class JobDispatcher {
         // if anything changed it since, the claim conflicts and the next round reads it.
         const stored =
           round === 1 && received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
-        return await this.decide(job, stored ?? (await this.storedJobOf(job)), logger);
+        return await this.decide(delivery, stored ?? (await this.storedJobOf(job)));
       } catch (error) {
         if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
         logger.debug('The job record changed under us; deciding again', { round });
@@ -126,7 +156,8 @@ export class JobDispatcher {
     }
   }
 
-  private async decide(job: JobMessage, stored: StoredJob, logger: Logger): Promise<Settlement> {
+  private async decide(delivery: Delivery, stored: StoredJob): Promise<Settlement> {
+    const { job, logger } = delivery;
     const { record } = stored;
     if (record.status === 'Completed') {
       logger.info('Completing a redelivery of a job that already completed');
@@ -138,7 +169,7 @@ export class JobDispatcher {
     }
     const claimExpiresAt = record.claimExpiresAt ? Date.parse(record.claimExpiresAt) : 0;
     if (record.status === 'Running' && claimExpiresAt > this.now().getTime()) {
-      return this.recheckAfterClaim(job, record, new Date(claimExpiresAt), logger);
+      return this.recheckAfterClaim(delivery, record, new Date(claimExpiresAt));
     }
 
     const { registry } = this.options;
@@ -146,7 +177,7 @@ export class JobDispatcher {
     if (!handler) {
       const known = registry.jobTypes().join(', ') || 'none';
       const description = `No handler for job type '${job.jobType}' (known: ${known}).`;
-      return this.deadLetterJob(stored, 'NoHandler', description, logger);
+      return this.deadLetterJob(delivery, stored, 'NoHandler', description);
     }
     const payload = handler.payloadSchema.safeParse(job.payload);
     if (!payload.success) {
@@ -154,7 +185,7 @@ export class JobDispatcher {
         (issue) => `payload.${issue.path.join('.')}: ${issue.message}`,
       );
       const description = `The payload does not match '${job.jobType}': ${problems.join('; ')}.`;
-      return this.deadLetterJob(stored, 'InvalidPayload', description, logger);
+      return this.deadLetterJob(delivery, stored, 'InvalidPayload', description);
     }
 
     // An attempt is a handler run. Every run starts with a durable claim that counts it — runs cut short by a crash
@@ -163,19 +194,25 @@ export class JobDispatcher {
     const attempt = Math.max(job.attempt, record.attempt + 1);
     if (attempt > job.maxAttempts) {
       const description = `No attempts left: this would be attempt ${attempt} of ${job.maxAttempts}.`;
-      return this.deadLetterJob(stored, 'MaxRetriesExceeded', description, logger);
+      return this.deadLetterJob(delivery, stored, 'MaxRetriesExceeded', description);
     }
-    return this.run(handler, payload.data, job, stored, attempt, logger.child({ attempt }));
+    return this.run(
+      handler,
+      payload.data,
+      { ...delivery, logger: logger.child({ attempt }) },
+      stored,
+      attempt,
+    );
   }
 
   private async run(
     handler: JobHandler,
     payload: unknown,
-    job: JobMessage,
+    delivery: Delivery,
     queued: StoredJob,
     attempt: number,
-    logger: Logger,
   ): Promise<Settlement> {
+    const { job, received, logger, trace } = delivery;
     const started = this.now();
     // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
     const claimed = await this.write(queued, {
@@ -191,9 +228,13 @@ export class JobDispatcher {
       ).toISOString(),
     });
 
+    const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
+    this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
     const result = await this.runHandler(handler, payload, job, attempt, logger);
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
+    if (result.status !== 'Completed')
+      this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
     const ran = (latest: JobRecord): JobRecord => ({
       ...latest,
       lastOutcome: outcome,
@@ -212,10 +253,11 @@ export class JobDispatcher {
       logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
         durationMs: outcome.durationMs,
       });
+      if (written) this.events.completed(job, attempt, trace, outcome.durationMs);
       return { kind: 'complete' };
     }
     if (result.status === 'Poisoned') {
-      return this.deadLetterAfterRun(claimed, ran, 'Poisoned', result.error, logger);
+      return this.deadLetterAfterRun(delivery, claimed, ran, attempt, 'Poisoned', result.error);
     }
     if (result.interruptedByShutdown) {
       await this.writeResult(claimed, (latest) => ({ ...ran(latest), status: 'Retrying' }));
@@ -224,21 +266,22 @@ export class JobDispatcher {
     }
     if (attempt >= job.maxAttempts) {
       const description = `Failed ${attempt} of ${job.maxAttempts} attempts; last error: ${result.error}`;
-      return this.deadLetterAfterRun(claimed, ran, 'MaxRetriesExceeded', description, logger);
+      return this.deadLetterAfterRun(delivery, claimed, ran, attempt, 'MaxRetriesExceeded', description);
     }
-    return this.scheduleRetry(job, claimed, ran, attempt, result.error, logger);
+    return this.scheduleRetry(delivery, claimed, ran, attempt, result.error);
   }
 
   private async scheduleRetry(
-    job: JobMessage,
+    delivery: Delivery,
     claimed: StoredJob,
     ran: (latest: JobRecord) => JobRecord,
     attempt: number,
     error: string,
-    logger: Logger,
   ): Promise<Settlement> {
+    const { job, logger, trace } = delivery;
     const delayMs = retryDelayMs(attempt, this.options.retry, this.random);
-    const enqueueAt = new Date(this.now().getTime() + delayMs);
+    const decidedAt = this.now();
+    const enqueueAt = new Date(decidedAt.getTime() + delayMs);
     const written = await this.writeResult(claimed, (latest) => ({
       ...ran(latest),
       status: 'Retrying',
@@ -247,8 +290,12 @@ export class JobDispatcher {
     if (!written) return { kind: 'complete' };
     // The original is completed only once its successor is safely scheduled; if scheduling throws, the dispatcher
     // abandons and the broker redelivers the original.
-    await this.options.retryQueue.schedule(retryMessageOf(job, attempt + 1), enqueueAt);
+    await this.options.retryQueue.schedule(
+      retryMessageOf(job, attempt + 1, traceParentOf(delivery)),
+      enqueueAt,
+    );
     logger.warn('Job failed; retry scheduled', { error, delayMs, nextAttempt: attempt + 1 });
+    this.events.retryScheduled(job, attempt, trace, delayMs, shorten(error), decidedAt);
     return { kind: 'complete' };
   }
 
@@ -257,12 +304,13 @@ export class JobDispatcher {
    * the claim runs out rather than run the handler twice or spend a delivery on an abandon.
    */
   private async recheckAfterClaim(
-    job: JobMessage,
+    delivery: Delivery,
     record: JobRecord,
     claimExpiresAt: Date,
-    logger: Logger,
   ): Promise<Settlement> {
-    await this.options.retryQueue.schedule(recheckMessageOf(job, claimExpiresAt), claimExpiresAt);
+    const { job, logger } = delivery;
+    const recheck = recheckMessageOf(job, claimExpiresAt, traceParentOf(delivery));
+    await this.options.retryQueue.schedule(recheck, claimExpiresAt);
     logger.info('Job is running elsewhere; checking again when its claim expires', {
       claimedBy: record.claimedBy,
       claimExpiresAt: record.claimExpiresAt,
@@ -271,29 +319,43 @@ export class JobDispatcher {
   }
 
   private async deadLetterJob(
+    delivery: Delivery,
     stored: StoredJob,
     reason: DeadLetterReason,
     description: string,
-    logger: Logger,
   ): Promise<Settlement> {
     const settlement = deadLetter(reason, description);
     await this.write(stored, this.deadLettered(stored.record, settlement));
-    logger.warn('Job dead-lettered', { reason, description: settlement.description });
+    this.reportDeadLetter(delivery, stored.record.attempt, settlement);
     return settlement;
   }
 
   private async deadLetterAfterRun(
+    delivery: Delivery,
     claimed: StoredJob,
     ran: (latest: JobRecord) => JobRecord,
+    attempt: number,
     reason: DeadLetterReason,
     description: string,
-    logger: Logger,
   ): Promise<Settlement> {
     const settlement = deadLetter(reason, description);
     const written = await this.writeResult(claimed, (latest) => this.deadLettered(ran(latest), settlement));
     if (!written) return { kind: 'complete' };
-    logger.warn('Job dead-lettered', { reason, description: settlement.description });
+    this.reportDeadLetter(delivery, attempt, settlement);
     return settlement;
+  }
+
+  private reportDeadLetter(delivery: Delivery, attempt: number, settlement: DeadLetterSettlement): void {
+    const { job, received, logger, trace } = delivery;
+    logger.warn('Job dead-lettered', { reason: settlement.reason, description: settlement.description });
+    this.events.deadLettered(
+      job,
+      attempt,
+      trace,
+      settlement.reason,
+      settlement.description,
+      received.messageId,
+    );
   }
 
   private deadLettered(record: JobRecord, settlement: DeadLetterSettlement): JobRecord {
@@ -399,8 +461,8 @@ export class JobDispatcher {
       const cause = abortReason ?? error;
       const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
       if (isPermanentJobError(error))
-        return { status: 'Poisoned', error: errorMessage(error), interruptedByShutdown };
-      return { status: 'Failed', error: errorMessage(cause), interruptedByShutdown };
+        return { status: 'Poisoned', error: errorMessage(error), cause: error, interruptedByShutdown };
+      return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown };
     } finally {
       clearTimeout(timer);
       if (interrupt) this.interrupts.delete(interrupt);
@@ -427,6 +489,11 @@ class WriteConflict extends Error {}
 
 function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSettlement {
   return { kind: 'deadLetter', reason, description: shorten(description) };
+}
+
+/** The trace a retry or recheck copy carries on: this processing's span, or the sender's when telemetry is off. */
+function traceParentOf({ trace, received }: Delivery): string | undefined {
+  return trace ? formatTraceParent(trace) : received.traceParent;
 }
 
 function shorten(text: string): string {

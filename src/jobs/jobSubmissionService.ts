@@ -4,6 +4,11 @@ import type { JobQueue } from '../queue/jobQueue';
 import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
 import { firstMessageOf } from '../queue/outgoingJobMessage';
 import type { JobStore } from '../store/jobStore';
+import { JobTelemetry } from '../telemetry/jobTelemetry';
+import type { Telemetry } from '../telemetry/telemetry';
+import { noTelemetry } from '../telemetry/telemetry';
+import type { TraceContext } from '../telemetry/traceContext';
+import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { FieldError } from './errors';
 import { PayloadTooLargeError, ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
@@ -20,6 +25,7 @@ export interface JobSubmissionServiceOptions {
   queue: JobQueue;
   defaultMaxAttempts: number;
   logger: Logger;
+  telemetry?: Telemetry;
   now?: () => Date;
 }
 
@@ -32,6 +38,11 @@ export interface SubmittedJob {
 export interface SubmitOptions {
   /** Applies to a single job; in a batch, item `i` without its own key gets `<key>:<i>`. */
   idempotencyKey?: string;
+  /**
+   * The submitting operation's W3C `traceparent` (the Functions invocation's trace context): every message carries
+   * it, so processing continues that trace. Without it, the submission starts a new trace.
+   */
+  traceParent?: string;
 }
 
 /**
@@ -42,18 +53,22 @@ export interface SubmitOptions {
  */
 export class JobSubmissionService {
   private readonly now: () => Date;
+  private readonly events: JobTelemetry;
 
   constructor(private readonly options: JobSubmissionServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
   }
 
   async submit(request: unknown, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    const trace = traceOf(options);
     const messages = this.validate(
       [request],
+      trace,
       (_, field) => field,
       () => options.idempotencyKey,
     );
-    const [submitted] = await this.enqueue(messages);
+    const [submitted] = await this.enqueue(messages, trace);
     return submitted as SubmittedJob;
   }
 
@@ -64,16 +79,19 @@ export class JobSubmissionService {
       ]);
     }
     const key = options.idempotencyKey;
+    const trace = traceOf(options);
     const messages = this.validate(
       requests,
+      trace,
       (index, field) => `/${index}${field}`,
       (index) => (key === undefined ? undefined : `${key}:${index}`),
     );
-    return this.enqueue(messages);
+    return this.enqueue(messages, trace);
   }
 
   private validate(
     requests: readonly unknown[],
+    trace: TraceContext,
     pointer: (index: number, field: string) => string,
     keyFor: (index: number) => string | undefined,
   ): OutgoingJobMessage[] {
@@ -87,7 +105,8 @@ export class JobSubmissionService {
       else jobs.push(result);
     });
     if (errors.length > 0) throw new ValidationError('One or more jobs are invalid.', errors);
-    const messages = jobs.map((job) => firstMessageOf(job));
+    const traceParent = formatTraceParent(trace);
+    const messages = jobs.map((job) => firstMessageOf(job, traceParent));
     for (const [index, message] of messages.entries()) {
       const size = Buffer.byteLength(message.body);
       if (size > maxJobMessageBytes) {
@@ -138,7 +157,10 @@ export class JobSubmissionService {
     );
   }
 
-  private async enqueue(messages: readonly OutgoingJobMessage[]): Promise<SubmittedJob[]> {
+  private async enqueue(
+    messages: readonly OutgoingJobMessage[],
+    trace: TraceContext,
+  ): Promise<SubmittedJob[]> {
     const { store, queue, logger } = this.options;
     const submitted: SubmittedJob[] = [];
     const fresh: OutgoingJobMessage[] = [];
@@ -164,9 +186,14 @@ export class JobSubmissionService {
         jobType: job.jobType,
         correlationId: job.correlationId,
       });
+      this.events.submitted(job, trace);
     }
     return submitted;
   }
+}
+
+function traceOf(options: SubmitOptions): TraceContext {
+  return parseTraceParent(options.traceParent) ?? childSpanOf(undefined);
 }
 
 // An unknown key is reported at its own path, not at the object that holds it.

@@ -102,4 +102,39 @@ describe('loadConfig', () => {
       expect.arrayContaining(['Jobs__UseServiceBus', 'ServiceBusConnection', 'PORT']),
     );
   });
+
+  it('turns telemetry on with an Application Insights connection string, with Entra auth when asked', () => {
+    const embedded = { Jobs__UseServiceBus: 'false' };
+    const connectionString =
+      'InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint=https://x/';
+    expect(loadConfig(embedded).telemetry).toBeUndefined();
+    expect(
+      loadConfig({ ...embedded, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString }).telemetry,
+    ).toEqual({
+      connectionString,
+      entraAuthentication: false,
+      managedIdentityClientId: undefined,
+    });
+    expect(
+      loadConfig({
+        ...embedded,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=abc-123',
+      }).telemetry,
+    ).toMatchObject({ entraAuthentication: true, managedIdentityClientId: 'abc-123' });
+  });
+
+  it('names a malformed telemetry setting', () => {
+    const embedded = { Jobs__UseServiceBus: 'false' };
+    expect(() => loadConfig({ ...embedded, APPLICATIONINSIGHTS_CONNECTION_STRING: 'https://x/' })).toThrow(
+      /APPLICATIONINSIGHTS_CONNECTION_STRING: must be an Application Insights connection string/,
+    );
+    expect(() =>
+      loadConfig({
+        ...embedded,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=k',
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key',
+      }),
+    ).toThrow(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING/);
+  });
 });

@@ -50,7 +50,7 @@ export async function startLocalHost({
   const processJob = table.find(
     (definition): definition is ServiceBusQueueFunctionDefinition => definition.kind === 'serviceBusQueue',
   );
-  const server = createLocalHttpServer(http, runtime.logger);
+  const server = createLocalHttpServer(http, runtime.logger, runtime.telemetry);
   server.listen(port ?? config.port, host);
   await once(server, 'listening');
   runtime.start();

@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
 import type { Logger } from '../../src/jobs/logger';
+import type { Telemetry } from '../../src/telemetry/telemetry';
+import { childSpanOf, formatTraceParent, parseTraceParent } from '../../src/telemetry/traceContext';
 
 // The Functions host accepts up to 100 MB; bodies over this are refused before a function sees them, as there.
 const maxBodyBytes = 100 * 1024 * 1024;
@@ -17,15 +19,17 @@ interface Route {
 /**
  * Serves the HTTP functions at `/api/<route>` the way the Functions host does: real `HttpRequest` and
  * `InvocationContext` objects in, `HttpResponseInit` out through the library's own `HttpResponse`.
- * Like `func start`, it does not check function keys.
+ * Like `func start`, it does not check function keys. Like the host, it gives each invocation a trace context that
+ * continues the caller's `traceparent`, and records the request in telemetry.
  */
 export function createLocalHttpServer(
   definitions: readonly HttpFunctionDefinition[],
   logger: Logger,
+  telemetry: Telemetry,
 ): Server {
   const routes = definitions.map(toRoute);
   return createServer((req, res) => {
-    handle(routes, req, res, logger).catch((error: unknown) => {
+    handle(routes, req, res, logger, telemetry).catch((error: unknown) => {
       logger.error('Local host failed to serve a request', { error: String(error) });
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/problem+json' });
       res.end(JSON.stringify({ title: 'Internal server error', status: 500 }));
@@ -38,7 +42,10 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   logger: Logger,
+  telemetry: Telemetry,
 ): Promise<void> {
+  const startTime = new Date();
+  const startedAt = performance.now();
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
   // As in ASP.NET routing, a literal segment wins over a parameter (`deadletters/replay` over `deadletters/{id}`).
@@ -74,9 +81,11 @@ async function handle(
     body: body.length > 0 ? { bytes: body } : undefined,
   });
   const invocationId = randomUUID();
+  const trace = childSpanOf(parseTraceParent(req.headers.traceparent));
   const context = new InvocationContext({
     invocationId,
     functionName: found.route.definition.name,
+    traceContext: { traceParent: formatTraceParent(trace), traceState: undefined, attributes: {} },
     logHandler: (level, ...args) =>
       logger.debug('Function log', { invocationId, level, message: args.map(String).join(' ') }),
   });
@@ -87,6 +96,17 @@ async function handle(
   const payload = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, { ...headers, 'Content-Length': String(payload.length) });
   res.end(payload);
+  telemetry.trackRequest(
+    {
+      name: `${method} /api/${found.route.definition.route}`,
+      url: url.toString(),
+      startTime,
+      durationMs: performance.now() - startedAt,
+      resultCode: response.status,
+      success: response.status < 500,
+    },
+    trace,
+  );
 }
 
 function toRoute(definition: HttpFunctionDefinition): Route {

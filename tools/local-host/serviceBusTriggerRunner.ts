@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TraceContext } from '@azure/functions';
 import { InvocationContext } from '@azure/functions';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../../src/functions/functionTable';
@@ -6,6 +7,8 @@ import type { SdkBindingInput } from '../../src/functions/processJob';
 import type { Logger } from '../../src/jobs/logger';
 import type { ServiceBusMessageActions } from '../../src/queue/serviceBusSettlers';
 import type { MessageConsumer } from '../../src/runtime';
+import { diagnosticIdProperty } from '../../src/queue/outgoingJobMessage';
+import { childSpanOf, formatTraceParent, parseTraceParent } from '../../src/telemetry/traceContext';
 import type { ServiceBusTriggerSettings } from './hostJsonSettings';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -81,6 +84,7 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
       invocationId: randomUUID(),
       functionName: this.definition.name,
       triggerMetadata: triggerMetadataOf(message),
+      traceContext: traceContextOf(message),
       logHandler: (level, ...args) =>
         this.logger.debug('Function log', { level, message: args.map(String).join(' ') }),
     });
@@ -194,4 +198,10 @@ function triggerMetadataOf(message: ServiceBusReceivedMessage): Record<string, u
     applicationProperties: message.applicationProperties ?? {},
     userProperties: message.applicationProperties ?? {},
   };
+}
+
+/** As the host does: the invocation continues the trace the message's `Diagnostic-Id` carries, in a span of its own. */
+function traceContextOf(message: ServiceBusReceivedMessage): TraceContext {
+  const parent = parseTraceParent(message.applicationProperties?.[diagnosticIdProperty]);
+  return { traceParent: formatTraceParent(childSpanOf(parent)), traceState: undefined, attributes: {} };
 }

@@ -39,4 +39,16 @@ describe('toServiceBusMessage', () => {
       CreatedAt: job.createdAt,
     });
   });
+
+  it("carries the sender's trace context as Diagnostic-Id, on first sends and retry copies alike", () => {
+    const job = jobMessage({});
+    const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+    expect(toServiceBusMessage(firstMessageOf(job, traceParent)).applicationProperties).toMatchObject({
+      'Diagnostic-Id': traceParent,
+    });
+    expect(toServiceBusMessage(retryMessageOf(job, 2, traceParent)).applicationProperties).toMatchObject({
+      'Diagnostic-Id': traceParent,
+    });
+  });
 });

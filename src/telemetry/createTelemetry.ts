@@ -1,0 +1,17 @@
+import { azureCredential } from '../azureCredential';
+import type { AppConfig } from '../config';
+import type { Logger } from '../jobs/logger';
+import { ApplicationInsightsTelemetry } from './applicationInsightsTelemetry';
+import type { Telemetry } from './telemetry';
+import { noTelemetry } from './telemetry';
+
+/** Application Insights when a connection string is set; otherwise telemetry is off and costs nothing. */
+export function createTelemetry(settings: AppConfig['telemetry'], logger: Logger): Telemetry {
+  if (!settings) return noTelemetry;
+  const { connectionString, entraAuthentication, managedIdentityClientId } = settings;
+  return new ApplicationInsightsTelemetry({
+    connectionString,
+    credential: entraAuthentication ? () => azureCredential(managedIdentityClientId) : undefined,
+    logger: logger.child({ component: 'telemetry' }),
+  });
+}

@@ -1,0 +1,143 @@
+import type { DeadLetterReason } from '../jobs/deadLetterReason';
+import type { JobMessage } from '../jobs/jobMessage';
+import type { Telemetry, TelemetryProperties } from './telemetry';
+import type { TraceContext } from './traceContext';
+
+/** Names of the custom events and metrics the app emits; the README's queries use them. */
+export const jobEventNames = {
+  submitted: 'JobSubmitted',
+  started: 'JobStarted',
+  completed: 'JobCompleted',
+  retryScheduled: 'JobRetryScheduled',
+  deadLettered: 'JobDeadLettered',
+} as const;
+
+export const jobMetricNames = {
+  handlerDuration: 'JobHandlerDurationMs',
+  queueLatency: 'JobQueueLatencyMs',
+  attempts: 'JobAttempts',
+} as const;
+
+type JobIdentity = Pick<JobMessage, 'jobId' | 'jobType' | 'correlationId' | 'subjectId'>;
+
+/**
+ * The job lifecycle as telemetry: one event per step, with the job's identity and never its payload, plus the
+ * duration, latency and attempt metrics by job type and outcome. Every method is a no-op when telemetry is off.
+ */
+export class JobTelemetry {
+  constructor(private readonly telemetry: Telemetry) {}
+
+  /** `false` when telemetry is off: callers skip what they would compute only for it. */
+  get enabled(): boolean {
+    return this.telemetry.enabled;
+  }
+
+  submitted(job: JobIdentity, trace: TraceContext | undefined): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({ name: jobEventNames.submitted, trace, properties: propertiesOf(job, 1) });
+  }
+
+  started(
+    job: JobIdentity,
+    attempt: number,
+    trace: TraceContext | undefined,
+    queueLatencyMs: number | undefined,
+  ): void {
+    if (!this.telemetry.enabled) return;
+    const properties = propertiesOf(job, attempt);
+    if (queueLatencyMs === undefined) {
+      this.telemetry.trackEvent({ name: jobEventNames.started, trace, properties });
+      return;
+    }
+    this.telemetry.trackEvent({
+      name: jobEventNames.started,
+      trace,
+      properties,
+      measurements: { queueLatencyMs },
+    });
+    this.telemetry.trackMetric(jobMetricNames.queueLatency, queueLatencyMs, { jobType: job.jobType });
+  }
+
+  completed(job: JobIdentity, attempt: number, trace: TraceContext | undefined, durationMs: number): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({
+      name: jobEventNames.completed,
+      trace,
+      properties: propertiesOf(job, attempt),
+      measurements: { durationMs },
+    });
+    this.ran(job, 'Completed', durationMs);
+    this.ended(job, 'Completed', attempt);
+  }
+
+  /** A handler run that failed: tracked as an exception, whatever happens to the job next. */
+  failed(
+    job: JobIdentity,
+    attempt: number,
+    trace: TraceContext | undefined,
+    outcome: 'Failed' | 'Poisoned',
+    error: unknown,
+    durationMs: number,
+  ): void {
+    if (!this.telemetry.enabled) return;
+    const exception = error instanceof Error ? error : new Error(String(error));
+    this.telemetry.trackException(exception, trace, { ...propertiesOf(job, attempt), outcome });
+    this.ran(job, outcome, durationMs);
+  }
+
+  /** `decidedAt`: the retry is reported when it was decided, not after the broker confirmed the schedule. */
+  retryScheduled(
+    job: JobIdentity,
+    attempt: number,
+    trace: TraceContext | undefined,
+    delayMs: number,
+    error: string,
+    decidedAt: Date,
+  ): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({
+      name: jobEventNames.retryScheduled,
+      trace,
+      properties: { ...propertiesOf(job, attempt), nextAttempt: String(attempt + 1), error },
+      measurements: { delayMs },
+      time: decidedAt,
+    });
+  }
+
+  /** `job` is undefined for a message that is not a job at all (InvalidFormat). */
+  deadLettered(
+    job: JobIdentity | undefined,
+    attempt: number,
+    trace: TraceContext | undefined,
+    reason: DeadLetterReason,
+    description: string,
+    messageId: string | undefined,
+  ): void {
+    if (!this.telemetry.enabled) return;
+    const identity = job ? propertiesOf(job, attempt) : {};
+    this.telemetry.trackEvent({
+      name: jobEventNames.deadLettered,
+      trace,
+      properties: { ...identity, ...(messageId ? { messageId } : {}), reason, description },
+    });
+    if (job) this.ended(job, 'DeadLettered', attempt);
+  }
+
+  private ran(job: JobIdentity, outcome: string, durationMs: number): void {
+    this.telemetry.trackMetric(jobMetricNames.handlerDuration, durationMs, { jobType: job.jobType, outcome });
+  }
+
+  private ended(job: JobIdentity, outcome: string, attempts: number): void {
+    this.telemetry.trackMetric(jobMetricNames.attempts, attempts, { jobType: job.jobType, outcome });
+  }
+}
+
+function propertiesOf(job: JobIdentity, attempt: number): TelemetryProperties {
+  return {
+    jobId: job.jobId,
+    jobType: job.jobType,
+    attempt: String(attempt),
+    correlationId: job.correlationId,
+    subjectId: job.subjectId,
+  };
+}
