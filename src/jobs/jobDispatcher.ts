@@ -214,13 +214,14 @@ export class JobDispatcher {
   ): Promise<Settlement> {
     const { job, received, logger, trace } = delivery;
     const started = this.now();
+    const startedAt = started.toISOString();
     // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
     const claimed = await this.write(queued, {
       ...queued.record,
       status: 'Running',
       attempt,
-      startedAt: queued.record.startedAt ?? started.toISOString(),
-      updatedAt: started.toISOString(),
+      startedAt: queued.record.startedAt ?? startedAt,
+      updatedAt: startedAt,
       nextAttemptAt: null,
       claimedBy: this.workerId,
       claimExpiresAt: new Date(

@@ -143,15 +143,23 @@ export class ApplicationInsightsTelemetry implements Telemetry {
   }
 
   async flush(): Promise<void> {
+    // Nothing tracked yet: no reason to pay for loading the SDK.
+    if (!this.loading && this.pending.length === 0) return;
     const sdk = await this.load();
     await sdk?.flush();
   }
 
   async close(): Promise<void> {
-    const sdk = await this.load();
-    this.sdk = undefined;
     // Items tracked from now on have nowhere to go; they are dropped rather than buffered forever.
     this.maxBuffered = 0;
+    if (!this.loading && this.pending.length === 0) {
+      clearTimeout(this.idleTimer);
+      clearTimeout(this.deadlineTimer);
+      this.loading = Promise.resolve(undefined);
+      return;
+    }
+    const sdk = await this.load();
+    this.sdk = undefined;
     await sdk?.flush();
     await sdk?.shutdown();
   }

@@ -7,6 +7,7 @@ import type {
 } from '../../src/functions/functionTable';
 import { createFunctionTable } from '../../src/functions/functionTable';
 import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory';
+import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
 import type { JobsRuntime, RuntimeOverrides } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
@@ -44,7 +45,12 @@ export async function startLocalHost({
   hostJsonPath,
 }: LocalHostOptions): Promise<LocalHost> {
   const config = loadConfig(env);
-  const runtime = createJobsRuntime(config, overrides);
+  // One connection for the app's sender and the trigger's receiver, as the SDK recommends for one process: the
+  // runtime's queue owns the client and closes it.
+  const client = config.useServiceBus ? createServiceBusClient(config.serviceBus) : undefined;
+  const sharedQueue =
+    client && !overrides?.queue ? new ServiceBusJobQueue(client, config.serviceBus.queueName) : undefined;
+  const runtime = createJobsRuntime(config, { ...overrides, queue: overrides?.queue ?? sharedQueue });
   const table = createFunctionTable(runtime);
   const http = table.filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http');
   const processJob = table.find(
@@ -56,8 +62,9 @@ export async function startLocalHost({
   runtime.start();
   const runner =
     processJob &&
+    client &&
     new ServiceBusTriggerRunner(
-      createServiceBusClient(config.serviceBus),
+      client,
       config.serviceBus.queueName,
       processJob,
       readServiceBusTriggerSettings(hostJsonPath),
@@ -82,6 +89,8 @@ export async function startLocalHost({
         server.closeIdleConnections();
         await runtime.stop(runner ? [runner] : []);
         await runner?.close();
+        // Closed with the runtime's queue when shared; otherwise the runner's alone.
+        if (!sharedQueue) await client?.close();
         server.closeAllConnections();
         await serverClosed;
       })()),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { TraceContext } from '@azure/functions';
 import { InvocationContext } from '@azure/functions';
@@ -11,8 +12,6 @@ import { diagnosticIdProperty } from '../../src/queue/outgoingJobMessage';
 import { childSpanOf, formatTraceParent, parseTraceParent } from '../../src/telemetry/traceContext';
 import type { ServiceBusTriggerSettings } from './hostJsonSettings';
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * The local stand-in for the Functions host's Service Bus trigger: receives in peek-lock and invokes the processJob
  * function the way the host would in its settlement mode. It must not be more forgiving than the host: in `host`
@@ -25,7 +24,7 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly client: ServiceBusClient,
+    client: ServiceBusClient,
     queueName: string,
     private readonly definition: ServiceBusQueueFunctionDefinition,
     private readonly settings: ServiceBusTriggerSettings,
@@ -63,11 +62,10 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
     }
   }
 
-  /** Closes the receiver and its client (the runner owns both). */
+  /** Closes the receiver; the client is its creator's to close. */
   async close(): Promise<void> {
     await this.subscription?.close();
     await this.receiver.close();
-    await this.client.close();
   }
 
   private async track(invocation: Promise<void>): Promise<void> {
@@ -167,13 +165,8 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
 
 /** The GA binding's body: JSON parsed when it parses, else text, and bytes only when they are not UTF-8. */
 function asWorkerDecodes(body: unknown): unknown {
-  if (!Buffer.isBuffer(body)) return body;
-  let text: string;
-  try {
-    text = strictUtf8.decode(body);
-  } catch {
-    return body;
-  }
+  if (!Buffer.isBuffer(body) || !isUtf8(body)) return body;
+  const text = body.toString('utf8');
   try {
     return JSON.parse(text);
   } catch {

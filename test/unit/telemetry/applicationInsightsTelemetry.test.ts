@@ -67,7 +67,7 @@ describe('Application Insights loading, kept off the invocations', () => {
     await loadedAfterRealTime(telemetry);
   });
 
-  it('loads after the start-up wait when no invocation comes, and at once when asked to flush', async () => {
+  it('loads after the start-up wait when no invocation comes, and at once when asked to flush what it holds', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const idle = telemetryWith({ startupIdleMs: 1_000, idleMs: 100, maxDeferMs: 60_000 });
     await jest.advanceTimersByTimeAsync(999);
@@ -76,9 +76,19 @@ describe('Application Insights loading, kept off the invocations', () => {
     await loadedAfterRealTime(idle);
 
     const flushed = telemetryWith({ startupIdleMs: 60_000, idleMs: 60_000, maxDeferMs: 60_000 });
+    await flushed.flush();
     expect(flushed.loaded).toBe(false);
+    flushed.trackEvent({ name: 'Tracked', trace: undefined, properties: {} });
     await flushed.flush();
     expect(flushed.loaded).toBe(true);
     await flushed.close();
+  });
+
+  it('closes without loading the SDK when nothing was tracked', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const unused = telemetryWith({ startupIdleMs: 100, idleMs: 100, maxDeferMs: 1_000 });
+    await unused.close();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(unused.loaded).toBe(false);
   });
 });
