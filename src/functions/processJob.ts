@@ -41,34 +41,33 @@ export function createProcessJobExplicitlySettled({ dispatcher }: Pick<JobsRunti
 
 /** The host's trigger metadata already counts deliveries from 1 (.NET convention). */
 export function fromHostTrigger(body: unknown, metadata: Record<string, unknown>): ReceivedJobMessage {
+  const properties = metadata.applicationProperties;
   return {
     body,
     messageId: optionalString(metadata.messageId),
     deliveryCount: positiveOr(Number(metadata.deliveryCount), 1),
     enqueuedTime: optionalDate(metadata.enqueuedTimeUtc),
-    ...fromApplicationProperties(metadata.applicationProperties),
+    recordEtag: applicationProperty(properties, recordEtagProperty),
+    traceParent: applicationProperty(properties, diagnosticIdProperty),
   };
 }
 
 export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
+  const properties = message.applicationProperties;
   return {
     body: message.body,
     messageId: optionalString(message.messageId),
     deliveryCount: positiveOr((message.deliveryCount ?? 0) + 1, 1),
     enqueuedTime: optionalDate(message.enqueuedTimeUtc),
-    ...fromApplicationProperties(message.applicationProperties),
+    recordEtag: applicationProperty(properties, recordEtagProperty),
+    traceParent: applicationProperty(properties, diagnosticIdProperty),
   };
 }
 
-function fromApplicationProperties(
-  properties: unknown,
-): Pick<ReceivedJobMessage, 'recordEtag' | 'traceParent'> {
-  if (typeof properties !== 'object' || properties === null) return {};
-  const values = properties as Record<string, unknown>;
-  return {
-    recordEtag: optionalString(values[recordEtagProperty]),
-    traceParent: optionalString(values[diagnosticIdProperty]),
-  };
+// Read field by field rather than spread from an object of its own: this runs for every message received.
+function applicationProperty(properties: unknown, name: string): string | undefined {
+  if (typeof properties !== 'object' || properties === null) return undefined;
+  return optionalString((properties as Record<string, unknown>)[name]);
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -19,6 +19,7 @@ import {
   isInfrastructureError,
   isPermanentJobError,
 } from './errors';
+import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { JobOutcome, JobOutcomeStatus } from './jobOutcome';
@@ -214,7 +215,7 @@ export class JobDispatcher {
   ): Promise<Settlement> {
     const { job, received, logger, trace } = delivery;
     const started = this.now();
-    const startedAt = started.toISOString();
+    const startedAt = isoTimestamp(started);
     // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
     const claimed = await this.write(queued, {
       ...queued.record,
@@ -224,9 +225,9 @@ export class JobDispatcher {
       updatedAt: startedAt,
       nextAttemptAt: null,
       claimedBy: this.workerId,
-      claimExpiresAt: new Date(
-        started.getTime() + this.options.handlerTimeoutMs + this.claimGraceMs,
-      ).toISOString(),
+      claimExpiresAt: isoTimestamp(
+        new Date(started.getTime() + this.options.handlerTimeoutMs + this.claimGraceMs),
+      ),
     });
 
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
@@ -236,21 +237,20 @@ export class JobDispatcher {
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
-    const ran = (latest: JobRecord): JobRecord => ({
+    // The status goes in here rather than in a second copy of the record: completing is every job's last write.
+    const ran = (latest: JobRecord, status = latest.status): JobRecord => ({
       ...latest,
+      status,
+      completedAt: status === 'Completed' ? outcome.completedAt : latest.completedAt,
       lastOutcome: outcome,
-      outcomes: [...latest.outcomes, outcome].slice(-maxOutcomesKept),
+      outcomes: withOutcome(latest.outcomes, outcome),
       updatedAt: outcome.completedAt,
       claimedBy: null,
       claimExpiresAt: null,
     });
 
     if (result.status === 'Completed') {
-      const written = await this.writeResult(claimed, (latest) => ({
-        ...ran(latest),
-        status: 'Completed',
-        completedAt: outcome.completedAt,
-      }));
+      const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));
       logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
         durationMs: outcome.durationMs,
       });
@@ -261,7 +261,7 @@ export class JobDispatcher {
       return this.deadLetterAfterRun(delivery, claimed, ran, attempt, 'Poisoned', result.error);
     }
     if (result.interruptedByShutdown) {
-      await this.writeResult(claimed, (latest) => ({ ...ran(latest), status: 'Retrying' }));
+      await this.writeResult(claimed, (latest) => ran(latest, 'Retrying'));
       logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
       return { kind: 'abandon', description: result.error };
     }
@@ -374,9 +374,12 @@ export class JobDispatcher {
     };
   }
 
-  /** The record as submission created it, for a first attempt; any later one has moved on and must be read. */
+  /**
+   * The record as submission created it, for a first attempt; any later one has moved on and must be read. Its
+   * `updatedAt` is never written (the claim replaces it), so the message's own timestamp stands in for it.
+   */
   private submittedRecord(job: JobMessage, etag: string): StoredJob | undefined {
-    return job.attempt === 1 ? { record: newJobRecord(job, new Date(job.createdAt)), etag } : undefined;
+    return job.attempt === 1 ? { record: newJobRecord(job, job.createdAt), etag } : undefined;
   }
 
   /** The job's record, created from the message when a producer other than our submission sent it. */
@@ -478,7 +481,7 @@ export class JobDispatcher {
       durationMs: Math.round(durationMs * 1000) / 1000,
       errorMessage: result.status === 'Completed' ? null : shorten(result.error),
       attempt,
-      completedAt: this.now().toISOString(),
+      completedAt: isoTimestamp(this.now()),
     };
   }
 }
@@ -495,6 +498,13 @@ function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSe
 /** The trace a retry or recheck copy carries on: this processing's span, or the sender's when telemetry is off. */
 function traceParentOf({ trace, received }: Delivery): string | undefined {
   return trace ? formatTraceParent(trace) : received.traceParent;
+}
+
+/** The outcomes with one more, only the latest `maxOutcomesKept` of them. */
+function withOutcome(outcomes: readonly JobOutcome[], outcome: JobOutcome): JobOutcome[] {
+  return outcomes.length < maxOutcomesKept
+    ? [...outcomes, outcome]
+    : [...outcomes.slice(outcomes.length - maxOutcomesKept + 1), outcome];
 }
 
 function shorten(text: string): string {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { isoTimestamp } from './isoTimestamp';
 
 const optionalId = z.string().max(256).nullish();
 
@@ -51,7 +52,7 @@ export function newJobMessage(
     idempotencyKey: '',
     attempt: 1,
     maxAttempts: 3,
-    createdAt: createdAt.toISOString(),
+    createdAt: isoTimestamp(createdAt),
     ...fields,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deadLetterReasonSchema } from './deadLetterReason';
+import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
 import { jobOutcomeSchema } from './jobOutcome';
 
@@ -52,7 +53,8 @@ export const jobRecordSchema = z.object({
 export type JobRecord = z.output<typeof jobRecordSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 
-export function newJobRecord(job: JobMessage, now: Date): JobRecord {
+/** `now` as a Date, or as the ISO text the caller already has. */
+export function newJobRecord(job: JobMessage, now: Date | string): JobRecord {
   return {
     jobId: job.jobId,
     jobType: job.jobType,
@@ -65,7 +67,7 @@ export function newJobRecord(job: JobMessage, now: Date): JobRecord {
     submittedAt: job.createdAt,
     startedAt: null,
     completedAt: null,
-    updatedAt: now.toISOString(),
+    updatedAt: typeof now === 'string' ? now : isoTimestamp(now),
     nextAttemptAt: null,
     lastOutcome: null,
     outcomes: [],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from '../queue/jobQueue';
@@ -145,7 +146,8 @@ export class JobSubmissionService {
     const key = parsed.data.idempotencyKey ?? idempotencyKey;
     return newJobMessage(
       {
-        ...(key ? { jobId: jobIdForKey(key), idempotencyKey: key } : {}),
+        jobId: key ? jobIdForKey(key) : randomUUID(),
+        idempotencyKey: key ?? '',
         jobType: parsed.data.jobType,
         subjectId: parsed.data.subjectId ?? '',
         correlationId: parsed.data.correlationId ?? '',

@@ -20,19 +20,21 @@ export function toServiceBusMessage({
   recordEtag,
   traceParent,
 }: OutgoingJobMessage): ServiceBusMessage {
+  const applicationProperties: Record<string, string | number> = {
+    JobType: job.jobType,
+    Attempt: job.attempt,
+    CreatedAt: job.createdAt,
+  };
+  // Set only when present (no spread of a throwaway object per message): an absent property is not sent at all.
+  if (recordEtag) applicationProperties[recordEtagProperty] = recordEtag;
+  if (traceParent) applicationProperties[diagnosticIdProperty] = traceParent;
   return {
     messageId,
     body: Buffer.from(body, 'utf8'),
     contentType: 'application/json',
     correlationId: job.idempotencyKey || undefined,
     subject: job.jobType,
-    applicationProperties: {
-      JobType: job.jobType,
-      Attempt: job.attempt,
-      CreatedAt: job.createdAt,
-      ...(recordEtag ? { [recordEtagProperty]: recordEtag } : {}),
-      ...(traceParent ? { [diagnosticIdProperty]: traceParent } : {}),
-    },
+    applicationProperties,
   };
 }
 

@@ -5,6 +5,7 @@ import { InvocationContext } from '@azure/functions';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../../src/functions/functionTable';
 import type { SdkBindingInput } from '../../src/functions/processJob';
+import { isoTimestamp } from '../../src/jobs/isoTimestamp';
 import type { Logger } from '../../src/jobs/logger';
 import type { ServiceBusMessageActions } from '../../src/queue/serviceBusSettlers';
 import type { MessageConsumer } from '../../src/runtime';
@@ -22,6 +23,9 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
   private readonly receiver: ServiceBusReceiver;
   private subscription: { close(): Promise<void> } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** One for every invocation: function logs go to the runner's logger. */
+  private readonly logHandler = (level: string, ...args: unknown[]): void =>
+    this.logger.debug('Function log', { level, message: args.map(String).join(' ') });
 
   constructor(
     client: ServiceBusClient,
@@ -83,8 +87,7 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
       functionName: this.definition.name,
       triggerMetadata: triggerMetadataOf(message),
       traceContext: traceContextOf(message),
-      logHandler: (level, ...args) =>
-        this.logger.debug('Function log', { level, message: args.map(String).join(' ') }),
+      logHandler: this.logHandler,
     });
     if (this.definition.sdkBinding) await this.invokeExplicit(message, context);
     else await this.invokeHostSettled(message, context);
@@ -179,11 +182,11 @@ function triggerMetadataOf(message: ServiceBusReceivedMessage): Record<string, u
   return {
     messageId: message.messageId,
     deliveryCount: (message.deliveryCount ?? 0) + 1,
-    enqueuedTimeUtc: message.enqueuedTimeUtc?.toISOString(),
-    expiresAtUtc: message.expiresAtUtc?.toISOString(),
-    lockedUntilUtc: message.lockedUntilUtc?.toISOString(),
+    enqueuedTimeUtc: optionalIsoTimestamp(message.enqueuedTimeUtc),
+    expiresAtUtc: optionalIsoTimestamp(message.expiresAtUtc),
+    lockedUntilUtc: optionalIsoTimestamp(message.lockedUntilUtc),
     lockToken: message.lockToken,
-    sequenceNumber: message.sequenceNumber?.toString(),
+    sequenceNumber: message.sequenceNumber && decimalText(message.sequenceNumber),
     correlationId: message.correlationId,
     contentType: message.contentType,
     subject: message.subject,
@@ -191,6 +194,16 @@ function triggerMetadataOf(message: ServiceBusReceivedMessage): Record<string, u
     applicationProperties: message.applicationProperties ?? {},
     userProperties: message.applicationProperties ?? {},
   };
+}
+
+/** `Long.toString()`, without its long division for the numbers a queue reaches (below 2^53). */
+function decimalText(value: NonNullable<ServiceBusReceivedMessage['sequenceNumber']>): string {
+  const asNumber = value.toNumber();
+  return Number.isSafeInteger(asNumber) ? String(asNumber) : value.toString();
+}
+
+function optionalIsoTimestamp(date: Date | undefined): string | undefined {
+  return date && isoTimestamp(date);
 }
 
 /** As the host does: the invocation continues the trace the message's `Diagnostic-Id` carries, in a span of its own. */
