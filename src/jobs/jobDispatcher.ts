@@ -85,8 +85,12 @@ export class JobDispatcher {
   private readonly workerId: string;
   private readonly claimGraceMs: number;
   private readonly events: JobTelemetry;
-  /** Interrupts for the handlers running now: one shutdown listener for all of them, not one each. */
-  private readonly interrupts = new Set<() => void>();
+  /**
+   * The handler runs under way, oldest first: one shutdown listener and one deadline timer for all of them, not one
+   * each. Every run has the same timeout, so the oldest run's deadline is always the next one due.
+   */
+  private readonly running = new Set<HandlerRun>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
@@ -96,10 +100,8 @@ export class JobDispatcher {
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     options.shutdownSignal?.addEventListener(
       'abort',
-      () => this.interrupts.forEach((interrupt) => interrupt()),
-      {
-        once: true,
-      },
+      () => this.running.forEach((run) => run.abort(shutdownInterruption())),
+      { once: true },
     );
   }
 
@@ -423,55 +425,57 @@ export class JobDispatcher {
     attempt: number,
     logger: Logger,
   ): Promise<RunResult> {
-    const { shutdownSignal, handlerTimeoutMs } = this.options;
-    // The signal is made on first use: most handlers never read it, and an AbortController per job is measurable.
-    let controller: AbortController | undefined;
-    let abortReason: JobsError | undefined;
-    const context: JobHandlerContext = {
-      job,
-      attempt,
-      logger,
-      get signal() {
-        controller ??= new AbortController();
-        if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
-        return controller.signal;
-      },
-    };
-    let timer: NodeJS.Timeout | undefined;
-    let interrupt: (() => void) | undefined;
+    const run = new HandlerRun(job, attempt, logger, performance.now() + this.options.handlerTimeoutMs);
     try {
       // A handler that ignores its signal cannot hold the message past its timeout: this settles without it.
       await new Promise<void>((resolve, reject) => {
-        const abort = (reason: JobsError): void => {
-          abortReason = reason;
-          controller?.abort(reason);
-          reject(reason);
-        };
-        timer = setTimeout(
-          () =>
-            abort(
-              new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
-            ),
-          handlerTimeoutMs,
-        );
-        interrupt = () => abort(new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.'));
-        if (shutdownSignal?.aborted) interrupt();
-        else this.interrupts.add(interrupt);
-        handler.handle(payload, context).then(resolve, reject);
+        run.cutShort = reject;
+        this.watch(run);
+        if (this.options.shutdownSignal?.aborted) run.abort(shutdownInterruption());
+        handler.handle(payload, run.context).then(resolve, reject);
       });
-      return { status: 'Completed' };
+      return completedRun;
     } catch (error) {
       // The abort reason explains a handler that merely rethrew the AbortError its sleep or fetch raised.
-      const cause = abortReason ?? error;
+      const cause = run.abortReason ?? error;
       const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
       if (isPermanentJobError(error))
         return { status: 'Poisoned', error: errorMessage(error), cause: error, interruptedByShutdown };
       return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown };
     } finally {
-      clearTimeout(timer);
-      if (interrupt) this.interrupts.delete(interrupt);
+      this.unwatch(run);
     }
   }
+
+  private watch(run: HandlerRun): void {
+    this.running.add(run);
+    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, this.options.handlerTimeoutMs);
+  }
+
+  /** The timer goes with the last run, so an idle dispatcher holds no timer (and keeps no process alive). */
+  private unwatch(run: HandlerRun): void {
+    this.running.delete(run);
+    if (this.running.size > 0 || this.deadlineTimer === undefined) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+  }
+
+  /** Times out every run past its deadline, then waits for the next deadline, the oldest remaining run's. */
+  private readonly abortOverdueRuns = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (const run of this.running) {
+      if (run.deadline > now) {
+        this.deadlineTimer = setTimeout(this.abortOverdueRuns, run.deadline - now);
+        return;
+      }
+      this.running.delete(run);
+      const { handlerTimeoutMs } = this.options;
+      run.abort(
+        new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
+      );
+    }
+  };
 
   private outcomeOf(job: JobMessage, attempt: number, result: RunResult, durationMs: number): JobOutcome {
     return {
@@ -487,6 +491,55 @@ export class JobDispatcher {
 }
 
 type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
+
+const completedRun: RunResult = { status: 'Completed' };
+
+/**
+ * One handler run: the context its handler sees, and how the dispatcher cuts it short (deadline, shutdown). The
+ * signal is made on first use: most handlers never read it, and an AbortController per job is measurable.
+ */
+class HandlerRun {
+  readonly context: JobHandlerContext;
+  /** Why the run was cut short, once it was. */
+  abortReason: JobsError | undefined;
+  /** Rejects the run's promise; set as the run starts. */
+  cutShort: ((reason: JobsError) => void) | undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    job: JobMessage,
+    attempt: number,
+    logger: Logger,
+    /** On the `performance.now()` clock. */
+    readonly deadline: number,
+  ) {
+    const signal = (): AbortSignal => this.signal();
+    this.context = {
+      job,
+      attempt,
+      logger,
+      get signal() {
+        return signal();
+      },
+    };
+  }
+
+  abort(reason: JobsError): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.cutShort?.(reason);
+  }
+
+  private signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+}
+
+function shutdownInterruption(): JobsError {
+  return new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.');
+}
 
 /** Thrown by a conditional write that lost to another writer; never leaves the dispatcher. */
 class WriteConflict extends Error {}
