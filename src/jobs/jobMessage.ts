@@ -46,13 +46,14 @@ export function newJobMessage(
   createdAt: Date = new Date(),
 ): JobMessage {
   return {
-    jobId: randomUUID(),
+    // Made only when not given: submission gives both, once per batch for the timestamp.
+    jobId: fields.jobId ?? randomUUID(),
     subjectId: '',
     correlationId: '',
     idempotencyKey: '',
     attempt: 1,
     maxAttempts: 3,
-    createdAt: isoTimestamp(createdAt),
+    createdAt: fields.createdAt ?? isoTimestamp(createdAt),
     ...fields,
   };
 }

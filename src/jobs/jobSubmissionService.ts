@@ -13,6 +13,7 @@ import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/t
 import type { FieldError } from './errors';
 import { PayloadTooLargeError, ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
+import { isoTimestamp } from './isoTimestamp';
 import { jobIdForKey } from './jobIdForKey';
 import { newJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
@@ -96,7 +97,8 @@ export class JobSubmissionService {
     pointer: (index: number, field: string) => string,
     keyFor: (index: number) => string | undefined,
   ): OutgoingJobMessage[] {
-    const createdAt = this.now();
+    // One submission, one timestamp: every job of a batch carries the same createdAt.
+    const createdAt = isoTimestamp(this.now());
     const errors: FieldError[] = [];
     const jobs: JobMessage[] = [];
     requests.forEach((request, index) => {
@@ -123,7 +125,7 @@ export class JobSubmissionService {
   /** The job a request describes, or every field error in it (the payload is checked even when others failed). */
   private toJob(
     request: unknown,
-    createdAt: Date,
+    createdAt: string,
     idempotencyKey: string | undefined,
   ): JobMessage | FieldError[] {
     const parsed = jobSubmissionRequestSchema.safeParse(request);
@@ -144,19 +146,17 @@ export class JobSubmissionService {
       errors.push(...payload.error.issues.flatMap((issue) => toFieldErrors(issue, '/payload')));
     if (!parsed.success || errors.length > 0) return errors;
     const key = parsed.data.idempotencyKey ?? idempotencyKey;
-    return newJobMessage(
-      {
-        jobId: key ? jobIdForKey(key) : randomUUID(),
-        idempotencyKey: key ?? '',
-        jobType: parsed.data.jobType,
-        subjectId: parsed.data.subjectId ?? '',
-        correlationId: parsed.data.correlationId ?? '',
-        maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
-        // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
-        payload: parsed.data.payload,
-      },
+    return newJobMessage({
+      jobId: key ? jobIdForKey(key) : randomUUID(),
+      idempotencyKey: key ?? '',
+      jobType: parsed.data.jobType,
+      subjectId: parsed.data.subjectId ?? '',
+      correlationId: parsed.data.correlationId ?? '',
+      maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
+      // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
+      payload: parsed.data.payload,
       createdAt,
-    );
+    });
   }
 
   private async enqueue(
