@@ -449,7 +449,7 @@ export class JobDispatcher {
 
   private watch(run: HandlerRun): void {
     this.running.add(run);
-    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, this.options.handlerTimeoutMs);
+    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, timerDelay(this.options.handlerTimeoutMs));
   }
 
   /** The timer goes with the last run, so an idle dispatcher holds no timer (and keeps no process alive). */
@@ -466,7 +466,7 @@ export class JobDispatcher {
     const now = performance.now();
     for (const run of this.running) {
       if (run.deadline > now) {
-        this.deadlineTimer = setTimeout(this.abortOverdueRuns, run.deadline - now);
+        this.deadlineTimer = setTimeout(this.abortOverdueRuns, timerDelay(run.deadline - now));
         return;
       }
       this.running.delete(run);
@@ -535,6 +535,13 @@ class HandlerRun {
     if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
     return this.controller.signal;
   }
+}
+
+// Node fires a longer timer after 1 ms instead; a deadline further off is reached by waking up on the way.
+const maxTimerDelayMs = 2 ** 31 - 1;
+
+function timerDelay(ms: number): number {
+  return Math.min(ms, maxTimerDelayMs);
 }
 
 function shutdownInterruption(): JobsError {
