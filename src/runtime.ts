@@ -115,7 +115,14 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
           createServiceBusClient(config.serviceBus),
           config.serviceBus.queueName,
         )));
-  const deadLetters = new DeadLetterService({ deadLetters: deadLetterQueue, queue, store, registry, logger });
+  const deadLetters = new DeadLetterService({
+    deadLetters: deadLetterQueue,
+    queue,
+    store,
+    registry,
+    logger,
+    telemetry,
+  });
 
   logger.info('sdap-jobs configured', {
     mode: queue.transport,

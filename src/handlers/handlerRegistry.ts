@@ -1,5 +1,12 @@
+import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
+import type { JobMessage } from '../jobs/jobMessage';
 import type { JobHandler } from './jobHandler';
+
+/** A job's handler and its payload as the handler's schema reads it, or why the job cannot run. */
+export type HandlerMatch =
+  | { ok: true; handler: JobHandler; payload: unknown }
+  | { ok: false; reason: Extract<DeadLetterReason, 'NoHandler' | 'InvalidPayload'>; description: string };
 
 /** jobType → handler. Built once at start-up; a jobType registered twice stops the app from starting. */
 export class HandlerRegistry {
@@ -23,5 +30,26 @@ export class HandlerRegistry {
 
   jobTypes(): string[] {
     return [...this.handlers.keys()].sort();
+  }
+
+  /** The dispatcher's verdict on a job before it runs: the dead-letter listing repeats it for record-less messages. */
+  match(job: Pick<JobMessage, 'jobType' | 'payload'>): HandlerMatch {
+    const handler = this.handlers.get(job.jobType);
+    if (!handler) {
+      const known = this.jobTypes().join(', ') || 'none';
+      return {
+        ok: false,
+        reason: 'NoHandler',
+        description: `No handler for job type '${job.jobType}' (known: ${known}).`,
+      };
+    }
+    const payload = handler.payloadSchema.safeParse(job.payload);
+    if (payload.success) return { ok: true, handler, payload: payload.data };
+    const problems = payload.error.issues.map((issue) => `payload.${issue.path.join('.')}: ${issue.message}`);
+    return {
+      ok: false,
+      reason: 'InvalidPayload',
+      description: `The payload does not match '${job.jobType}': ${problems.join('; ')}.`,
+    };
   }
 }

@@ -19,6 +19,11 @@ import type { DeadLetterAction, JobRecord } from './jobRecord';
 import { maxDeadLetterActionsKept, newJobRecord } from './jobRecord';
 import { maxJobMessageBytes } from './jobSubmissionRequest';
 import type { Logger } from './logger';
+import { JobTelemetry } from '../telemetry/jobTelemetry';
+import type { Telemetry } from '../telemetry/telemetry';
+import { noTelemetry } from '../telemetry/telemetry';
+import type { TraceContext } from '../telemetry/traceContext';
+import { childSpanOf, parseTraceParent } from '../telemetry/traceContext';
 
 export interface DeadLetterServiceOptions {
   deadLetters: DeadLetterQueue;
@@ -27,6 +32,8 @@ export interface DeadLetterServiceOptions {
   store: JobStore;
   registry: HandlerRegistry;
   logger: Logger;
+  /** Replays and discards are job events too: in the trace the dead-lettered message carries. */
+  telemetry?: Telemetry;
   /** Most messages one listing or bulk replay reads from the sub-queue (5000 by default). */
   scanLimit?: number;
   now?: () => Date;
@@ -127,10 +134,12 @@ interface Inspected {
 export class DeadLetterService {
   private readonly now: () => Date;
   private readonly scanLimit: number;
+  private readonly events: JobTelemetry;
 
   constructor(private readonly options: DeadLetterServiceOptions) {
     this.now = options.now ?? (() => new Date());
     this.scanLimit = options.scanLimit ?? defaultScanLimit;
+    this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
   }
 
   async list({ limit, jobType, reason }: DeadLetterListQuery): Promise<DeadLetterListing> {
@@ -182,7 +191,7 @@ export class DeadLetterService {
   }
 
   async discard(sequenceNumber: string): Promise<DiscardResult> {
-    const { entry, stored, item } = await this.inspect(await this.found(sequenceNumber));
+    const { entry, parsed, stored, item } = await this.inspect(await this.found(sequenceNumber));
     const lease = await this.lock(entry);
     let recorded: StoredJob | undefined;
     try {
@@ -197,6 +206,13 @@ export class DeadLetterService {
       if (recorded) await this.restore(stored?.record, recorded);
       throw error;
     }
+    this.events.discarded(
+      parsed.ok ? parsed.job : undefined,
+      item.attempts,
+      traceOf(entry),
+      sequenceNumber,
+      item.reason,
+    );
     this.options.logger.info('Dead-lettered message discarded', {
       sequenceNumber,
       jobId: item.jobId,
@@ -280,6 +296,7 @@ export class DeadLetterService {
         return false;
       },
     );
+    this.events.replayed(job, traceOf(entry), sequenceNumber, item.reason, payloadCorrected);
     this.options.logger.info('Dead-lettered job replayed', {
       sequenceNumber,
       jobId: job.jobId,
@@ -378,23 +395,8 @@ export class DeadLetterService {
     }
     if (record) return broker;
     if (!parsed.ok) return { reason: 'InvalidFormat', description: parsed.description };
-    const { job } = parsed;
-    const handler = this.options.registry.get(job.jobType);
-    if (!handler) {
-      const description = `No handler for job type '${job.jobType}' (known: ${this.knownJobTypes()}).`;
-      return { reason: 'NoHandler', description };
-    }
-    const payload = handler.payloadSchema.safeParse(job.payload);
-    if (!payload.success) {
-      const problems = payload.error.issues.map(
-        (issue) => `payload.${issue.path.join('.')}: ${issue.message}`,
-      );
-      return {
-        reason: 'InvalidPayload',
-        description: `The payload does not match '${job.jobType}': ${problems.join('; ')}.`,
-      };
-    }
-    return broker;
+    const match = this.options.registry.match(parsed.job);
+    return match.ok ? broker : { reason: match.reason, description: match.description };
   }
 
   /** A job from another producer that never reached the dispatcher has no record yet: it gets one, as there. */
@@ -445,6 +447,10 @@ export class DeadLetterService {
   private knownJobTypes(): string {
     return this.options.registry.jobTypes().join(', ') || 'none';
   }
+}
+
+function traceOf(entry: DeadLetterEntry): TraceContext {
+  return childSpanOf(parseTraceParent(entry.traceParent));
 }
 
 function matches(item: DeadLetterItem, { jobType, reason }: DeadLetterFilter): boolean {

@@ -175,21 +175,8 @@ export class JobDispatcher {
       return this.recheckAfterClaim(delivery, record, new Date(claimExpiresAt));
     }
 
-    const { registry } = this.options;
-    const handler = registry.get(job.jobType);
-    if (!handler) {
-      const known = registry.jobTypes().join(', ') || 'none';
-      const description = `No handler for job type '${job.jobType}' (known: ${known}).`;
-      return this.deadLetterJob(delivery, stored, 'NoHandler', description);
-    }
-    const payload = handler.payloadSchema.safeParse(job.payload);
-    if (!payload.success) {
-      const problems = payload.error.issues.map(
-        (issue) => `payload.${issue.path.join('.')}: ${issue.message}`,
-      );
-      const description = `The payload does not match '${job.jobType}': ${problems.join('; ')}.`;
-      return this.deadLetterJob(delivery, stored, 'InvalidPayload', description);
-    }
+    const match = this.options.registry.match(job);
+    if (!match.ok) return this.deadLetterJob(delivery, stored, match.reason, match.description);
 
     // An attempt is a handler run. Every run starts with a durable claim that counts it — runs cut short by a crash
     // or a lost lock included — and a retry copy carries the next number. The broker's delivery count is not used:
@@ -200,8 +187,8 @@ export class JobDispatcher {
       return this.deadLetterJob(delivery, stored, 'MaxRetriesExceeded', description);
     }
     return this.run(
-      handler,
-      payload.data,
+      match.handler,
+      match.payload,
       { ...delivery, logger: logger.child({ attempt }) },
       stored,
       attempt,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+import { fieldErrors } from './fieldErrors';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from '../queue/jobQueue';
 import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
@@ -134,7 +134,7 @@ export class JobSubmissionService {
     const handler = typeof jobType === 'string' ? this.options.registry.get(jobType) : undefined;
     const payload = handler?.payloadSchema.safeParse(fields.payload ?? {});
 
-    const errors = parsed.success ? [] : parsed.error.issues.flatMap((issue) => toFieldErrors(issue, ''));
+    const errors = parsed.success ? [] : fieldErrors(parsed.error.issues);
     if (parsed.success && !handler) {
       const known = this.options.registry.jobTypes().join(', ');
       errors.push({
@@ -142,8 +142,7 @@ export class JobSubmissionService {
         message: `Unknown job type '${parsed.data.jobType}' (known: ${known}).`,
       });
     }
-    if (payload && !payload.success)
-      errors.push(...payload.error.issues.flatMap((issue) => toFieldErrors(issue, '/payload')));
+    if (payload && !payload.success) errors.push(...fieldErrors(payload.error.issues, '/payload'));
     if (!parsed.success || errors.length > 0) return errors;
     const key = parsed.data.idempotencyKey ?? idempotencyKey;
     return newJobMessage({
@@ -196,17 +195,4 @@ export class JobSubmissionService {
 
 function traceOf(options: SubmitOptions): TraceContext {
   return parseTraceParent(options.traceParent) ?? childSpanOf(undefined);
-}
-
-// An unknown key is reported at its own path, not at the object that holds it.
-function toFieldErrors(issue: z.core.$ZodIssue, prefix: string): FieldError[] {
-  const at = `${prefix}${toPointer(issue.path)}`;
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ field: `${at}${toPointer([key])}`, message: 'Unknown field.' }));
-  }
-  return [{ field: at, message: issue.message }];
-}
-
-function toPointer(path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }

@@ -10,6 +10,8 @@ export const jobEventNames = {
   completed: 'JobCompleted',
   retryScheduled: 'JobRetryScheduled',
   deadLettered: 'JobDeadLettered',
+  replayed: 'JobReplayed',
+  discarded: 'JobDiscarded',
 } as const;
 
 export const jobMetricNames = {
@@ -121,6 +123,44 @@ export class JobTelemetry {
       properties: { ...identity, ...(messageId ? { messageId } : {}), reason, description },
     });
     if (job) this.ended(job, 'DeadLettered', attempt);
+  }
+
+  /** An operator sent a dead-lettered job back (`reason`: why it had been dead-lettered). */
+  replayed(
+    job: JobIdentity,
+    trace: TraceContext | undefined,
+    sequenceNumber: string,
+    reason: string,
+    payloadCorrected: boolean,
+  ): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({
+      name: jobEventNames.replayed,
+      trace,
+      properties: {
+        ...propertiesOf(job, 1),
+        sequenceNumber,
+        reason,
+        payloadCorrected: String(payloadCorrected),
+      },
+    });
+  }
+
+  /** An operator discarded a dead-lettered message; `job` is undefined when it was not a job. */
+  discarded(
+    job: JobIdentity | undefined,
+    attempts: number,
+    trace: TraceContext | undefined,
+    sequenceNumber: string,
+    reason: string,
+  ) {
+    if (!this.telemetry.enabled) return;
+    const identity: TelemetryProperties = job ? propertiesOf(job, attempts) : {};
+    this.telemetry.trackEvent({
+      name: jobEventNames.discarded,
+      trace,
+      properties: { ...identity, sequenceNumber, reason },
+    });
   }
 
   private ran(job: JobIdentity, outcome: string, durationMs: number): void {

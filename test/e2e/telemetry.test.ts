@@ -146,7 +146,7 @@ describe.each(transports)('Application Insights telemetry on %s', (_, transportS
     expect(failure.data.baseData.properties).toMatchObject({ attempt: '1', outcome: 'Failed' });
   });
 
-  it('reports a dead-lettered job with its reason and description', async () => {
+  it('reports a dead-lettered job with its reason, and its replay in the same operation', async () => {
     const traceId = randomTraceId();
     const jobId = await submit({ jobType: 'diagnostics.simulate', payload: { poison: true } }, traceId);
     await recordWhen(jobId, 'DeadLettered');
@@ -156,6 +156,28 @@ describe.each(transports)('Application Insights telemetry on %s', (_, transportS
     expect(deadLettered.data.baseData.properties).toMatchObject({
       reason: 'Poisoned',
       description: expect.stringContaining('Simulated permanent failure'),
+    });
+
+    const listing = (await (await fetch(`${app.url}/api/deadletters?reason=Poisoned`)).json()) as {
+      items: Array<{ sequenceNumber: string; jobId: string }>;
+    };
+    const { sequenceNumber } = listing.items.find((item) => item.jobId === jobId)!;
+    const replay = await fetch(`${app.url}/api/deadletters/${sequenceNumber}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: { poison: false } }),
+    });
+    expect(replay.status).toBe(202);
+    await recordWhen(jobId, 'Completed');
+
+    const replayed = await jobEvent('JobReplayed', jobId);
+    const completed = await jobEvent('JobCompleted', jobId);
+    expect(replayed.tags['ai.operation.id']).toBe(traceId);
+    expect(completed.tags['ai.operation.id']).toBe(traceId);
+    expect(replayed.data.baseData.properties).toMatchObject({
+      sequenceNumber,
+      reason: 'Poisoned',
+      payloadCorrected: 'true',
     });
   });
 });
