@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     `  applicationinsights alone (what loading it eagerly would add): ${times.applicationInsightsMs.toFixed(0)} ms`,
   );
 
-  const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 7);
+  const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 11);
   const cold = { off: [] as FirstRequestSample[], on: [] as FirstRequestSample[] };
   for (let run = 0; run < coldRuns; run += 1) {
     cold.off.push(await measureFirstRequest(false));
