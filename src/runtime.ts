@@ -172,7 +172,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
       // In embedded mode the same in-memory queue: closing it twice is harmless.
       await deadLetterQueue.close();
       await telemetry
-        .flush()
+        .close()
         .catch((error: unknown) =>
           logger.warn('Sending the last telemetry failed', { error: String(error) }),
         );

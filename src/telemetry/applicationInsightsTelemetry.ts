@@ -58,7 +58,8 @@ export class ApplicationInsightsTelemetry implements Telemetry {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly deadlineTimer: NodeJS.Timeout;
   private readonly idleMs: number;
-  private maxBuffered: number;
+  private readonly maxBuffered: number;
+  private closed = false;
 
   constructor(private readonly options: ApplicationInsightsTelemetryOptions) {
     this.idleMs = options.idleMs ?? defaultIdleMs;
@@ -142,29 +143,25 @@ export class ApplicationInsightsTelemetry implements Telemetry {
     }
   }
 
-  async flush(): Promise<void> {
-    // Nothing tracked yet: no reason to pay for loading the SDK.
-    if (!this.loading && this.pending.length === 0) return;
-    const sdk = await this.load();
-    await sdk?.flush();
-  }
-
   async close(): Promise<void> {
     // Items tracked from now on have nowhere to go; they are dropped rather than buffered forever.
-    this.maxBuffered = 0;
+    this.closed = true;
     if (!this.loading && this.pending.length === 0) {
+      // Nothing was ever tracked: no reason to pay for loading the SDK.
       clearTimeout(this.idleTimer);
       clearTimeout(this.deadlineTimer);
-      this.loading = Promise.resolve(undefined);
       return;
     }
     const sdk = await this.load();
-    this.sdk = undefined;
     await sdk?.flush();
     await sdk?.shutdown();
   }
 
   private track(item: PendingItem): void {
+    if (this.closed) {
+      this.dropped += 1;
+      return;
+    }
     if (this.sdk) {
       send(this.sdk, item, this.options.logger);
       return;
@@ -174,7 +171,7 @@ export class ApplicationInsightsTelemetry implements Telemetry {
   }
 
   private loadWhenIdle(afterMs: number): void {
-    if (this.sdk || this.loading) return;
+    if (this.sdk || this.loading || this.closed) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.running === 0) void this.load();

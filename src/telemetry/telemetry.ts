@@ -39,8 +39,6 @@ export interface Telemetry {
    * delays a request.
    */
   trackActivity<T>(work: () => Promise<T>): Promise<T>;
-  /** Sends everything tracked so far. */
-  flush(): Promise<void>;
   /** Sends everything tracked so far and stops: nothing is tracked afterwards. */
   close(): Promise<void>;
 }
@@ -53,6 +51,5 @@ export const noTelemetry: Telemetry = {
   trackMetric() {},
   trackRequest() {},
   trackActivity: (work) => work(),
-  flush: async () => undefined,
   close: async () => undefined,
 };
