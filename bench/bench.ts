@@ -4,6 +4,7 @@ import { measureFirstRequest } from './firstRequestLatency';
 import { measureImportTimes } from './importTime';
 import { measureServiceBusThroughput } from './serviceBusThroughput';
 import { measureStorageOperations } from './storageOperations';
+import { median } from './median';
 
 // `npm run bench`: the figures issue #2 asks for, printed side by side from one run.
 async function main(): Promise<void> {
@@ -82,11 +83,6 @@ async function main(): Promise<void> {
       `  ${label}: off ${off.toFixed(1)} ms, on ${on.toFixed(1)} ms  (ratio ${(on / off).toFixed(2)}; target ≤ 1.2)`,
     );
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 function rounded(value: number): string {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { unreachableTelemetryConnectionString } from './firstRequestLatency';
+import { median } from './median';
 
 const emulatorConnection =
   'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
@@ -14,11 +16,6 @@ function importMs(modules: readonly string[], env: Record<string, string>): numb
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return Number(output);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 export interface ImportTimes {
@@ -46,8 +43,7 @@ export function measureImportTimes(runs: number): ImportTimes {
   const embeddedEnv = { Jobs__UseServiceBus: 'false', Jobs__LogLevel: 'silent' };
   const telemetryEnv = {
     ...embeddedEnv,
-    APPLICATIONINSIGHTS_CONNECTION_STRING:
-      'InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint=https://127.0.0.1:9/',
+    APPLICATIONINSIGHTS_CONNECTION_STRING: unreachableTelemetryConnectionString,
   };
   const samples = {
     platform: [] as number[],

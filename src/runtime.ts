@@ -110,11 +110,10 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     overrides.deadLetterQueue ??
     (queue instanceof InMemoryJobQueue
       ? queue
-      : (embeddedQueue ??
-        new ServiceBusDeadLetterQueue(
+      : new ServiceBusDeadLetterQueue(
           createServiceBusClient(config.serviceBus),
           config.serviceBus.queueName,
-        )));
+        ));
   const deadLetters = new DeadLetterService({
     deadLetters: deadLetterQueue,
     queue,

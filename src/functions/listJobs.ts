@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { z } from 'zod';
 import { jobStatusSchema } from '../jobs/jobRecord';
 import type { JobsRuntime } from '../runtime';
-import { errorResponse, problem } from './httpProblem';
+import { errorResponse } from './httpProblem';
+import { parseQuery } from './requestInput';
 
 const listQuerySchema = z.strictObject({
   status: jobStatusSchema.optional(),
@@ -14,16 +15,10 @@ const listQuerySchema = z.strictObject({
 /** `GET /api/jobs?status=&jobType=&limit=&continuationToken=`: jobs newest first, for operators. */
 export function createListJobs({ store, logger }: Pick<JobsRuntime, 'store' | 'logger'>) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const query = listQuerySchema.safeParse(Object.fromEntries(request.query.entries()));
-    if (!query.success) {
-      const errors = query.error.issues.map((issue) => ({
-        field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
-        message: issue.message,
-      }));
-      return problem(400, 'Invalid query', 'One or more query parameters are invalid.', { errors });
-    }
+    const query = parseQuery(request, listQuerySchema);
+    if (!query.ok) return query.response;
     try {
-      const page = await store.list(query.data);
+      const page = await store.list(query.value);
       const next = page.continuationToken ? new URL(request.url) : undefined;
       next?.searchParams.set('continuationToken', page.continuationToken ?? '');
       return {

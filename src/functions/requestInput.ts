@@ -8,6 +8,22 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResp
 /** A dead-lettered message's sequence number: 64-bit on Service Bus, so kept as decimal text. */
 const sequenceNumberSchema = z.string().regex(/^\d{1,19}$/, 'Expected a sequence number (digits only).');
 
+const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/** `application/json`, or any `+json` type, with or without parameters. */
+export function isJsonContentType(contentType: string): boolean {
+  return jsonMediaType.test(contentType);
+}
+
+/** JSON text, or the parser's complaint as a problem detail. */
+export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; detail: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, detail: `The body is not valid JSON: ${(error as Error).message}` };
+  }
+}
+
 /** Query parameters against `schema`; a 400 naming each failing parameter otherwise. */
 export function parseQuery<T extends z.ZodType>(request: HttpRequest, schema: T): Parsed<z.output<T>> {
   const result = schema.safeParse(Object.fromEntries(request.query.entries()));
@@ -53,7 +69,7 @@ export async function parseOptionalJsonBody<T extends z.ZodType>(
   let value: unknown = {};
   if (text.trim() !== '') {
     const contentType = request.headers.get('content-type') ?? '';
-    if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+    if (!isJsonContentType(contentType)) {
       return {
         ok: false,
         response: problem(
@@ -63,15 +79,16 @@ export async function parseOptionalJsonBody<T extends z.ZodType>(
         ),
       };
     }
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      const detail = `The body is not valid JSON: ${(error as Error).message}`;
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
       return {
         ok: false,
-        response: problem(400, 'Invalid JSON', detail, { errors: [{ field: '', message: detail }] }),
+        response: problem(400, 'Invalid JSON', parsed.detail, {
+          errors: [{ field: '', message: parsed.detail }],
+        }),
       };
     }
+    value = parsed.value;
   }
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { SubmittedJob } from '../jobs/jobSubmissionService';
 import type { JobsRuntime } from '../runtime';
 import { errorResponse, problem } from './httpProblem';
+import { isJsonContentType, parseJsonText } from './requestInput';
 
 /** A whole request: a full batch of small jobs fits; one job is limited further by the message size. */
 export const maxRequestBytes = 1024 * 1024;
@@ -11,7 +12,7 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
       const contentType = request.headers.get('content-type') ?? '';
-      if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+      if (!isJsonContentType(contentType)) {
         return problem(
           415,
           'Unsupported media type',
@@ -23,7 +24,7 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
       if (declaredLength > maxRequestBytes || Buffer.byteLength(text) > maxRequestBytes) {
         return problem(413, 'Payload too large', `A request body may be at most ${maxRequestBytes} bytes.`);
       }
-      const body = parseJson(text);
+      const body = parseJsonText(text);
       if (!body.ok)
         return problem(400, 'Invalid JSON', body.detail, { errors: [{ field: '', message: body.detail }] });
 
@@ -48,12 +49,4 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
 
 function toView({ record }: SubmittedJob, jobsUrl: URL) {
   return { jobId: record.jobId, status: record.status, statusUrl: new URL(record.jobId, jobsUrl).toString() };
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; detail: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, detail: `The body is not valid JSON: ${(error as Error).message}` };
-  }
 }

@@ -22,8 +22,7 @@ import type { Logger } from './logger';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
-import type { TraceContext } from '../telemetry/traceContext';
-import { childSpanOf, parseTraceParent } from '../telemetry/traceContext';
+import { continueTrace } from '../telemetry/traceContext';
 
 export interface DeadLetterServiceOptions {
   deadLetters: DeadLetterQueue;
@@ -209,7 +208,7 @@ export class DeadLetterService {
     this.events.discarded(
       parsed.ok ? parsed.job : undefined,
       item.attempts,
-      traceOf(entry),
+      continueTrace(entry.traceParent),
       sequenceNumber,
       item.reason,
     );
@@ -296,7 +295,13 @@ export class DeadLetterService {
         return false;
       },
     );
-    this.events.replayed(job, traceOf(entry), sequenceNumber, item.reason, payloadCorrected);
+    this.events.replayed(
+      job,
+      continueTrace(entry.traceParent),
+      sequenceNumber,
+      item.reason,
+      payloadCorrected,
+    );
     this.options.logger.info('Dead-lettered job replayed', {
       sequenceNumber,
       jobId: job.jobId,
@@ -447,10 +452,6 @@ export class DeadLetterService {
   private knownJobTypes(): string {
     return this.options.registry.jobTypes().join(', ') || 'none';
   }
-}
-
-function traceOf(entry: DeadLetterEntry): TraceContext {
-  return childSpanOf(parseTraceParent(entry.traceParent));
 }
 
 function matches(item: DeadLetterItem, { jobType, reason }: DeadLetterFilter): boolean {

@@ -10,7 +10,7 @@ import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
-import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
+import { continueTrace, formatTraceParent } from '../telemetry/traceContext';
 import type { DeadLetterReason } from './deadLetterReason';
 import {
   InfrastructureError,
@@ -106,7 +106,7 @@ export class JobDispatcher {
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
-    const trace = this.events.enabled ? childSpanOf(parseTraceParent(received.traceParent)) : undefined;
+    const trace = this.events.enabled ? continueTrace(received.traceParent) : undefined;
     const parsed = parseJobMessage(received.body);
     if (!parsed.ok) {
       this.options.logger.warn('Dead-lettering a message that is not a job', {

@@ -25,6 +25,11 @@ export function formatTraceParent({ traceId, spanId, sampled }: TraceContext): s
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
 
+/** A span of its own for work that continues the sender's `traceparent` (or starts a trace when it has none). */
+export function continueTrace(traceParent: unknown): TraceContext {
+  return childSpanOf(parseTraceParent(traceParent));
+}
+
 /** A new span in `parent`'s trace, or the root of a new trace when there is no parent. */
 export function childSpanOf(parent: TraceContext | undefined): TraceContext {
   return parent

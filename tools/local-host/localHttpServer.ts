@@ -5,7 +5,7 @@ import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
 import type { Logger } from '../../src/jobs/logger';
 import type { Telemetry } from '../../src/telemetry/telemetry';
-import { childSpanOf, formatTraceParent, parseTraceParent } from '../../src/telemetry/traceContext';
+import { invocationTraceContext } from './invocationTraceContext';
 
 // The Functions host accepts up to 100 MB; bodies over this are refused before a function sees them, as there.
 const maxBodyBytes = 100 * 1024 * 1024;
@@ -81,11 +81,11 @@ async function handle(
     body: body.length > 0 ? { bytes: body } : undefined,
   });
   const invocationId = randomUUID();
-  const trace = childSpanOf(parseTraceParent(req.headers.traceparent));
+  const { trace, traceContext } = invocationTraceContext(req.headers.traceparent);
   const context = new InvocationContext({
     invocationId,
     functionName: found.route.definition.name,
-    traceContext: { traceParent: formatTraceParent(trace), traceState: undefined, attributes: {} },
+    traceContext,
     logHandler: (level, ...args) =>
       logger.debug('Function log', { invocationId, level, message: args.map(String).join(' ') }),
   });

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import type { TraceContext } from '@azure/functions';
 import { InvocationContext } from '@azure/functions';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../../src/functions/functionTable';
@@ -10,8 +9,8 @@ import type { Logger } from '../../src/jobs/logger';
 import type { ServiceBusMessageActions } from '../../src/queue/serviceBusSettlers';
 import type { MessageConsumer } from '../../src/runtime';
 import { diagnosticIdProperty } from '../../src/queue/outgoingJobMessage';
-import { childSpanOf, formatTraceParent, parseTraceParent } from '../../src/telemetry/traceContext';
 import type { ServiceBusTriggerSettings } from './hostJsonSettings';
+import { invocationTraceContext } from './invocationTraceContext';
 
 /**
  * The local stand-in for the Functions host's Service Bus trigger: receives in peek-lock and invokes the processJob
@@ -86,7 +85,8 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
       invocationId: randomUUID(),
       functionName: this.definition.name,
       triggerMetadata: triggerMetadataOf(message),
-      traceContext: traceContextOf(message),
+      traceContext: invocationTraceContext(message.applicationProperties?.[diagnosticIdProperty])
+        .traceContext,
       logHandler: this.logHandler,
     });
     if (this.definition.sdkBinding) await this.invokeExplicit(message, context);
@@ -204,10 +204,4 @@ function decimalText(value: NonNullable<ServiceBusReceivedMessage['sequenceNumbe
 
 function optionalIsoTimestamp(date: Date | undefined): string | undefined {
   return date && isoTimestamp(date);
-}
-
-/** As the host does: the invocation continues the trace the message's `Diagnostic-Id` carries, in a span of its own. */
-function traceContextOf(message: ServiceBusReceivedMessage): TraceContext {
-  const parent = parseTraceParent(message.applicationProperties?.[diagnosticIdProperty]);
-  return { traceParent: formatTraceParent(childSpanOf(parent)), traceState: undefined, attributes: {} };
 }
