@@ -2,6 +2,7 @@ import rhea from 'rhea';
 import type { Connection, EventContext, Message } from 'rhea';
 import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
 import { SECTION, rawBytesOf, readSections } from '../../tools/servicebus-emulator/amqpCodec';
+import { openRawConnection } from './emulatorHarness';
 
 /** Through plain rhea, to control AMQP types the SDK would choose itself. */
 describe('Service Bus emulator: byte fidelity', () => {
@@ -10,11 +11,7 @@ describe('Service Bus emulator: byte fidelity', () => {
 
   beforeAll(async () => {
     emulator = await startServiceBusEmulator({ port: 0, queues: { bytes: {} } });
-    connection = rhea
-      .create_container()
-      .connect({ host: '127.0.0.1', port: emulator.port, reconnect: false });
-    connection.on('disconnected', () => undefined);
-    await new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
+    connection = await openRawConnection(emulator.port);
   });
 
   afterAll(async () => {

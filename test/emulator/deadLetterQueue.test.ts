@@ -1,31 +1,20 @@
-import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import { startHarness, type Harness } from './emulatorHarness';
+import { receiveAll, useEmulator } from './emulatorHarness';
 
 // What the app's dead-letter operations rely on: peeking the sub-queue page by page, holding several of its messages
 // under peek-lock, releasing the ones not wanted and removing the one wanted.
 describe('Service Bus emulator: the dead-letter sub-queue', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await startHarness({
+  const bus = useEmulator({
+    queues: {
       'dlq-peek': { MaxDeliveryCount: 1 },
       'dlq-lock': { MaxDeliveryCount: 1 },
-    });
-  });
-
-  afterAll(async () => {
-    await harness.close();
+    },
   });
 
   async function deadLetter(queue: string, bodies: string[]): Promise<void> {
-    const sender = harness.client.createSender(queue);
-    const receiver = harness.client.createReceiver(queue);
+    const sender = bus.sender(queue);
+    const receiver = bus.receiver(queue);
     await sender.sendMessages(bodies.map((body) => ({ body, messageId: body })));
-    const received: ServiceBusReceivedMessage[] = [];
-    while (received.length < bodies.length) {
-      received.push(...(await receiver.receiveMessages(bodies.length, { maxWaitTimeInMs: 2000 })));
-    }
-    for (const message of received) {
+    for (const message of await receiveAll(receiver, bodies.length)) {
       await receiver.deadLetterMessage(message, {
         deadLetterReason: 'Poisoned',
         deadLetterErrorDescription: '',
@@ -37,11 +26,8 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
 
   it('peeks the sub-queue page by page, in sequence order, without locking', async () => {
     await deadLetter('dlq-peek', ['a', 'b', 'c', 'd', 'e']);
-    const peeker = harness.client.createReceiver('dlq-peek', {
-      subQueueType: 'deadLetter',
-      skipParsingBodyAsJson: true,
-    });
-    const locker = harness.client.createReceiver('dlq-peek', { subQueueType: 'deadLetter' });
+    const peeker = bus.deadLetterReceiver('dlq-peek', { skipParsingBodyAsJson: true });
+    const locker = bus.deadLetterReceiver('dlq-peek');
 
     const first = await peeker.peekMessages(2);
     const second = await peeker.peekMessages(2);
@@ -56,14 +42,12 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
     expect(first[0]?.deadLetterReason).toBe('Poisoned');
     expect(locked).toHaveLength(5);
     await Promise.all(locked.map((message) => locker.completeMessage(message)));
-    await peeker.close();
-    await locker.close();
   });
 
   it('keeps abandoned messages in the sub-queue, past MaxDeliveryCount, and removes a completed one', async () => {
     await deadLetter('dlq-lock', ['x', 'y', 'z']);
-    const receiver = harness.client.createReceiver('dlq-lock', { subQueueType: 'deadLetter' });
-    const peeker = harness.client.createReceiver('dlq-lock', { subQueueType: 'deadLetter' });
+    const receiver = bus.deadLetterReceiver('dlq-lock');
+    const peeker = bus.deadLetterReceiver('dlq-lock');
 
     const held = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
     // From an explicit position: without one the SDK goes on from the last peek of any receiver on the entity.
@@ -82,7 +66,5 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
       ['x', 2],
       ['z', 0],
     ]);
-    await receiver.close();
-    await peeker.close();
   });
 });

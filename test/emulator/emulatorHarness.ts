@@ -1,38 +1,97 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import type { ServiceBusClientOptions } from '@azure/service-bus';
+import type {
+  ServiceBusClientOptions,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusReceiverOptions,
+  ServiceBusSender,
+} from '@azure/service-bus';
+import rhea from 'rhea';
+import type { Connection } from 'rhea';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
-import type { QueueProperties, StartedEmulator } from '../../tools/servicebus-emulator';
+import type { ServiceBusEmulatorOptions, StartedEmulator } from '../../tools/servicebus-emulator';
 
 /** Short SDK retries, so that a failure fails in seconds instead of the default 3 × 30 s. */
 export const fastRetries: ServiceBusClientOptions = {
   retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 5000 },
 };
 
-export interface Harness {
-  emulator: StartedEmulator;
-  client: ServiceBusClient;
-  close(): Promise<void>;
+export interface EmulatorSession {
+  readonly emulator: StartedEmulator;
+  readonly client: ServiceBusClient;
+  /** A sender, closed after the test. */
+  sender(queue: string): ServiceBusSender;
+  /** A receiver, closed after the test. */
+  receiver(queue: string, options?: ServiceBusReceiverOptions): ServiceBusReceiver;
+  /** A receiver on the queue's dead-letter sub-queue, closed after the test. */
+  deadLetterReceiver(queue: string, options?: ServiceBusReceiverOptions): ServiceBusReceiver;
 }
 
-/** One emulator and one client for a test file; each test uses its own queue, declared here. */
-export async function startHarness(queues: Record<string, Partial<QueueProperties>>): Promise<Harness> {
-  const emulator = await startServiceBusEmulator({ port: 0, queues });
-  const client = new ServiceBusClient(emulator.connectionString, fastRetries);
+/**
+ * One emulator and one client for the enclosing `describe` (started before its tests, closed after them);
+ * each test uses its own queue, declared in `options.queues`, and the links it opens here are closed after it.
+ */
+export function useEmulator(options: ServiceBusEmulatorOptions): EmulatorSession {
+  let started: { emulator: StartedEmulator; client: ServiceBusClient } | undefined;
+  let links: (ServiceBusSender | ServiceBusReceiver)[] = [];
+  const running = () => {
+    if (!started) throw new Error('the emulator is used outside a test');
+    return started;
+  };
+  const opened = <T extends ServiceBusSender | ServiceBusReceiver>(link: T): T => {
+    links.push(link);
+    return link;
+  };
+
+  beforeAll(async () => {
+    const emulator = await startServiceBusEmulator(options);
+    started = { emulator, client: new ServiceBusClient(emulator.connectionString, fastRetries) };
+  });
+
+  afterEach(async () => {
+    const closing = links;
+    links = [];
+    for (const link of closing) await link.close();
+  });
+
+  afterAll(async () => {
+    await started?.client.close();
+    await started?.emulator.close();
+  });
+
   return {
-    emulator,
-    client,
-    async close() {
-      await client.close();
-      await emulator.close();
+    get emulator() {
+      return running().emulator;
     },
+    get client() {
+      return running().client;
+    },
+    sender: (queue) => opened(running().client.createSender(queue)),
+    receiver: (queue, receiverOptions) => opened(running().client.createReceiver(queue, receiverOptions)),
+    deadLetterReceiver: (queue, receiverOptions) =>
+      opened(running().client.createReceiver(queue, { ...receiverOptions, subQueueType: 'deadLetter' })),
   };
 }
 
-/** Polls until `condition` holds; for state the SDK cannot be awaited on. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** Receives until `count` messages have arrived or a receive comes back empty. */
+export async function receiveAll(
+  receiver: Pick<ServiceBusReceiver, 'receiveMessages'>,
+  count: number,
+): Promise<ServiceBusReceivedMessage[]> {
+  const received: ServiceBusReceivedMessage[] = [];
+  while (received.length < count) {
+    const batch = await receiver.receiveMessages(count - received.length, { maxWaitTimeInMs: 2000 });
+    if (batch.length === 0) break;
+    received.push(...batch);
   }
+  return received;
+}
+
+/** A plain rhea connection to the emulator, for AMQP the SDK would never send. */
+export async function openRawConnection(port: number): Promise<Connection> {
+  const connection = rhea.create_container().connect({ host: '127.0.0.1', port, reconnect: false });
+  connection.on('error', () => undefined);
+  connection.on('disconnected', () => undefined);
+  await new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
+  return connection;
 }

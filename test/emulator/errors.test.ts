@@ -1,41 +1,28 @@
 import { connect, type Socket } from 'node:net';
-import { ServiceBusClient, isServiceBusError } from '@azure/service-bus';
-import rhea from 'rhea';
-import type { Connection, EventContext } from 'rhea';
-import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
-import { fastRetries } from './emulatorHarness';
+import { isServiceBusError } from '@azure/service-bus';
+import type { EventContext } from 'rhea';
+import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
+import { openRawConnection, useEmulator } from './emulatorHarness';
 
 describe('Service Bus emulator: errors', () => {
-  let emulator: StartedEmulator;
-  let client: ServiceBusClient;
-
-  beforeAll(async () => {
-    emulator = await startServiceBusEmulator({
-      port: 0,
-      config: {
-        UserConfig: {
-          Namespaces: [
-            {
-              Name: 'sbemulatorns',
-              Queues: [{ Name: 'known', Properties: {} }],
-              Topics: [{ Name: 'events' }],
-            },
-          ],
-        },
+  const bus = useEmulator({
+    config: {
+      UserConfig: {
+        Namespaces: [
+          {
+            Name: 'sbemulatorns',
+            Queues: [{ Name: 'known', Properties: {} }],
+            Topics: [{ Name: 'events' }],
+          },
+        ],
       },
-      queues: { 'session-queue': { RequiresSession: true } },
-    });
-    client = new ServiceBusClient(emulator.connectionString, fastRetries);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await emulator.close();
+    },
+    queues: { 'session-queue': { RequiresSession: true } },
   });
 
   it('fails fast with MessagingEntityNotFound for an unknown queue', async () => {
-    const sender = client.createSender('no-such-queue');
-    const receiver = client.createReceiver('no-such-queue');
+    const sender = bus.sender('no-such-queue');
+    const receiver = bus.receiver('no-such-queue');
     const started = Date.now();
 
     const sendError = await sender.sendMessages({ body: 'x' }).catch((error: unknown) => error);
@@ -46,16 +33,14 @@ describe('Service Bus emulator: errors', () => {
     expect(isServiceBusError(sendError) && sendError.code).toBe('MessagingEntityNotFound');
     expect(isServiceBusError(receiveError) && receiveError.code).toBe('MessagingEntityNotFound');
     expect(Date.now() - started).toBeLessThan(3000);
-    await sender.close();
-    await receiver.close();
   });
 
   it('refuses sessions with a not-implemented error the SDK surfaces', async () => {
     const started = Date.now();
 
-    const acceptError = await client.acceptSession('known', 'session-1').catch((error: unknown) => error);
-    const sendError = await client
-      .createSender('session-queue')
+    const acceptError = await bus.client.acceptSession('known', 'session-1').catch((error: unknown) => error);
+    const sendError = await bus
+      .sender('session-queue')
       .sendMessages({ body: 'x', sessionId: 's' })
       .catch((error: unknown) => error);
 
@@ -65,43 +50,39 @@ describe('Service Bus emulator: errors', () => {
   });
 
   it('refuses a declared topic with a not-implemented error', async () => {
-    const sender = client.createSender('events');
+    const sender = bus.sender('events');
 
     const error = await sender.sendMessages({ body: 'x' }).catch((caught: unknown) => caught);
 
     expect(String((error as Error).message)).toMatch(/supports queues only/);
-    await sender.close();
   });
 
   it('refuses a sender to a dead-letter sub-queue', async () => {
-    const sender = client.createSender('known/$DeadLetterQueue');
+    const sender = bus.sender('known/$DeadLetterQueue');
 
     const error = await sender.sendMessages({ body: 'x' }).catch((caught: unknown) => caught);
 
     expect(String((error as Error).message)).toMatch(/cannot be sent to a dead-letter sub-queue/);
-    await sender.close();
   });
 
   it('closes a connection that sends garbage and keeps serving others', async () => {
-    const socket = connect(emulator.port, '127.0.0.1');
+    const socket = connect(bus.emulator.port, '127.0.0.1');
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => undefined);
 
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await closed;
-    const sender = client.createSender('known');
-    const receiver = client.createReceiver('known');
+    const sender = bus.sender('known');
+    const receiver = bus.receiver('known');
     await sender.sendMessages({ body: 'still alive' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
 
     expect(message?.body).toBe('still alive');
     await receiver.completeMessage(message!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('closes a connection with an error when a frame after the handshake is malformed', async () => {
-    const connection = await openRawConnection(emulator.port);
+    const connection = await openRawConnection(bus.emulator.port);
     const socket = (connection as unknown as { socket: Socket }).socket;
     const errored = new Promise<{ condition?: string } | undefined>((resolve) => {
       connection.on('connection_error', (context: EventContext) =>
@@ -115,11 +96,11 @@ describe('Service Bus emulator: errors', () => {
     const outcome = await errored;
 
     expect(outcome?.condition).toBe('amqp:decode-error');
-    await expect(client.createSender('known').sendMessages({ body: 'fine' })).resolves.toBeUndefined();
+    await expect(bus.sender('known').sendMessages({ body: 'fine' })).resolves.toBeUndefined();
   });
 
   it('refuses a transaction coordinator link as not implemented', async () => {
-    const connection = await openRawConnection(emulator.port);
+    const connection = await openRawConnection(bus.emulator.port);
 
     const error = await new Promise<{ condition?: string }>((resolve) => {
       const sender = connection.open_sender({ target: {} });
@@ -145,12 +126,3 @@ describe('Service Bus emulator: errors', () => {
     expect(error.condition).toBe('amqp:connection:forced');
   });
 });
-
-async function openRawConnection(port: number): Promise<Connection> {
-  const container = rhea.create_container();
-  const connection = container.connect({ host: '127.0.0.1', port, reconnect: false });
-  connection.on('error', () => undefined);
-  connection.on('disconnected', () => undefined);
-  await new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
-  return connection;
-}

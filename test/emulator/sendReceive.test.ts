@@ -1,12 +1,9 @@
 import { isServiceBusError } from '@azure/service-bus';
-import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import { startHarness, type Harness } from './emulatorHarness';
+import { receiveAll, useEmulator } from './emulatorHarness';
 
 describe('Service Bus emulator: sending and receiving', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await startHarness({
+  const bus = useEmulator({
+    queues: {
       basic: {},
       thousand: {},
       'broker-id': {},
@@ -19,16 +16,12 @@ describe('Service Bus emulator: sending and receiving', () => {
       'long-run': {},
       drain: {},
       'broker-annotations': {},
-    });
-  });
-
-  afterAll(async () => {
-    await harness.close();
+    },
   });
 
   it('delivers a sent message with its properties and a delivery count of 0', async () => {
-    const sender = harness.client.createSender('basic');
-    const receiver = harness.client.createReceiver('basic');
+    const sender = bus.sender('basic');
+    const receiver = bus.receiver('basic');
 
     await sender.sendMessages({
       body: { hello: 'world' },
@@ -52,13 +45,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
     expect(message?.lockToken).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await receiver.completeMessage(message!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('receives 1,000 messages sent in batches exactly once', async () => {
-    const sender = harness.client.createSender('thousand');
-    const receiver = harness.client.createReceiver('thousand');
+    const sender = bus.sender('thousand');
+    const receiver = bus.receiver('thousand');
     const sent = Array.from({ length: 1000 }, (_, i) => `msg-${i}`);
 
     for (let start = 0; start < sent.length; start += 100) {
@@ -79,13 +70,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(new Set(received).size).toBe(1000);
     expect(new Set(received)).toEqual(new Set(sent));
     expect(extra).toHaveLength(0);
-    await sender.close();
-    await receiver.close();
   });
 
   it('keeps one receiver link flowing past 2,048 settled messages', async () => {
-    const sender = harness.client.createSender('long-run');
-    const receiver = harness.client.createReceiver('long-run');
+    const sender = bus.sender('long-run');
+    const receiver = bus.receiver('long-run');
     const total = 2500;
     for (let start = 0; start < total; start += 250) {
       await sender.sendMessages(Array.from({ length: 250 }, (_, i) => ({ body: start + i })));
@@ -106,13 +95,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     });
 
     expect(completed).toBe(total);
-    await sender.close();
-    await receiver.close();
   });
 
   it('answers a drain request, so a receive asking for more than is there returns promptly', async () => {
-    const sender = harness.client.createSender('drain');
-    const receiver = harness.client.createReceiver('drain');
+    const sender = bus.sender('drain');
+    const receiver = bus.receiver('drain');
     await sender.sendMessages({ body: 'only one' });
 
     const started = Date.now();
@@ -127,13 +114,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(elapsed).toBeLessThan(1800);
     expect(second.map((message) => message.body)).toEqual(['next']);
     await receiver.completeMessage(second[0]!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('sets its own broker annotations, ignoring those a sender supplies', async () => {
-    const sender = harness.client.createSender('broker-annotations');
-    const receiver = harness.client.createReceiver('broker-annotations');
+    const sender = bus.sender('broker-annotations');
+    const receiver = bus.receiver('broker-annotations');
 
     await sender.sendMessages({
       bodyType: 'value',
@@ -152,13 +137,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
     expect(message?._rawAmqpMessage.messageAnnotations?.['x-custom']).toBe('kept');
     await receiver.completeMessage(message!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('assigns a message id when the sender gives none', async () => {
-    const sender = harness.client.createSender('broker-id');
-    const receiver = harness.client.createReceiver('broker-id');
+    const sender = bus.sender('broker-id');
+    const receiver = bus.receiver('broker-id');
 
     await sender.sendMessages({ body: 'no id' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -166,13 +149,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(typeof message?.messageId).toBe('string');
     expect(String(message?.messageId)).not.toHaveLength(0);
     await expect(receiver.completeMessage(message!)).resolves.toBeUndefined();
-    await sender.close();
-    await receiver.close();
   });
 
   it('preserves data, value and sequence bodies', async () => {
-    const sender = harness.client.createSender('body-kinds');
-    const receiver = harness.client.createReceiver('body-kinds', { skipParsingBodyAsJson: true });
+    const sender = bus.sender('body-kinds');
+    const receiver = bus.receiver('body-kinds', { skipParsingBodyAsJson: true });
     const bodies: { bodyType: 'data' | 'value' | 'sequence'; body: unknown }[] = [
       { bodyType: 'data', body: Buffer.from([0, 1, 2, 250, 255]) },
       { bodyType: 'value', body: { nested: { list: [1, 'two', true] }, text: 'é' } },
@@ -190,13 +171,11 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(Buffer.from(received[0]?.body as Buffer)).toEqual(Buffer.from([0, 1, 2, 250, 255]));
     expect(received[1]?.body).toEqual({ nested: { list: [1, 'two', true] }, text: 'é' });
     expect(received[2]?.body).toEqual([[1, 'a'], [{ b: 2 }]]);
-    await sender.close();
-    await receiver.close();
   });
 
   it('reports the link message size as the batch limit and delivers a full batch', async () => {
-    const sender = harness.client.createSender('batch');
-    const receiver = harness.client.createReceiver('batch');
+    const sender = bus.sender('batch');
+    const receiver = bus.receiver('batch');
 
     const batch = await sender.createMessageBatch();
     let added = 0;
@@ -208,12 +187,10 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(received.map((message) => message.body)).toEqual(
       Array.from({ length: added }, (_, i) => `item-${i}`),
     );
-    await sender.close();
-    await receiver.close();
   });
 
   it('refuses a message larger than 256 KB', async () => {
-    const sender = harness.client.createSender('too-large');
+    const sender = bus.sender('too-large');
 
     const error = await sender
       .sendMessages({ body: Buffer.alloc(300 * 1024, 1) })
@@ -221,12 +198,11 @@ describe('Service Bus emulator: sending and receiving', () => {
 
     expect(isServiceBusError(error)).toBe(true);
     expect((error as { code?: string }).code).toBe('MessageSizeExceeded');
-    await sender.close();
   });
 
   it('removes a message on delivery in receive-and-delete mode', async () => {
-    const sender = harness.client.createSender('receive-and-delete');
-    const receiver = harness.client.createReceiver('receive-and-delete', { receiveMode: 'receiveAndDelete' });
+    const sender = bus.sender('receive-and-delete');
+    const receiver = bus.receiver('receive-and-delete', { receiveMode: 'receiveAndDelete' });
 
     await sender.sendMessages({ body: 'once' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -235,14 +211,12 @@ describe('Service Bus emulator: sending and receiving', () => {
     expect(message?.body).toBe('once');
     expect(message?.lockToken).toBeUndefined();
     expect(peeked).toHaveLength(0);
-    await sender.close();
-    await receiver.close();
   });
 
   it('never gives two concurrent receivers the same message while it is locked', async () => {
-    const sender = harness.client.createSender('two-receivers');
-    const first = harness.client.createReceiver('two-receivers');
-    const second = harness.client.createReceiver('two-receivers');
+    const sender = bus.sender('two-receivers');
+    const first = bus.receiver('two-receivers');
+    const second = bus.receiver('two-receivers');
     await sender.sendMessages(Array.from({ length: 40 }, (_, i) => ({ body: i, messageId: `two-${i}` })));
 
     const [a, b] = await Promise.all([
@@ -254,15 +228,12 @@ describe('Service Bus emulator: sending and receiving', () => {
 
     expect(idsA.filter((id) => idsB.includes(id))).toEqual([]);
     expect(idsA.length + idsB.length).toBe(40);
-    await sender.close();
-    await first.close();
-    await second.close();
   });
 
   it('sends a receiver no more messages than its link credit', async () => {
-    const sender = harness.client.createSender('credit');
-    const small = harness.client.createReceiver('credit');
-    const rest = harness.client.createReceiver('credit');
+    const sender = bus.sender('credit');
+    const small = bus.receiver('credit');
+    const rest = bus.receiver('credit');
     await sender.sendMessages(Array.from({ length: 5 }, (_, i) => ({ body: i })));
 
     const two = await small.receiveMessages(2, { maxWaitTimeInMs: 2000 });
@@ -270,23 +241,5 @@ describe('Service Bus emulator: sending and receiving', () => {
 
     expect(two).toHaveLength(2);
     expect(three).toHaveLength(3);
-    await sender.close();
-    await small.close();
-    await rest.close();
   });
 });
-
-async function receiveAll(
-  receiver: {
-    receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]>;
-  },
-  count: number,
-): Promise<ServiceBusReceivedMessage[]> {
-  const received: ServiceBusReceivedMessage[] = [];
-  while (received.length < count) {
-    const batch = await receiver.receiveMessages(count - received.length, { maxWaitTimeInMs: 2000 });
-    if (batch.length === 0) break;
-    received.push(...batch);
-  }
-  return received;
-}

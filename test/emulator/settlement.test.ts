@@ -1,11 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isServiceBusError } from '@azure/service-bus';
-import { startHarness, type Harness } from './emulatorHarness';
+import { useEmulator } from './emulatorHarness';
 
 describe('Service Bus emulator: settlement and locks', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await startHarness({
+  const bus = useEmulator({
+    queues: {
       abandon: { MaxDeliveryCount: 10 },
       'dead-letter': {},
       'max-delivery': { MaxDeliveryCount: 2 },
@@ -18,16 +17,12 @@ describe('Service Bus emulator: settlement and locks', () => {
       'forward-target': { ForwardDeadLetteredMessagesTo: 'forward-dead', MaxDeliveryCount: 1 },
       'forward-dead': {},
       'management-lock-lost': { LockDuration: 500 },
-    });
-  });
-
-  afterAll(async () => {
-    await harness.close();
+    },
   });
 
   it('redelivers an abandoned message with the delivery count one higher and the modified properties', async () => {
-    const sender = harness.client.createSender('abandon');
-    const receiver = harness.client.createReceiver('abandon');
+    const sender = bus.sender('abandon');
+    const receiver = bus.receiver('abandon');
     await sender.sendMessages({ body: 'retry me', applicationProperties: { Attempt: 1 } });
 
     const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -40,14 +35,12 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(second?.applicationProperties).toEqual({ Attempt: 2, Reason: 'transient' });
     expect(second?.lockToken).not.toBe(first?.lockToken);
     await receiver.completeMessage(second!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('moves a dead-lettered message to the dead-letter sub-queue with its reason and description', async () => {
-    const sender = harness.client.createSender('dead-letter');
-    const receiver = harness.client.createReceiver('dead-letter');
-    const deadLetters = harness.client.createReceiver('dead-letter', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('dead-letter');
+    const receiver = bus.receiver('dead-letter');
+    const deadLetters = bus.deadLetterReceiver('dead-letter');
     await sender.sendMessages({ body: 'poison', messageId: 'dl-1' });
 
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -66,15 +59,12 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(dead?.enqueuedSequenceNumber).toBe(message?.sequenceNumber?.toNumber());
     expect(remaining).toHaveLength(0);
     await deadLetters.completeMessage(dead!);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 
   it('dead-letters a message after MaxDeliveryCount deliveries with reason MaxDeliveryCountExceeded', async () => {
-    const sender = harness.client.createSender('max-delivery');
-    const receiver = harness.client.createReceiver('max-delivery');
-    const deadLetters = harness.client.createReceiver('max-delivery', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('max-delivery');
+    const receiver = bus.receiver('max-delivery');
+    const deadLetters = bus.deadLetterReceiver('max-delivery');
     await sender.sendMessages({ body: 'fails twice' });
 
     const counts: number[] = [];
@@ -91,15 +81,12 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(dead?.body).toBe('fails twice');
     expect(dead?.deadLetterReason).toBe('MaxDeliveryCountExceeded');
     await deadLetters.completeMessage(dead!);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 
   it('lets a dead-lettered message be received and sent again to the queue', async () => {
-    const sender = harness.client.createSender('resend');
-    const receiver = harness.client.createReceiver('resend');
-    const deadLetters = harness.client.createReceiver('resend', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('resend');
+    const receiver = bus.receiver('resend');
+    const deadLetters = bus.deadLetterReceiver('resend');
     await sender.sendMessages({ body: { job: 42 }, messageId: 'again' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await receiver.deadLetterMessage(message!, {
@@ -116,14 +103,11 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(again?.messageId).toBe('again');
     expect(again?.deliveryCount).toBe(0);
     await receiver.completeMessage(again!);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 
   it('keeps a deferred message out of the queue until it is received by sequence number', async () => {
-    const sender = harness.client.createSender('defer');
-    const receiver = harness.client.createReceiver('defer');
+    const sender = bus.sender('defer');
+    const receiver = bus.receiver('defer');
     await sender.sendMessages({ body: 'later' });
 
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -139,14 +123,12 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(deferred?.body).toBe('later');
     expect(deferred?.state).toBe('deferred');
     expect(afterComplete).toHaveLength(0);
-    await sender.close();
-    await receiver.close();
   });
 
   it('settles through $management update-disposition: abandon and dead-letter of a deferred message', async () => {
-    const sender = harness.client.createSender('defer-management');
-    const receiver = harness.client.createReceiver('defer-management');
-    const deadLetters = harness.client.createReceiver('defer-management', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('defer-management');
+    const receiver = bus.receiver('defer-management');
+    const deadLetters = bus.deadLetterReceiver('defer-management');
     await sender.sendMessages({ body: 'managed' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await receiver.deferMessage(message!);
@@ -168,14 +150,11 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(dead?.deadLetterErrorDescription).toBe('via mgmt');
     expect(isServiceBusError(notDeferred) && notDeferred.code).toBe('MessageNotFound');
     await deadLetters.completeMessage(dead!);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 
   it('redelivers a message whose lock expired with the delivery count one higher and refuses the old lock', async () => {
-    const sender = harness.client.createSender('lock-expiry');
-    const receiver = harness.client.createReceiver('lock-expiry', { maxAutoLockRenewalDurationInMs: 0 });
+    const sender = bus.sender('lock-expiry');
+    const receiver = bus.receiver('lock-expiry', { maxAutoLockRenewalDurationInMs: 0 });
     await sender.sendMessages({ body: 'slow' });
 
     const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -187,33 +166,29 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(second?.lockToken).not.toBe(first?.lockToken);
     expect(isServiceBusError(settleOld) && settleOld.code).toBe('MessageLockLost');
     await expect(receiver.completeMessage(second!)).resolves.toBeUndefined();
-    await sender.close();
-    await receiver.close();
   });
 
   it('extends lockedUntil when the lock is renewed', async () => {
-    const sender = harness.client.createSender('renew-lock');
-    const receiver = harness.client.createReceiver('renew-lock', { maxAutoLockRenewalDurationInMs: 0 });
+    const sender = bus.sender('renew-lock');
+    const receiver = bus.receiver('renew-lock', { maxAutoLockRenewalDurationInMs: 0 });
     await sender.sendMessages({ body: 'long job' });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     const lockedUntil = message!.lockedUntilUtc!.getTime();
 
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     const renewed = await receiver.renewMessageLock(message!);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
 
     expect(renewed.getTime()).toBeGreaterThanOrEqual(lockedUntil + 500);
     expect(message?.lockedUntilUtc?.getTime()).toBe(renewed.getTime());
     // Past the original lock's end, but inside the renewed one:
     await expect(receiver.completeMessage(message!)).resolves.toBeUndefined();
-    await sender.close();
-    await receiver.close();
   });
 
   it('forwards messages to ForwardTo and dead-lettered ones to ForwardDeadLetteredMessagesTo', async () => {
-    const sender = harness.client.createSender('forward-source');
-    const target = harness.client.createReceiver('forward-target');
-    const dead = harness.client.createReceiver('forward-dead');
+    const sender = bus.sender('forward-source');
+    const target = bus.receiver('forward-target');
+    const dead = bus.receiver('forward-dead');
 
     await sender.sendMessages({ body: 'hop' });
     const [forwarded] = await target.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -224,14 +199,11 @@ describe('Service Bus emulator: settlement and locks', () => {
     expect(deadLettered?.body).toBe('hop');
     expect(deadLettered?.deadLetterReason).toBe('MaxDeliveryCountExceeded');
     await dead.completeMessage(deadLettered!);
-    await sender.close();
-    await target.close();
-    await dead.close();
   });
 
   it('refuses a $management settlement whose lock expired with MessageLockLost', async () => {
-    const sender = harness.client.createSender('management-lock-lost');
-    const receiver = harness.client.createReceiver('management-lock-lost', {
+    const sender = bus.sender('management-lock-lost');
+    const receiver = bus.receiver('management-lock-lost', {
       maxAutoLockRenewalDurationInMs: 0,
     });
     await sender.sendMessages({ body: 'deferred' });
@@ -239,14 +211,12 @@ describe('Service Bus emulator: settlement and locks', () => {
     await receiver.deferMessage(message!);
 
     const [deferred] = await receiver.receiveDeferredMessages(message!.sequenceNumber!);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     const error = await receiver.completeMessage(deferred!).catch((caught: unknown) => caught);
     const [again] = await receiver.receiveDeferredMessages(message!.sequenceNumber!);
 
     expect(isServiceBusError(error) && error.code).toBe('MessageLockLost');
     expect(again?.body).toBe('deferred');
     await receiver.completeMessage(again!);
-    await sender.close();
-    await receiver.close();
   });
 });

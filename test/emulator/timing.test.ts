@@ -1,10 +1,9 @@
-import { startHarness, type Harness } from './emulatorHarness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { useEmulator } from './emulatorHarness';
 
 describe('Service Bus emulator: scheduling, duplicate detection and time-to-live', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await startHarness({
+  const bus = useEmulator({
+    queues: {
       scheduled: {},
       'scheduled-annotation': {},
       cancelled: {},
@@ -12,16 +11,12 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
       'duplicate-window': { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 500 },
       'ttl-dead-letter': { DeadLetteringOnMessageExpiration: true },
       'ttl-drop': { DefaultMessageTimeToLive: 300 },
-    });
-  });
-
-  afterAll(async () => {
-    await harness.close();
+    },
   });
 
   it('does not deliver a scheduled message before its time and delivers it after', async () => {
-    const sender = harness.client.createSender('scheduled');
-    const receiver = harness.client.createReceiver('scheduled');
+    const sender = bus.sender('scheduled');
+    const receiver = bus.receiver('scheduled');
     const at = new Date(Date.now() + 1000);
 
     const [sequenceNumber] = await sender.scheduleMessages({ body: 'on time' }, at);
@@ -36,13 +31,11 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
     expect(late!.enqueuedTimeUtc!.getTime()).toBeGreaterThanOrEqual(at.getTime());
     expect(Date.now()).toBeGreaterThanOrEqual(at.getTime());
     await receiver.completeMessage(late!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('holds a message sent with scheduledEnqueueTimeUtc until that time', async () => {
-    const sender = harness.client.createSender('scheduled-annotation');
-    const receiver = harness.client.createReceiver('scheduled-annotation');
+    const sender = bus.sender('scheduled-annotation');
+    const receiver = bus.receiver('scheduled-annotation');
     const at = new Date(Date.now() + 800);
 
     await sender.sendMessages({ body: 'annotated', scheduledEnqueueTimeUtc: at });
@@ -54,13 +47,11 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
     expect(late?.scheduledEnqueueTimeUtc?.getTime()).toBe(at.getTime());
     expect(Date.now()).toBeGreaterThanOrEqual(at.getTime());
     await receiver.completeMessage(late!);
-    await sender.close();
-    await receiver.close();
   });
 
   it('never delivers a cancelled scheduled message', async () => {
-    const sender = harness.client.createSender('cancelled');
-    const receiver = harness.client.createReceiver('cancelled');
+    const sender = bus.sender('cancelled');
+    const receiver = bus.receiver('cancelled');
     const at = new Date(Date.now() + 500);
 
     const [sequenceNumber] = await sender.scheduleMessages({ body: 'cancel me' }, at);
@@ -70,13 +61,11 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
 
     expect(received).toHaveLength(0);
     expect(peeked).toHaveLength(0);
-    await sender.close();
-    await receiver.close();
   });
 
   it('drops a message whose id was seen inside the duplicate-detection window', async () => {
-    const sender = harness.client.createSender('duplicates');
-    const receiver = harness.client.createReceiver('duplicates');
+    const sender = bus.sender('duplicates');
+    const receiver = bus.receiver('duplicates');
 
     await sender.sendMessages({ body: 'first', messageId: 'same-id' });
     await sender.sendMessages({ body: 'second', messageId: 'same-id' });
@@ -87,28 +76,24 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
     const received = await receiver.receiveMessages(10, { maxWaitTimeInMs: 1200 });
 
     expect(received.map((message) => message.body)).toEqual(['first', 'other']);
-    await sender.close();
-    await receiver.close();
   });
 
   it('accepts a repeated message id once the duplicate-detection window has passed', async () => {
-    const sender = harness.client.createSender('duplicate-window');
-    const receiver = harness.client.createReceiver('duplicate-window');
+    const sender = bus.sender('duplicate-window');
+    const receiver = bus.receiver('duplicate-window');
 
     await sender.sendMessages({ body: 'first', messageId: 'again' });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     await sender.sendMessages({ body: 'after window', messageId: 'again' });
     const received = await receiver.receiveMessages(10, { maxWaitTimeInMs: 1200 });
 
     expect(received.map((message) => message.body)).toEqual(['first', 'after window']);
-    await sender.close();
-    await receiver.close();
   });
 
   it('dead-letters an expired message with reason TTLExpiredException when the queue asks for it', async () => {
-    const sender = harness.client.createSender('ttl-dead-letter');
-    const receiver = harness.client.createReceiver('ttl-dead-letter');
-    const deadLetters = harness.client.createReceiver('ttl-dead-letter', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('ttl-dead-letter');
+    const receiver = bus.receiver('ttl-dead-letter');
+    const deadLetters = bus.deadLetterReceiver('ttl-dead-letter');
 
     await sender.sendMessages({ body: 'short-lived', timeToLive: 300 });
     const [dead] = await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 3000 });
@@ -119,27 +104,21 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
     expect(dead?.deadLetterSource).toBe('ttl-dead-letter');
     expect(live).toHaveLength(0);
     await deadLetters.completeMessage(dead!);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 
   it("drops an expired message when the queue does not dead-letter on expiry, using the queue's default TTL", async () => {
-    const sender = harness.client.createSender('ttl-drop');
-    const receiver = harness.client.createReceiver('ttl-drop');
-    const deadLetters = harness.client.createReceiver('ttl-drop', { subQueueType: 'deadLetter' });
+    const sender = bus.sender('ttl-drop');
+    const receiver = bus.receiver('ttl-drop');
+    const deadLetters = bus.deadLetterReceiver('ttl-drop');
 
     await sender.sendMessages({ body: 'gone' });
     const [before] = await receiver.peekMessages(1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const after = await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 });
     const dead = await deadLetters.peekMessages(1);
 
     expect(before?.body).toBe('gone');
     expect(after).toHaveLength(0);
     expect(dead).toHaveLength(0);
-    await sender.close();
-    await receiver.close();
-    await deadLetters.close();
   });
 });
