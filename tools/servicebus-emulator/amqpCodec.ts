@@ -5,7 +5,7 @@ import type { Message } from 'rhea';
  * rhea's typings leave out the pieces of its codec a broker needs (section-level reading and writing,
  * typed maps), so they are declared here once, and nowhere else reaches into rhea's untyped surface.
  */
-interface TypedValue {
+export interface TypedValue {
   value: unknown;
   descriptor?: { value: unknown };
   type: { typecode: number };
@@ -142,8 +142,6 @@ export function encodeProperties(fields: Record<string, unknown>): Buffer {
   writer.write(amqpMessage.properties(fields).described());
   return writer.toBuffer();
 }
-
-export type { TypedValue };
 
 const rawBytes = new WeakMap<object, Buffer>();
 let capturing = false;

@@ -21,7 +21,7 @@ const entityName = z
   .transform((value) => (value ? value : undefined));
 
 /** `Properties` of a queue in the official emulator's Config.json; durations also accept milliseconds. */
-export const queuePropertiesSchema = z.looseObject({
+const queuePropertiesSchema = z.looseObject({
   MaxDeliveryCount: z.number().int().positive().default(3),
   LockDuration: duration.prefault('PT1M'),
   DefaultMessageTimeToLive: duration.prefault('PT1H'),
@@ -36,7 +36,7 @@ export const queuePropertiesSchema = z.looseObject({
 const namedEntity = z.looseObject({ Name: z.string().min(1) });
 
 /** The official Service Bus emulator's Config.json, as far as this emulator reads it. */
-export const emulatorConfigSchema = z.looseObject({
+const emulatorConfigSchema = z.looseObject({
   UserConfig: z.looseObject({
     Namespaces: z
       .array(

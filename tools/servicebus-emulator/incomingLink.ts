@@ -7,7 +7,7 @@ import { parseStoredMessage } from './storedMessage';
 /** The service's message size limit (Standard tier), also the largest batch. */
 export const MAX_MESSAGE_SIZE = 256 * 1024;
 /** Message format of the SDK's batches: each data section of the outer message is one encoded message. */
-export const BATCH_MESSAGE_FORMAT = 0x80013700;
+const BATCH_MESSAGE_FORMAT = 0x80013700;
 
 /** Accepts messages a client sends to a queue: single transfers and batches. */
 export function acceptIncomingMessages(receiver: Receiver, queue: QueueEntity): void {

@@ -132,7 +132,7 @@ function scheduleMessages(queue: QueueEntity, body: RequestBody): ManagementResp
     if (!Buffer.isBuffer(entry.message)) throw new Error('each scheduled entry needs a binary message');
     return parseStoredMessage(entry.message);
   });
-  const numbers = parsed.map((message) => queue.send(message).sequenceNumber);
+  const numbers = parsed.map((message) => queue.send(message));
   return {
     statusCode: 200,
     body: { 'sequence-numbers': amqpTypes.wrap_array(numbers, TYPE_LONG, undefined) },

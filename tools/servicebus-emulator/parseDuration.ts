@@ -13,8 +13,9 @@ const DAY = 24 * HOUR;
  * into milliseconds. Returns undefined for anything else, so the caller can name the bad setting.
  */
 export function parseDuration(text: string): number | undefined {
-  const iso = isoDuration.exec(text.trim());
-  if (iso && text.trim().length > 1 && !/T$/i.test(text.trim())) {
+  const trimmed = text.trim();
+  const iso = isoDuration.exec(trimmed);
+  if (iso && trimmed.length > 1 && !/T$/i.test(trimmed)) {
     const [, weeks, days, hours, minutes, seconds] = iso;
     return Math.round(
       num(weeks) * 7 * DAY +
@@ -24,7 +25,7 @@ export function parseDuration(text: string): number | undefined {
         num(seconds) * SECOND,
     );
   }
-  const span = timeSpan.exec(text.trim());
+  const span = timeSpan.exec(trimmed);
   if (span) {
     const [, days, hours, minutes, seconds, fraction] = span;
     const fractionMs = fraction ? Number(`0.${fraction}`) * SECOND : 0;

@@ -97,13 +97,16 @@ export class QueueEntity {
         : undefined;
   }
 
-  /** Accepts a sent message; a repeated message id inside the duplicate-detection window is dropped. */
-  send(content: StoredMessage, now = Date.now(), hops = 0): { duplicate: boolean; sequenceNumber: number } {
+  /**
+   * Accepts a sent message and returns its sequence number; a repeated message id inside the
+   * duplicate-detection window is dropped (sequence number 0).
+   */
+  send(content: StoredMessage, now = Date.now(), hops = 0): number {
     const forwardTo = this.isDeadLetterQueue ? undefined : this.settings.forwardTo;
     const target = forwardTo ? this.hooks.findQueue(forwardTo) : undefined;
     // The service forwards along at most four hops; the limit also ends a forwarding cycle.
     if (target && target !== this && hops < MAX_FORWARD_HOPS) return target.send(content, now, hops + 1);
-    if (this.duplicates?.isDuplicate(content.messageId, now)) return { duplicate: true, sequenceNumber: 0 };
+    if (this.duplicates?.isDuplicate(content.messageId, now)) return 0;
     const message = this.newMessage(content, now);
     if (content.scheduledEnqueueTime !== undefined && content.scheduledEnqueueTime > now) {
       message.state = 'scheduled';
@@ -114,7 +117,7 @@ export class QueueEntity {
       this.activate(message, now);
       this.pump();
     }
-    return { duplicate: false, sequenceNumber: message.sequenceNumber };
+    return message.sequenceNumber;
   }
 
   cancelScheduled(sequenceNumber: number): void {
@@ -203,13 +206,8 @@ export class QueueEntity {
     for (const message of this.all.values()) {
       if (found.length >= count) break;
       if (message.sequenceNumber < fromSequenceNumber) continue;
-      const state =
-        message.state === 'deferred'
-          ? MESSAGE_STATE.deferred
-          : message.state === 'scheduled'
-            ? MESSAGE_STATE.scheduled
-            : MESSAGE_STATE.active;
-      found.push(this.encode(message, message.lock?.lockedUntil, state));
+      const state = message.state === 'deferred' || message.state === 'scheduled' ? message.state : 'active';
+      found.push(this.encode(message, message.lock?.lockedUntil, MESSAGE_STATE[state]));
     }
     return found;
   }
@@ -252,13 +250,11 @@ export class QueueEntity {
       }
     }
     if (!this.isDeadLetterQueue) {
-      for (const message of this.active) {
-        if (message.expiresAt <= now) this.expire(message, now);
-        else next = Math.min(next, message.expiresAt);
-      }
-      for (const message of [...this.deferred]) {
-        if (message.expiresAt <= now) this.expire(message, now);
-        else next = Math.min(next, message.expiresAt);
+      for (const waiting of [this.active, [...this.deferred]]) {
+        for (const message of waiting) {
+          if (message.expiresAt <= now) this.expire(message, now);
+          else next = Math.min(next, message.expiresAt);
+        }
       }
     }
     this.pump();

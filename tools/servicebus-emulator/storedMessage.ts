@@ -28,7 +28,7 @@ export interface StoredMessage {
   readonly scheduledEnqueueTime: number | undefined;
 }
 
-export const ANNOTATION = {
+const ANNOTATION = {
   sequenceNumber: 'x-opt-sequence-number',
   enqueuedTime: 'x-opt-enqueued-time',
   lockedUntil: 'x-opt-locked-until',
