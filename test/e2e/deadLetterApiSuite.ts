@@ -1,5 +1,6 @@
 import type { DeadLetterItem, DeadLetterListing } from '../../src/jobs/deadLetterService';
 import type { JobRecord } from '../../src/jobs/jobRecord';
+import { getJobRecord, isSettled, jobRecordWhen, submitJob } from '../support/jobApi';
 import { waitFor } from '../support/waitFor';
 import type { JobApiHarness } from './jobApiSuite';
 
@@ -11,29 +12,10 @@ export function deadLetterClient(baseUrl: string) {
     body: JSON.stringify(body),
   });
   const client = {
-    async submit(job: unknown): Promise<string> {
-      const response = await fetch(`${api}/jobs`, { method: 'POST', ...json(job) });
-      expect(response.status).toBe(202);
-      return ((await response.json()) as { jobId: string }).jobId;
-    },
-    async record(jobId: string): Promise<JobRecord> {
-      const response = await fetch(`${api}/jobs/${jobId}`);
-      expect(response.status).toBe(200);
-      return (await response.json()) as JobRecord;
-    },
-    recordWhen(
-      jobId: string,
-      accept: (record: JobRecord) => boolean,
-      timeoutMs = 20_000,
-    ): Promise<JobRecord> {
-      return waitFor(
-        async () => {
-          const record = await client.record(jobId);
-          return accept(record) ? record : undefined;
-        },
-        { timeoutMs, intervalMs: 25, description: `job ${jobId}` },
-      );
-    },
+    submit: (job: unknown): Promise<string> => submitJob(baseUrl, job),
+    record: (jobId: string): Promise<JobRecord> => getJobRecord(baseUrl, jobId),
+    recordWhen: (jobId: string, accept: (record: JobRecord) => boolean): Promise<JobRecord> =>
+      jobRecordWhen(baseUrl, jobId, accept, { read: getJobRecord }),
     async list(query = ''): Promise<DeadLetterListing> {
       const response = await fetch(`${api}/deadletters${query}`);
       expect(response.status).toBe(200);
@@ -57,8 +39,6 @@ export function deadLetterClient(baseUrl: string) {
   };
   return client;
 }
-
-const settled = (record: JobRecord) => record.status === 'Completed' || record.status === 'DeadLettered';
 
 /**
  * The dead-letter operations every transport must pass, over HTTP. Each case leaves the sub-queue as it found it
@@ -111,7 +91,7 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
         payloadCorrected: false,
         removedFromDeadLetterQueue: true,
       });
-      const record = await dlq.recordWhen(jobId, settled);
+      const record = await dlq.recordWhen(jobId, isSettled);
       expect(record).toMatchObject({
         status: 'Completed',
         attempt: 1,
@@ -159,7 +139,7 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
       const corrected = await dlq.replay(item.sequenceNumber, { payload: { durationMs: 1 } });
 
       expect(corrected.status).toBe(202);
-      expect(await dlq.recordWhen(jobId, settled)).toMatchObject({
+      expect(await dlq.recordWhen(jobId, isSettled)).toMatchObject({
         status: 'Completed',
         deadLetterActions: [{ action: 'Replayed', reason: 'Poisoned', payloadCorrected: true }],
       });
@@ -207,7 +187,7 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
         ),
       );
       for (const jobId of retried) {
-        expect(await dlq.recordWhen(jobId, settled)).toMatchObject({ status: 'Completed' });
+        expect(await dlq.recordWhen(jobId, isSettled)).toMatchObject({ status: 'Completed' });
       }
       expect((await dlq.list()).items.map((item) => item.jobId)).toEqual([poisoned]);
       expect((await dlq.discard(items[2]!.sequenceNumber)).status).toBe(200);

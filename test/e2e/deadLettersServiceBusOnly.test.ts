@@ -1,14 +1,12 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import type { JobRecord } from '../../src/jobs/jobRecord';
 import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
 import { startLocalHost } from '../../tools/local-host/localHost';
+import { isSettled } from '../support/jobApi';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { queueName, quickRetries, serviceBusSettings, startServiceBusWorld } from '../support/serviceBusApp';
 import { TcpProxy } from '../support/tcpProxy';
 import { waitFor } from '../support/waitFor';
 import { deadLetterClient } from './deadLetterApiSuite';
-
-const settled = (record: JobRecord) => record.status === 'Completed' || record.status === 'DeadLettered';
 
 describe('dead-letter operations on Service Bus', () => {
   let world: ServiceBusWorld;
@@ -106,7 +104,7 @@ describe('dead-letter operations on Service Bus', () => {
       const replayed = await dlq.replay(item.sequenceNumber);
 
       expect(replayed.status).toBe(202);
-      expect(await dlq.recordWhen(jobId, settled)).toMatchObject({ status: 'Completed', attempt: 1 });
+      expect(await dlq.recordWhen(jobId, isSettled)).toMatchObject({ status: 'Completed', attempt: 1 });
       expect((await dlq.list()).scanned).toBe(0);
     } finally {
       await proxy.cut();

@@ -1,4 +1,5 @@
 import { startAzurite } from '../../tools/azurite/startAzurite';
+import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { startLocalHostProcess } from '../support/localHostProcess';
@@ -38,19 +39,25 @@ describe('embedded mode', () => {
 });
 
 describe('local host shutdown', () => {
-  it('when stopped with a job running, then it lets the job finish before it returns', async () => {
-    const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+  /** Submits a diagnostics job that sleeps `durationMs` and waits until its handler is running; its job id. */
+  async function runningJob(host: LocalHost, durationMs: number): Promise<string> {
     const { record } = await host.runtime.submission.submit({
       jobType: 'diagnostics.simulate',
-      payload: { durationMs: 150 },
+      payload: { durationMs },
     });
     await waitFor(async () =>
       (await host.runtime.store.get(record.jobId))?.record?.status === 'Running' ? true : undefined,
     );
+    return record.jobId;
+  }
+
+  it('when stopped with a job running, then it lets the job finish before it returns', async () => {
+    const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+    const jobId = await runningJob(host, 150);
 
     await host.close();
 
-    expect((await host.runtime.store.get(record.jobId))?.record).toMatchObject({ status: 'Completed' });
+    expect((await host.runtime.store.get(jobId))?.record).toMatchObject({ status: 'Completed' });
   });
 
   it('when a job outlives the shutdown deadline, then its handler is interrupted and the message abandoned', async () => {
@@ -58,17 +65,11 @@ describe('local host shutdown', () => {
       env: { ...embeddedTestSettings, Jobs__ShutdownTimeoutMs: '50', Jobs__HandlerTimeoutMs: '60000' },
       port: 0,
     });
-    const { record } = await host.runtime.submission.submit({
-      jobType: 'diagnostics.simulate',
-      payload: { durationMs: 60_000 },
-    });
-    await waitFor(async () =>
-      (await host.runtime.store.get(record.jobId))?.record?.status === 'Running' ? true : undefined,
-    );
+    const jobId = await runningJob(host, 60_000);
 
     await host.close();
 
-    expect((await host.runtime.store.get(record.jobId))?.record).toMatchObject({
+    expect((await host.runtime.store.get(jobId))?.record).toMatchObject({
       status: 'Retrying',
       lastOutcome: { status: 'Failed', errorMessage: 'The handler was interrupted by shutdown.' },
     });

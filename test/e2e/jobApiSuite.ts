@@ -1,5 +1,4 @@
-import type { JobRecord } from '../../src/jobs/jobRecord';
-import { waitFor } from '../support/waitFor';
+import { getJobRecord, isSettled, jobRecordWhen, postJobs, submitJob } from '../support/jobApi';
 
 /** A running app to drive over HTTP; each transport provides one. */
 export interface JobApiHarness {
@@ -21,33 +20,16 @@ export function describeJobApi(transport: string, startApp: () => Promise<JobApi
 
     afterAll(() => app?.close());
 
-    const submit = (body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${app.baseUrl}/api/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
+    const submit = (body: unknown) => postJobs(app.baseUrl, body);
 
-    const getJob = async (jobId: string): Promise<JobRecord> => {
-      const response = await fetch(`${app.baseUrl}/api/jobs/${jobId}`);
-      expect(response.status).toBe(200);
-      return (await response.json()) as JobRecord;
-    };
+    const submitted = (body: unknown) => submitJob(app.baseUrl, body);
 
     const settled = (jobId: string, timeoutMs = 20_000) =>
-      waitFor(
-        async () => {
-          const record = await getJob(jobId);
-          return record.status === 'Completed' || record.status === 'DeadLettered' ? record : undefined;
-        },
-        { timeoutMs, intervalMs: 25, description: `job ${jobId} to settle` },
-      );
-
-    const submitted = async (body: unknown): Promise<string> => {
-      const response = await submit(body);
-      expect(response.status).toBe(202);
-      return ((await response.json()) as { jobId: string }).jobId;
-    };
+      jobRecordWhen(app.baseUrl, jobId, isSettled, {
+        timeoutMs,
+        description: `job ${jobId} to settle`,
+        read: getJobRecord,
+      });
 
     it('when a job succeeds, then its record is Completed after one attempt', async () => {
       const jobId = await submitted({

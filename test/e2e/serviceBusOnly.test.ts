@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
-import type { JobRecord } from '../../src/jobs/jobRecord';
 import type { LocalHost } from '../../tools/local-host/localHost';
+import { fetchJobRecord, isSettled, jobRecordWhen, postJobs } from '../support/jobApi';
 import { cSharpProducerBody } from '../support/jobFixtures';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { startServiceBusWorld } from '../support/serviceBusApp';
-import { waitFor } from '../support/waitFor';
 
 /** A message exactly as the platform's C# JobSubmissionService sends it (REFERENCE.md). */
 function cSharpProducerMessage(body: Record<string, unknown>): ServiceBusMessage {
@@ -23,22 +22,8 @@ function cSharpProducerMessage(body: Record<string, unknown>): ServiceBusMessage
   };
 }
 
-async function getRecord(host: LocalHost, jobId: string): Promise<JobRecord | undefined> {
-  const response = await fetch(`${host.url}/api/jobs/${jobId}`);
-  return response.status === 200 ? ((await response.json()) as JobRecord) : undefined;
-}
-
-function settledRecord(host: LocalHost, jobId: string, timeoutMs = 20_000): Promise<JobRecord> {
-  return waitFor(
-    async () => {
-      const record = await getRecord(host, jobId);
-      return record && (record.status === 'Completed' || record.status === 'DeadLettered')
-        ? record
-        : undefined;
-    },
-    { timeoutMs, intervalMs: 25, description: `job ${jobId} to settle` },
-  );
-}
+const settledRecord = (host: LocalHost, jobId: string) =>
+  jobRecordWhen(host.url, jobId, isSettled, { description: `job ${jobId} to settle` });
 
 const invalidMessages = [
   {
@@ -113,11 +98,7 @@ describe('Service Bus only, explicit settlement', () => {
   ])(
     'when a job ends %s, then the dead-letter message and the record agree',
     async (reason, payload, description) => {
-      const response = await fetch(`${host.url}/api/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jobType: 'diagnostics.simulate', payload, maxAttempts: 2 }),
-      });
+      const response = await postJobs(host.url, { jobType: 'diagnostics.simulate', payload, maxAttempts: 2 });
       const { jobId } = (await response.json()) as { jobId: string };
 
       const record = await settledRecord(host, jobId);
@@ -151,7 +132,7 @@ describe('Service Bus only, host settlement', () => {
 
     const deadLettered = await world.waitForDeadLetter((m) => m.messageId === body.jobId);
     expect(deadLettered.deadLetterReason).toBe('MaxDeliveryCountExceeded');
-    const record = await getRecord(host, String(body.jobId));
+    const record = await fetchJobRecord(host.url, String(body.jobId));
     expect(record).toMatchObject({ status: 'DeadLettered', deadLetterReason: 'Poisoned', attempt: 1 });
     expect(record?.outcomes).toHaveLength(1);
   });
@@ -165,7 +146,7 @@ describe('Service Bus only, host settlement', () => {
 
       const deadLettered = await world.waitForDeadLetter((m) => m.messageId === sent.messageId);
       expect(deadLettered.deadLetterReason).toBe('MaxDeliveryCountExceeded');
-      const record = await getRecord(host, String(sent.messageId));
+      const record = await fetchJobRecord(host.url, String(sent.messageId));
       expect(record).toMatchObject({ status: 'DeadLettered', deadLetterReason: reason, attempt: 0 });
       expect(record?.deadLetterDescription).toMatch(description);
     },

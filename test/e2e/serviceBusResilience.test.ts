@@ -1,42 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
-import type { JobRecord } from '../../src/jobs/jobRecord';
 import { startLocalHost } from '../../tools/local-host/localHost';
+import { isSettled, jobRecordWhen, submitJob } from '../support/jobApi';
 import { cSharpProducerBody } from '../support/jobFixtures';
 import { startLocalHostProcess } from '../support/localHostProcess';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { queueName, serviceBusSettings, startServiceBusWorld } from '../support/serviceBusApp';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
-import { waitFor } from '../support/waitFor';
-
-async function submit(baseUrl: string, job: unknown): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(job),
-  });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { jobId: string }).jobId;
-}
-
-function recordWhen(
-  baseUrl: string,
-  jobId: string,
-  accept: (record: JobRecord) => boolean,
-  timeoutMs = 20_000,
-): Promise<JobRecord> {
-  return waitFor(
-    async () => {
-      const response = await fetch(`${baseUrl}/api/jobs/${jobId}`);
-      if (response.status !== 200) return undefined;
-      const record = (await response.json()) as JobRecord;
-      return accept(record) ? record : undefined;
-    },
-    { timeoutMs, intervalMs: 25, description: `job ${jobId}` },
-  );
-}
-
-const settled = (record: JobRecord) => record.status === 'Completed' || record.status === 'DeadLettered';
 
 async function peekActive(world: ServiceBusWorld): Promise<ServiceBusReceivedMessage[]> {
   const receiver = world.client.createReceiver(queueName);
@@ -59,8 +29,11 @@ describe('Service Bus resilience', () => {
   it('when a handler runs longer than the lock duration, then its lock is renewed and it completes exactly once', async () => {
     const host = await world.startHost('explicit', { Jobs__HandlerTimeoutMs: '10000' });
 
-    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 2_500 } });
-    const record = await recordWhen(host.url, jobId, settled);
+    const jobId = await submitJob(host.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 2_500 },
+    });
+    const record = await jobRecordWhen(host.url, jobId, isSettled);
 
     expect(record).toMatchObject({ status: 'Completed', attempt: 1 });
     expect(record.outcomes).toHaveLength(1);
@@ -72,15 +45,15 @@ describe('Service Bus resilience', () => {
     const claim = { Jobs__HandlerTimeoutMs: '3000', Jobs__ClaimGraceMs: '500' };
     const settings = serviceBusSettings(world.emulator, world.azurite, 'host', claim);
     const doomed = await startLocalHostProcess(settings);
-    const jobId = await submit(doomed.url, {
+    const jobId = await submitJob(doomed.url, {
       jobType: 'diagnostics.simulate',
       payload: { durationMs: 1_500 },
     });
-    await recordWhen(doomed.url, jobId, (record) => record.status === 'Running');
+    await jobRecordWhen(doomed.url, jobId, (record) => record.status === 'Running');
 
     expect(await doomed.stop('SIGKILL')).toBeNull();
     const survivor = await world.startHost('host', claim);
-    const record = await recordWhen(survivor.url, jobId, settled);
+    const record = await jobRecordWhen(survivor.url, jobId, isSettled);
 
     expect(record).toMatchObject({ status: 'Completed', attempt: 2 });
     expect(record.outcomes.map((outcome) => [outcome.attempt, outcome.status])).toEqual([[2, 'Completed']]);
@@ -90,8 +63,11 @@ describe('Service Bus resilience', () => {
 
   it('when the host stops gracefully mid-job, then it stops receiving, lets the job finish and settles its message', async () => {
     const host = await world.startHost('host');
-    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 250 } });
-    await recordWhen(host.url, jobId, (record) => record.status === 'Running');
+    const jobId = await submitJob(host.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 250 },
+    });
+    await jobRecordWhen(host.url, jobId, (record) => record.status === 'Running');
 
     await host.close();
 
@@ -117,12 +93,12 @@ describe('Service Bus resilience', () => {
       }
     })();
 
-    const jobId = await submit(host.url, {
+    const jobId = await submitJob(host.url, {
       jobType: 'diagnostics.simulate',
       payload: { failTimes: 3 },
       maxAttempts: 4,
     });
-    const record = await recordWhen(host.url, jobId, settled);
+    const record = await jobRecordWhen(host.url, jobId, isSettled);
     watching = false;
     await watcher;
 
@@ -155,7 +131,7 @@ describe('Service Bus resilience', () => {
 
     expect(await peekActive(world)).toHaveLength(1);
     const host = await world.startHost('host');
-    const record = await recordWhen(host.url, String(body.jobId), settled);
+    const record = await jobRecordWhen(host.url, String(body.jobId), isSettled);
     expect(record.outcomes).toHaveLength(1);
   });
 });
@@ -172,11 +148,11 @@ describe('the Jobs__UseServiceBus feature flag', () => {
   it('when true, then jobs go through Service Bus and the in-memory queue does not exist', async () => {
     const host = await world.startHost('host');
 
-    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: {} });
+    const jobId = await submitJob(host.url, { jobType: 'diagnostics.simulate', payload: {} });
 
     expect(host.runtime.embeddedQueue).toBeUndefined();
     expect(host.runtime.queue.transport).toBe('service-bus');
-    expect(await recordWhen(host.url, jobId, settled)).toMatchObject({ status: 'Completed' });
+    expect(await jobRecordWhen(host.url, jobId, isSettled)).toMatchObject({ status: 'Completed' });
   });
 
   it('when false, then nothing is sent to Service Bus even with a connection configured', async () => {
@@ -185,10 +161,13 @@ describe('the Jobs__UseServiceBus feature flag', () => {
       port: 0,
     });
 
-    const jobId = await submit(host.url, { jobType: 'diagnostics.simulate', payload: { durationMs: 200 } });
+    const jobId = await submitJob(host.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 200 },
+    });
     const queuedInMemory = host.runtime.embeddedQueue?.messageCount();
     const onServiceBus = await peekActive(world);
-    await recordWhen(host.url, jobId, settled);
+    await jobRecordWhen(host.url, jobId, isSettled);
     await host.close();
 
     expect((queuedInMemory?.active ?? 0) + (queuedInMemory?.locked ?? 0)).toBe(1);

@@ -3,6 +3,7 @@ import type { JobRecord } from '../../src/jobs/jobRecord';
 import type { StartedEmulator } from '../../tools/servicebus-emulator';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { jobRecordWhen, submitJob } from '../support/jobApi';
 import type { Envelope, IngestionListener } from '../support/ingestion/ingestionListener';
 import { startIngestionListener } from '../support/ingestion/ingestionListener';
 import type { LocalHostProcess } from '../support/localHostProcess';
@@ -51,26 +52,13 @@ describe.each(transports)('Application Insights telemetry on %s', (_, transportS
     await emulator?.close();
   }, 60_000);
 
-  async function submit(job: unknown, traceId: string): Promise<string> {
-    const response = await fetch(`${app.url}/api/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${randomSpanId()}-00` },
-      body: JSON.stringify(job),
-    });
-    expect(response.status).toBe(202);
-    return ((await response.json()) as { jobId: string }).jobId;
-  }
+  const submit = (job: unknown, traceId: string) =>
+    submitJob(app.url, job, { traceparent: `00-${traceId}-${randomSpanId()}-00` });
 
-  async function recordWhen(jobId: string, status: JobRecord['status']): Promise<JobRecord> {
-    return waitFor(
-      async () => {
-        const response = await fetch(`${app.url}/api/jobs/${jobId}`);
-        const record = response.status === 200 ? ((await response.json()) as JobRecord) : undefined;
-        return record?.status === status ? record : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 25, description: `job ${jobId} ${status}` },
-    );
-  }
+  const recordWhen = (jobId: string, status: JobRecord['status']) =>
+    jobRecordWhen(app.url, jobId, (record) => record.status === status, {
+      description: `job ${jobId} ${status}`,
+    });
 
   function jobEvent(name: string, jobId: string, attempt?: number) {
     return ingestion.waitForEnvelope(`${name} of ${jobId}`, (envelope) => {

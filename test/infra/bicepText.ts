@@ -71,7 +71,7 @@ function isCommentStart(text: string, i: number): boolean {
 }
 
 /** Index of the bracket closing the one at `open`. */
-export function skipBalanced(text: string, open: number): number {
+function skipBalanced(text: string, open: number): number {
   let depth = 0;
   let i = open;
   while (i < text.length) {
@@ -182,7 +182,7 @@ export function valueAt(body: string, path: string): string | undefined {
 }
 
 /** `param name type = default` and `var name = value` declarations of a file; a param without default maps to undefined. */
-export function declarations(file: BicepFile): Map<string, string | undefined> {
+function declarations(file: BicepFile): Map<string, string | undefined> {
   const found = new Map<string, string | undefined>();
   const pattern = /^(param|var)\s+(\w+)\b([^=\n]*)(=?)/gm;
   for (const match of file.text.matchAll(pattern)) {

@@ -4,7 +4,7 @@ import { newJobRecord } from '../../src/jobs/jobRecord';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
-import { jobMessage } from '../support/jobFixtures';
+import { createNewRecord, jobMessage } from '../support/jobFixtures';
 import { dispatcherFor, scriptedHandler } from '../support/testRuntimeParts';
 
 let azurite: StartedAzurite;
@@ -47,17 +47,16 @@ describe('claims on the table store', () => {
     const scripted = scriptedHandler();
     const store = tableStore('DeadClaim');
     const job = jobMessage({ jobType: 'test.scripted', payload: { value: 1 } });
-    const created = await store.create(newJobRecord(job, new Date()));
-    if (!created.created) throw new Error('expected a new job');
+    const { record, etag } = await createNewRecord(store, newJobRecord(job, new Date()));
     await store.replace(
       {
-        ...created.stored.record,
+        ...record,
         status: 'Running',
         attempt: 1,
         claimedBy: 'dead-worker',
         claimExpiresAt: new Date(Date.now() - 1).toISOString(),
       },
-      created.stored.etag,
+      etag,
     );
     const { dispatcher } = dispatcherFor([scripted.handler], { store, workerId: 'survivor' });
 

@@ -7,6 +7,7 @@ import type { LocalHost } from '../../tools/local-host/localHost';
 import { createJsonLogger } from '../../src/jobs/logger';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { postJobs } from '../support/jobApi';
 import { TcpProxy } from '../support/tcpProxy';
 import { waitFor } from '../support/waitFor';
 
@@ -110,11 +111,11 @@ describe('table store', () => {
     it('then a submission answers 503 with Retry-After and leaves no job behind', async () => {
       await proxy.cut();
 
-      const response = await fetch(`${host.url}/api/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'outage-1' },
-        body: JSON.stringify({ jobType: 'diagnostics.simulate', payload: {} }),
-      });
+      const response = await postJobs(
+        host.url,
+        { jobType: 'diagnostics.simulate', payload: {} },
+        { 'idempotency-key': 'outage-1' },
+      );
       await proxy.restore();
 
       expect(response.status).toBe(503);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobMessage } from '../../src/jobs/jobMessage';
 import { newJobMessage } from '../../src/jobs/jobMessage';
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { JobStore, StoredJob } from '../../src/store/jobStore';
 
 /** A body exactly as the platform's C# JobSubmissionService serializes it (System.Text.Json, camelCase). */
 export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -21,4 +23,11 @@ export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Rec
 
 export function jobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
   return newJobMessage({ jobType: 'diagnostics.simulate', payload: {}, ...overrides });
+}
+
+/** Creates `record` in `store`, which must not hold the job yet; the stored record and its version. */
+export async function createNewRecord(store: JobStore, record: JobRecord): Promise<StoredJob> {
+  const created = await store.create(record);
+  if (!created.created) throw new Error('expected a new job');
+  return created.stored;
 }

@@ -31,7 +31,7 @@ export function scriptedHandler(jobType = 'test.scripted') {
 }
 
 /** Records schedule calls; a fake of the queue port for dispatcher unit tests. */
-export class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
+class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
   readonly scheduled: Array<{ message: OutgoingJobMessage; enqueueAt: Date }> = [];
   failWith: Error | undefined;
 

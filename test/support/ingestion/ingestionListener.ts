@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { waitFor } from '../waitFor';
 
 /** The certificate the listener serves; a process trusts it through `NODE_EXTRA_CA_CERTS`. */
-export const ingestionCertificatePath = resolve(__dirname, 'cert.pem');
+const ingestionCertificatePath = resolve(__dirname, 'cert.pem');
 
 /** One Application Insights envelope as the exporter posts it to `…/v2.1/track`. */
 export interface Envelope {

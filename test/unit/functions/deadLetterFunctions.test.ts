@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import { createDiscardDeadLetter } from '../../../src/functions/discardDeadLetter';
 import type { HttpFunctionDefinition } from '../../../src/functions/functionTable';
@@ -6,8 +6,7 @@ import { createFunctionTable } from '../../../src/functions/functionTable';
 import { createReplayDeadLetter } from '../../../src/functions/replayDeadLetter';
 import type { JobsRuntime } from '../../../src/runtime';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
-
-const context = () => new InvocationContext({ invocationId: 'test-invocation', functionName: 'test' });
+import { invocationContext } from '../../support/invocationContext';
 
 function request(method: string, sequenceNumber: string, body?: { text: string; contentType: string }) {
   return new HttpRequest({
@@ -58,8 +57,8 @@ describe('dead-letter HTTP functions', () => {
   });
 
   it('when the sequence number is not a number, then the answer is 400 naming it', async () => {
-    const replay = await createReplayDeadLetter(runtime)(request('POST', '12ab'), context());
-    const discard = await createDiscardDeadLetter(runtime)(request('DELETE', '-1'), context());
+    const replay = await createReplayDeadLetter(runtime)(request('POST', '12ab'), invocationContext());
+    const discard = await createDiscardDeadLetter(runtime)(request('DELETE', '-1'), invocationContext());
 
     expect(replay.status).toBe(400);
     expect(problemOf(replay).errors).toEqual([expect.objectContaining({ field: 'sequenceNumber' })]);
@@ -71,11 +70,11 @@ describe('dead-letter HTTP functions', () => {
 
     const text = await replay(
       request('POST', '1', { text: 'payload=1', contentType: 'text/plain' }),
-      context(),
+      invocationContext(),
     );
     const broken = await replay(
       request('POST', '1', { text: '{"payload":', contentType: 'application/json' }),
-      context(),
+      invocationContext(),
     );
 
     expect(text.status).toBe(415);
@@ -84,7 +83,7 @@ describe('dead-letter HTTP functions', () => {
   });
 
   it('when the sequence number names no message, then the answer is 404', async () => {
-    const response = await createReplayDeadLetter(runtime)(request('POST', '42'), context());
+    const response = await createReplayDeadLetter(runtime)(request('POST', '42'), invocationContext());
 
     expect(response.status).toBe(404);
     expect(problemOf(response).detail).toMatch(/sequence number 42/);

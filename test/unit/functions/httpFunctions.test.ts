@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import { createGetJob } from '../../../src/functions/getJob';
 import { createHealth } from '../../../src/functions/health';
@@ -8,8 +8,7 @@ import { InfrastructureError } from '../../../src/jobs/errors';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
 import type { JobsRuntime } from '../../../src/runtime';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
-
-const context = () => new InvocationContext({ invocationId: 'test-invocation', functionName: 'test' });
+import { invocationContext } from '../../support/invocationContext';
 
 function post(
   body: string,
@@ -47,7 +46,7 @@ describe('HTTP functions', () => {
     it('answers 202 with Location and the job status URL, and records the job as Queued', async () => {
       const response = await createSubmitJob(runtime)(
         post(JSON.stringify({ jobType: 'diagnostics.simulate', payload: {} })),
-        context(),
+        invocationContext(),
       );
 
       expect(response.status).toBe(202);
@@ -69,8 +68,8 @@ describe('HTTP functions', () => {
           'idempotency-key': 'abc',
         });
 
-      const first = await submit(request(), context());
-      const second = await submit(request(), context());
+      const first = await submit(request(), invocationContext());
+      const second = await submit(request(), invocationContext());
 
       expect([first.status, second.status]).toEqual([202, 200]);
       expect(json(second).jobId).toBe(json(first).jobId);
@@ -80,7 +79,7 @@ describe('HTTP functions', () => {
     it('answers 415 for a body that is not declared as JSON', async () => {
       const response = await createSubmitJob(runtime)(
         post('jobType=x', { 'content-type': 'application/x-www-form-urlencoded' }),
-        context(),
+        invocationContext(),
       );
 
       expect(response.status).toBe(415);
@@ -93,7 +92,7 @@ describe('HTTP functions', () => {
         payload: { durationMs: -1, failTimes: 'two' },
       });
 
-      const response = await createSubmitJob(runtime)(post(body), context());
+      const response = await createSubmitJob(runtime)(post(body), invocationContext());
 
       expect(response.status).toBe(400);
       expect(header(response, 'Content-Type')).toBe('application/problem+json');
@@ -107,8 +106,8 @@ describe('HTTP functions', () => {
     it('answers 400 for an unknown job type and for malformed JSON', async () => {
       const submit = createSubmitJob(runtime);
 
-      const unknown = await submit(post(JSON.stringify({ jobType: 'nope' })), context());
-      const malformed = await submit(post('{"jobType":'), context());
+      const unknown = await submit(post(JSON.stringify({ jobType: 'nope' })), invocationContext());
+      const malformed = await submit(post('{"jobType":'), invocationContext());
 
       expect(json(unknown)).toMatchObject({ status: 400, errors: [{ field: '/jobType' }] });
       expect(json(malformed)).toMatchObject({ status: 400, title: 'Invalid JSON' });
@@ -125,8 +124,8 @@ describe('HTTP functions', () => {
         payload: { pad: 'x'.repeat(300_000) },
       });
 
-      expect((await submit(post(huge), context())).status).toBe(413);
-      expect((await submit(post(large), context())).status).toBe(413);
+      expect((await submit(post(huge), invocationContext())).status).toBe(413);
+      expect((await submit(post(large), invocationContext())).status).toBe(413);
       expect(runtime.embeddedQueue?.messageCount().active).toBe(0);
     });
 
@@ -144,7 +143,7 @@ describe('HTTP functions', () => {
 
       const response = await createSubmitJob(failing)(
         post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
-        context(),
+        invocationContext(),
       );
 
       expect(response.status).toBe(503);
@@ -152,7 +151,7 @@ describe('HTTP functions', () => {
       expect(JSON.stringify(json(response))).not.toMatch(/broker down|at /);
       const retried = await createSubmitJob(runtime)(
         post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
-        context(),
+        invocationContext(),
       );
       expect(retried.status).toBe(202);
       await failing.stop();
@@ -161,7 +160,7 @@ describe('HTTP functions', () => {
     it('answers 202 with one entry per job for a batch', async () => {
       const jobs = Array.from({ length: 3 }, () => ({ jobType: 'diagnostics.simulate' }));
 
-      const response = await createSubmitJob(runtime)(post(JSON.stringify(jobs)), context());
+      const response = await createSubmitJob(runtime)(post(JSON.stringify(jobs)), invocationContext());
 
       expect(response.status).toBe(202);
       expect(json(response)).toHaveLength(3);
@@ -178,7 +177,7 @@ describe('HTTP functions', () => {
         params: { jobId: record.jobId },
       });
 
-      const response = await createGetJob(runtime)(request, context());
+      const response = await createGetJob(runtime)(request, invocationContext());
 
       expect(response.status).toBe(200);
       expect(response.jsonBody).toMatchObject({
@@ -195,7 +194,7 @@ describe('HTTP functions', () => {
         params: { jobId: 'nope' },
       });
 
-      const response = await createGetJob(runtime)(request, context());
+      const response = await createGetJob(runtime)(request, invocationContext());
 
       expect(response.status).toBe(404);
       expect(header(response, 'Content-Type')).toBe('application/problem+json');
@@ -206,7 +205,7 @@ describe('HTTP functions', () => {
     const list = (query: string) =>
       createListJobs(runtime)(
         new HttpRequest({ method: 'GET', url: `http://localhost/api/jobs${query}` }),
-        context(),
+        invocationContext(),
       );
 
     it('lists jobs newest first with a link to the next page', async () => {

@@ -4,7 +4,7 @@ import { toWireBody } from '../../../src/jobs/jobMessage';
 import { newJobRecord } from '../../../src/jobs/jobRecord';
 import type { ReceivedJobMessage } from '../../../src/jobs/receivedJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
-import { jobMessage } from '../../support/jobFixtures';
+import { createNewRecord, jobMessage } from '../../support/jobFixtures';
 import { dispatcherFor, scriptedHandler } from '../../support/testRuntimeParts';
 
 function received(job: JobMessage, deliveryCount = 1): ReceivedJobMessage {
@@ -396,11 +396,10 @@ describe('JobDispatcher', () => {
       const scripted = scriptedHandler();
       const { dispatcher, store } = dispatcherFor([scripted.handler]);
       const job = scriptedJob();
-      const created = await store.create(newJobRecord(job, new Date()));
-      if (!created.created) throw new Error('expected a new job');
+      const { etag } = await createNewRecord(store, newJobRecord(job, new Date()));
       const reads = jest.spyOn(store, 'get');
 
-      const settlement = await dispatcher.dispatch({ ...received(job), recordEtag: created.stored.etag });
+      const settlement = await dispatcher.dispatch({ ...received(job), recordEtag: etag });
 
       expect(settlement).toEqual({ kind: 'complete' });
       expect(reads).not.toHaveBeenCalled();
@@ -411,11 +410,10 @@ describe('JobDispatcher', () => {
       const scripted = scriptedHandler();
       const { dispatcher, store } = dispatcherFor([scripted.handler]);
       const job = scriptedJob();
-      const created = await store.create(newJobRecord(job, new Date()));
-      if (!created.created) throw new Error('expected a new job');
-      await dispatcher.dispatch({ ...received(job), recordEtag: created.stored.etag });
+      const { etag } = await createNewRecord(store, newJobRecord(job, new Date()));
+      await dispatcher.dispatch({ ...received(job), recordEtag: etag });
 
-      const redelivery = await dispatcher.dispatch({ ...received(job, 2), recordEtag: created.stored.etag });
+      const redelivery = await dispatcher.dispatch({ ...received(job, 2), recordEtag: etag });
 
       expect(redelivery).toEqual({ kind: 'complete' });
       expect(scripted.runs).toHaveLength(1);

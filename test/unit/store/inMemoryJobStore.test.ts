@@ -1,6 +1,6 @@
 import { newJobRecord } from '../../../src/jobs/jobRecord';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
-import { jobMessage } from '../../support/jobFixtures';
+import { createNewRecord, jobMessage } from '../../support/jobFixtures';
 
 function recordAt(submittedAt: string, overrides: Parameters<typeof jobMessage>[0] = {}) {
   return newJobRecord(jobMessage({ createdAt: submittedAt, ...overrides }), new Date(submittedAt));
@@ -22,9 +22,7 @@ describe('InMemoryJobStore', () => {
 
   it('replaces a record only when the caller names its current version', async () => {
     const store = new InMemoryJobStore();
-    const created = await store.create(recordAt('2026-01-01T00:00:00Z'));
-    if (!created.created) throw new Error('expected a new job');
-    const { record, etag } = created.stored;
+    const { record, etag } = await createNewRecord(store, recordAt('2026-01-01T00:00:00Z'));
 
     const newEtag = await store.replace({ ...record, status: 'Running' }, etag);
     const stale = await store.replace({ ...record, status: 'Completed' }, etag);

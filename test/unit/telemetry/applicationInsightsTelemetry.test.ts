@@ -36,10 +36,13 @@ async function loadedAfterRealTime(telemetry: ApplicationInsightsTelemetry): Pro
 }
 
 describe('Application Insights loading, kept off the invocations', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  });
+
   afterEach(() => jest.useRealTimers());
 
   it('waits for a running invocation to end and a pause to follow before it loads the SDK', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const telemetry = telemetryWith({ startupIdleMs: 1_000, idleMs: 100, maxDeferMs: 60_000 });
     let finish: () => void = () => undefined;
     const invocation = telemetry.trackActivity(() => new Promise<void>((resolve) => (finish = resolve)));
@@ -57,7 +60,6 @@ describe('Application Insights loading, kept off the invocations', () => {
   });
 
   it('loads at the deadline when invocations never pause', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const telemetry = telemetryWith({ startupIdleMs: 100, idleMs: 100, maxDeferMs: 10_000 });
     void telemetry.trackActivity(() => new Promise<void>(() => undefined));
 
@@ -68,7 +70,6 @@ describe('Application Insights loading, kept off the invocations', () => {
   });
 
   it('loads after the start-up wait when no invocation comes, and at once when closed with items to send', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const idle = telemetryWith({ startupIdleMs: 1_000, idleMs: 100, maxDeferMs: 60_000 });
     await jest.advanceTimersByTimeAsync(999);
     expect(idle.loaded).toBe(false);
@@ -83,7 +84,6 @@ describe('Application Insights loading, kept off the invocations', () => {
   });
 
   it('closes without loading the SDK when nothing was tracked', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const unused = telemetryWith({ startupIdleMs: 100, idleMs: 100, maxDeferMs: 1_000 });
     await unused.close();
     await jest.advanceTimersByTimeAsync(10_000);
