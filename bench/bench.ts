@@ -20,20 +20,32 @@ async function main(): Promise<void> {
 
   const serviceBusJobs = Number(process.env.BENCH_SERVICEBUS_JOBS ?? 10_000);
   const rounds = Number(process.env.BENCH_SERVICEBUS_ROUNDS ?? 5);
-  const { rawPerSecond, appPerSecond } = await measureServiceBusThroughput(serviceBusJobs, rounds);
-  const ratios = appPerSecond.map((app, round) => app / (rawPerSecond[round] ?? NaN));
+  const serviceBus = await measureServiceBusThroughput(serviceBusJobs, rounds);
   console.log(
-    `Service Bus path, bundled emulator in its own process, ${serviceBusJobs} messages × ${rounds} alternating rounds:`,
+    `Service Bus path, bundled emulator in its own process, ${serviceBusJobs} messages × ${rounds} alternating rounds after a warm-up:`,
   );
-  console.log(
-    `  raw @azure/service-bus send → receive → complete (msg/s):    ${rawPerSecond.map(rounded).join(', ')}  median ${rounded(median(rawPerSecond))}`,
-  );
-  console.log(
-    `  app submit batch → trigger runner → no-op handler (jobs/s): ${appPerSecond.map(rounded).join(', ')}  median ${rounded(median(appPerSecond))}`,
-  );
-  console.log(
-    `  app / raw per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}  median ${median(ratios).toFixed(2)}`,
-  );
+  const lanes = [
+    ['raw @azure/service-bus send → receive → complete', serviceBus.raw],
+    ['trigger runner → no-op function (host stand-in)', serviceBus.runner],
+    ['app: submit batch → trigger runner → processJob', serviceBus.app],
+  ] as const;
+  for (const [label, figures] of lanes) {
+    const rates = figures.map((lane) => lane.perSecond);
+    const cpu = median(figures.map((lane) => lane.cpuMicrosPerMessage));
+    console.log(
+      `  ${label.padEnd(50)} msg/s ${rates.map(rounded).join(', ')}  median ${rounded(median(rates))}; ` +
+        `client CPU ${cpu.toFixed(0)} µs/msg`,
+    );
+  }
+  for (const [label, figures] of [
+    ['trigger runner / raw', serviceBus.runner],
+    ['app / raw', serviceBus.app],
+  ] as const) {
+    const ratios = figures.map((lane, round) => lane.perSecond / (serviceBus.raw[round]?.perSecond ?? NaN));
+    console.log(
+      `  ${label} per round: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}  median ${median(ratios).toFixed(2)}`,
+    );
+  }
 
   const storageJobs = 200;
   const storage = await measureStorageOperations(storageJobs);

@@ -1,38 +1,62 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ServiceBusSender } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusQueueFunctionDefinition } from '../src/functions/functionTable';
 import { newJobMessage } from '../src/jobs/jobMessage';
 import { firstMessageOf } from '../src/queue/outgoingJobMessage';
 import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
+import { childSpanOf, formatTraceParent } from '../src/telemetry/traceContext';
 import { readServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';
 import { startLocalHost } from '../tools/local-host/localHost';
+import { ServiceBusTriggerRunner } from '../tools/local-host/serviceBusTriggerRunner';
 import { completionCounter } from './completionCounter';
 
 const queueName = 'sdap-jobs';
+const batchSize = 100;
+
+/** One lane of one round: messages per second, and this process's CPU time per message (the emulator's aside). */
+export interface LaneFigures {
+  perSecond: number;
+  cpuMicrosPerMessage: number;
+}
 
 export interface ServiceBusThroughput {
-  rawPerSecond: number[];
-  appPerSecond: number[];
+  /** `@azure/service-bus` alone: send → receive → complete. */
+  raw: LaneFigures[];
+  /** The same messages through the local host's trigger runner to a function that does nothing: the host's share. */
+  runner: LaneFigures[];
+  /** The app: submission → trigger runner → processJob → no-op handler, records kept. */
+  app: LaneFigures[];
 }
 
 /**
- * The app's Service Bus path (submission batches → emulator → trigger runner in host settlement → no-op handler →
- * complete, records kept) beside a raw `@azure/service-bus` loop doing send → receive → complete with the same
- * messages, at the same concurrency (host.json `maxConcurrentCalls`), against one emulator in its own process
- * (as a broker is). Rounds alternate so machine noise hits both alike.
+ * The app's Service Bus path beside a raw `@azure/service-bus` loop doing send → receive → complete with the same
+ * wire messages (body and application properties as submission writes them), at the same concurrency (host.json
+ * `maxConcurrentCalls`), against one emulator in its own process (as a broker is). Between them, the trigger
+ * runner alone, so the figures say how much of the difference is the host stand-in and how much the app. A
+ * warm-up round is run and dropped; then rounds alternate so machine noise hits every lane alike. Each lane's clock
+ * stops when its last message has been handled.
  */
 export async function measureServiceBusThroughput(
-  jobs: number,
+  messages: number,
   rounds: number,
 ): Promise<ServiceBusThroughput> {
   const emulator = await startEmulatorProcess();
   const { maxConcurrentCalls } = readServiceBusTriggerSettings();
-  const result: ServiceBusThroughput = { rawPerSecond: [], appPerSecond: [] };
+  const lanes = {
+    raw: (count: number) => rawLoop(emulator.connectionString, count, maxConcurrentCalls),
+    runner: (count: number) => runnerLoop(emulator.connectionString, count),
+    app: (count: number) => appPath(emulator.connectionString, count),
+  };
+  const result: ServiceBusThroughput = { raw: [], runner: [], app: [] };
   try {
+    for (const lane of Object.values(lanes)) await lane(messages);
     for (let round = 0; round < rounds; round += 1) {
-      result.rawPerSecond.push(await rawLoop(emulator.connectionString, jobs, maxConcurrentCalls));
-      result.appPerSecond.push(await appPath(emulator.connectionString, jobs));
+      for (const [name, lane] of Object.entries(lanes)) {
+        result[name as keyof ServiceBusThroughput].push(await lane(messages));
+      }
     }
     return result;
   } finally {
@@ -51,41 +75,106 @@ async function startEmulatorProcess(): Promise<{ connectionString: string; stop:
   return { connectionString: String(firstLine.value), stop: () => child.kill() };
 }
 
-async function rawLoop(connectionString: string, count: number, maxConcurrentCalls: number): Promise<number> {
-  const client = new ServiceBusClient(connectionString);
-  const sender = client.createSender(queueName);
-  const receiver = client.createReceiver(queueName, { receiveMode: 'peekLock' });
-  let completed = 0;
-  let done: () => void = () => undefined;
-  const allDone = new Promise<void>((resolveDone) => (done = resolveDone));
+/** Times `run` (which resolves once all `count` messages are settled) in wall-clock and in this process's CPU. */
+async function timed(count: number, run: () => Promise<void>): Promise<LaneFigures> {
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const subscription = receiver.subscribe(
-    {
-      processMessage: async (message) => {
-        await receiver.completeMessage(message);
-        if (++completed === count) done();
-      },
-      processError: async () => undefined,
-    },
-    { autoCompleteMessages: false, maxConcurrentCalls },
-  );
-  for (let sent = 0; sent < count; sent += 100) {
+  await run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { perSecond: count / seconds, cpuMicrosPerMessage: (cpu.user + cpu.system) / count };
+}
+
+/** What submission sends: one trace per batch (one submission), each message with its record's ETag. */
+async function sendAsSubmissionDoes(sender: ServiceBusSender, count: number): Promise<void> {
+  let etag = 0;
+  for (let sent = 0; sent < count; sent += batchSize) {
+    const traceParent = formatTraceParent(childSpanOf(undefined));
     const batch = await sender.createMessageBatch();
-    for (let index = 0; index < Math.min(100, count - sent); index += 1) {
+    for (let index = 0; index < Math.min(batchSize, count - sent); index += 1) {
+      const job = newJobMessage({ jobType: 'diagnostics.simulate', payload: {} });
+      etag += 1;
       batch.tryAddMessage(
-        toServiceBusMessage(firstMessageOf(newJobMessage({ jobType: 'diagnostics.simulate', payload: {} }))),
+        toServiceBusMessage({ ...firstMessageOf(job, traceParent), recordEtag: String(etag) }),
       );
     }
     await sender.sendMessages(batch);
   }
-  await allDone;
-  const perSecond = count / (Number(process.hrtime.bigint() - started) / 1e9);
-  await subscription.close();
-  await client.close();
-  return perSecond;
 }
 
-async function appPath(connectionString: string, count: number): Promise<number> {
+/** A promise settled after `count` calls of the returned `settled`. */
+function countdown(count: number): { settled: () => void; allSettled: Promise<void> } {
+  let left = count;
+  let done: () => void = () => undefined;
+  const allSettled = new Promise<void>((resolveAll) => (done = resolveAll));
+  return { settled: () => (--left === 0 ? done() : undefined), allSettled };
+}
+
+async function rawLoop(
+  connectionString: string,
+  count: number,
+  maxConcurrentCalls: number,
+): Promise<LaneFigures> {
+  const client = new ServiceBusClient(connectionString);
+  const sender = client.createSender(queueName);
+  const receiver = client.createReceiver(queueName, { receiveMode: 'peekLock' });
+  const { settled, allSettled } = countdown(count);
+  let subscription: { close(): Promise<void> } | undefined;
+  try {
+    return await timed(count, async () => {
+      subscription = receiver.subscribe(
+        {
+          processMessage: async (message) => {
+            await receiver.completeMessage(message);
+            settled();
+          },
+          processError: async () => undefined,
+        },
+        { autoCompleteMessages: false, maxConcurrentCalls },
+      );
+      await sendAsSubmissionDoes(sender, count);
+      await allSettled;
+    });
+  } finally {
+    await subscription?.close();
+    await client.close();
+  }
+}
+
+async function runnerLoop(connectionString: string, count: number): Promise<LaneFigures> {
+  const client = new ServiceBusClient(connectionString);
+  const sender = client.createSender(queueName);
+  const { settled, allSettled } = countdown(count);
+  const noOpFunction: ServiceBusQueueFunctionDefinition = {
+    kind: 'serviceBusQueue',
+    name: 'noOp',
+    queueName,
+    connection: 'ServiceBusConnection',
+    autoCompleteMessages: true,
+    sdkBinding: false,
+    handler: async () => settled(),
+  };
+  const runner = new ServiceBusTriggerRunner(
+    client,
+    queueName,
+    noOpFunction,
+    readServiceBusTriggerSettings(),
+    completionCounter().logger,
+  );
+  try {
+    return await timed(count, async () => {
+      runner.start();
+      await sendAsSubmissionDoes(sender, count);
+      await allSettled;
+    });
+  } finally {
+    await runner.stopProcessing(60_000);
+    await runner.close();
+    await client.close();
+  }
+}
+
+async function appPath(connectionString: string, count: number): Promise<LaneFigures> {
   const completions = completionCounter();
   const host = await startLocalHost({
     // Records in memory: this compares the transport path with a raw loop; storage cost is measured separately.
@@ -99,13 +188,13 @@ async function appPath(connectionString: string, count: number): Promise<number>
     overrides: { logger: completions.logger },
   });
   try {
-    const batch = Array.from({ length: 100 }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
-    const started = process.hrtime.bigint();
-    for (let sent = 0; sent < count; sent += batch.length) {
-      await host.runtime.submission.submitBatch(batch.slice(0, Math.min(100, count - sent)));
-    }
-    await completions.whenCompleted(count);
-    return count / (Number(process.hrtime.bigint() - started) / 1e9);
+    const batch = Array.from({ length: batchSize }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
+    return await timed(count, async () => {
+      for (let sent = 0; sent < count; sent += batchSize) {
+        await host.runtime.submission.submitBatch(batch.slice(0, Math.min(batchSize, count - sent)));
+      }
+      await completions.whenCompleted(count);
+    });
   } finally {
     await host.close();
   }
