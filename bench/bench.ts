@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   }
 
   const serviceBusJobs = Number(process.env.BENCH_SERVICEBUS_JOBS ?? 10_000);
-  const rounds = Number(process.env.BENCH_SERVICEBUS_ROUNDS ?? 5);
+  const rounds = Number(process.env.BENCH_SERVICEBUS_ROUNDS ?? 7);
   const serviceBus = await measureServiceBusThroughput(serviceBusJobs, rounds);
   console.log(
     `Service Bus path, bundled emulator in its own process, ${serviceBusJobs} messages × ${rounds} alternating rounds after a warm-up:`,
