@@ -16,7 +16,7 @@ import { fieldErrors } from './fieldErrors';
 import type { JobMessage, JobMessageParseResult } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { DeadLetterAction, JobRecord } from './jobRecord';
-import { maxDeadLetterActionsKept, newJobRecord } from './jobRecord';
+import { liveClaimExpiry, maxDeadLetterActionsKept, newJobRecord } from './jobRecord';
 import { maxJobMessageBytes } from './jobSubmissionRequest';
 import type { Logger } from './logger';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
@@ -473,8 +473,7 @@ function assertReplayable(record: JobRecord, now: Date): void {
       `Job ${record.jobId} has completed since this copy was dead-lettered; discard the message instead.`,
     );
   }
-  const claimExpiresAt = record.claimExpiresAt ? Date.parse(record.claimExpiresAt) : 0;
-  if (record.status === 'Running' && claimExpiresAt > now.getTime()) {
+  if (liveClaimExpiry(record, now)) {
     throw new ConflictError(`Job ${record.jobId} is running now; replay it once it has settled.`);
   }
 }

@@ -24,7 +24,7 @@ import type { JobMessage } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { JobOutcome, JobOutcomeStatus } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
-import { newJobRecord } from './jobRecord';
+import { liveClaimExpiry, newJobRecord } from './jobRecord';
 import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
 import { retryDelayMs } from './retryPolicy';
@@ -170,10 +170,8 @@ export class JobDispatcher {
       // Host settlement cannot dead-letter: the message keeps coming back until MaxDeliveryCount. Never rerun it.
       return deadLetter(record.deadLetterReason, record.deadLetterDescription ?? '');
     }
-    const claimExpiresAt = record.claimExpiresAt ? Date.parse(record.claimExpiresAt) : 0;
-    if (record.status === 'Running' && claimExpiresAt > this.now().getTime()) {
-      return this.recheckAfterClaim(delivery, record, new Date(claimExpiresAt));
-    }
+    const claimExpiresAt = liveClaimExpiry(record, this.now());
+    if (claimExpiresAt) return this.recheckAfterClaim(delivery, record, claimExpiresAt);
 
     const match = this.options.registry.match(job);
     if (!match.ok) return this.deadLetterJob(delivery, stored, match.reason, match.description);

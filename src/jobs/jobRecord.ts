@@ -78,3 +78,10 @@ export function newJobRecord(job: JobMessage, now: Date | string): JobRecord {
     deadLetterActions: [],
   };
 }
+
+/** Until when a worker's claim on a running job still holds; `undefined` when nobody's claim does at `now`. */
+export function liveClaimExpiry(record: JobRecord, now: Date): Date | undefined {
+  if (record.status !== 'Running' || !record.claimExpiresAt) return undefined;
+  const expiresAt = Date.parse(record.claimExpiresAt);
+  return expiresAt > now.getTime() ? new Date(expiresAt) : undefined;
+}
