@@ -6,7 +6,6 @@ import type { JobStore, StoredJob } from '../store/jobStore';
 import {
   ConflictError,
   NotFoundError,
-  PayloadTooLargeError,
   ValidationError,
   errorMessage,
   isInfrastructureError,
@@ -17,7 +16,7 @@ import type { JobMessage, JobMessageParseResult } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { DeadLetterAction, JobRecord } from './jobRecord';
 import { liveClaimExpiry, maxDeadLetterActionsKept, newJobRecord } from './jobRecord';
-import { maxJobMessageBytes } from './jobSubmissionRequest';
+import { assertFitsOneMessage } from './jobSubmissionRequest';
 import type { Logger } from './logger';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
@@ -238,13 +237,7 @@ export class DeadLetterService {
       : parsed.job;
     this.assertRunnable(job, payloadCorrected);
     const message = replayMessageOf(job, sequenceNumber, entry.traceParent);
-    const size = Buffer.byteLength(message.body);
-    if (size > maxJobMessageBytes) {
-      throw new PayloadTooLargeError(
-        `The replayed job is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
-        maxJobMessageBytes,
-      );
-    }
+    assertFitsOneMessage(message.body, 'The replayed job');
 
     const current = stored ?? (await this.recordOf(job));
     assertReplayable(current.record, this.now());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PayloadTooLargeError } from './errors';
 
 /** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
 export const jobSubmissionRequestSchema = z.strictObject({
@@ -24,3 +25,14 @@ export const maxJobsPerSubmission = 100;
  * AMQP framing need room too.
  */
 export const maxJobMessageBytes = 192 * 1024;
+
+/** Refuses a job whose wire body is over `maxJobMessageBytes`, naming it as `subject` ("Job /3", "The replayed job"). */
+export function assertFitsOneMessage(body: string, subject: string): void {
+  const size = Buffer.byteLength(body);
+  if (size > maxJobMessageBytes) {
+    throw new PayloadTooLargeError(
+      `${subject} is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
+      maxJobMessageBytes,
+    );
+  }
+}

@@ -11,14 +11,18 @@ import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
 import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { FieldError } from './errors';
-import { PayloadTooLargeError, ValidationError } from './errors';
+import { ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
 import { isoTimestamp } from './isoTimestamp';
 import { jobIdForKey } from './jobIdForKey';
 import { newJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
-import { jobSubmissionRequestSchema, maxJobMessageBytes, maxJobsPerSubmission } from './jobSubmissionRequest';
+import {
+  assertFitsOneMessage,
+  jobSubmissionRequestSchema,
+  maxJobsPerSubmission,
+} from './jobSubmissionRequest';
 import type { Logger } from './logger';
 
 export interface JobSubmissionServiceOptions {
@@ -111,13 +115,7 @@ export class JobSubmissionService {
     const traceParent = formatTraceParent(trace);
     const messages = jobs.map((job) => firstMessageOf(job, traceParent));
     for (const [index, message] of messages.entries()) {
-      const size = Buffer.byteLength(message.body);
-      if (size > maxJobMessageBytes) {
-        throw new PayloadTooLargeError(
-          `Job ${pointer(index, '') || 'in the request'} is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
-          maxJobMessageBytes,
-        );
-      }
+      assertFitsOneMessage(message.body, `Job ${pointer(index, '') || 'in the request'}`);
     }
     return messages;
   }
