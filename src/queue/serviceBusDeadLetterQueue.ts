@@ -31,19 +31,12 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
   async peekDeadLetters(max: number): Promise<DeadLetterScan> {
     return this.withPeeker(async (receiver) => {
       const entries: DeadLetterEntry[] = [];
-      // Explicit positions: without one, the SDK continues from the last peek of any receiver on the entity.
-      let from = Long.ONE;
-      while (entries.length < max) {
-        const page = await receiver.peekMessages(Math.min(peekPageSize, max - entries.length), {
-          fromSequenceNumber: from,
-        });
-        const last = page[page.length - 1]?.sequenceNumber;
-        if (!last) return { entries, truncated: false };
+      // One more than `max` is asked for: it says whether the sub-queue holds more.
+      for await (const page of peekPages(receiver, () => Math.min(peekPageSize, max + 1 - entries.length))) {
         entries.push(...page.map(toEntry));
-        from = last.add(1);
+        if (entries.length > max) return { entries: entries.slice(0, max), truncated: true };
       }
-      const beyond = await receiver.peekMessages(1, { fromSequenceNumber: from });
-      return { entries, truncated: beyond.length > 0 };
+      return { entries, truncated: false };
     });
   }
 
@@ -84,7 +77,7 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
         if (batch.length === 0) break;
         expected -= batch.length;
         for (const message of batch) {
-          const number = BigInt(message.sequenceNumber?.toString() ?? '0');
+          const number = sequenceNumberOf(message);
           if (number === wanted) target = message;
           else held.push(message);
           if (number > wanted) passed = true;
@@ -127,20 +120,16 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
   private async countAhead(wanted: bigint): Promise<number | undefined> {
     return this.withPeeker(async (receiver) => {
       let ahead = 0;
-      let from = Long.ONE;
-      for (;;) {
-        const page = await receiver.peekMessages(peekPageSize, { fromSequenceNumber: from });
+      for await (const page of peekPages(receiver, () => peekPageSize)) {
         for (const message of page) {
-          const number = BigInt(message.sequenceNumber?.toString() ?? '0');
+          const number = sequenceNumberOf(message);
           if (number === wanted) return ahead;
           if (number > wanted) return undefined;
           ahead += 1;
         }
         if (ahead > maxHeldWhileSearching) return ahead;
-        const last = page[page.length - 1]?.sequenceNumber;
-        if (!last) return undefined;
-        from = last.add(1);
       }
+      return undefined;
     });
   }
 
@@ -157,6 +146,26 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
       await receiver.close().catch(() => undefined);
     }
   }
+}
+
+/** The sub-queue page by page, oldest first, each page as large as `pageSize()` says at the time. */
+async function* peekPages(
+  receiver: ServiceBusReceiver,
+  pageSize: () => number,
+): AsyncGenerator<ServiceBusReceivedMessage[]> {
+  // Explicit positions: without one, the SDK continues from the last peek of any receiver on the entity.
+  let from = Long.ONE;
+  for (;;) {
+    const page = await receiver.peekMessages(pageSize(), { fromSequenceNumber: from });
+    const last = page[page.length - 1]?.sequenceNumber;
+    if (!last) return;
+    yield page;
+    from = last.add(1);
+  }
+}
+
+function sequenceNumberOf(message: ServiceBusReceivedMessage): bigint {
+  return BigInt(message.sequenceNumber?.toString() ?? '0');
 }
 
 async function releaseAll(receiver: ServiceBusReceiver, messages: readonly ServiceBusReceivedMessage[]) {
