@@ -5,9 +5,11 @@ import type { ServiceBusSender } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../src/functions/functionTable';
 import { newJobMessage } from '../src/jobs/jobMessage';
+import { silentLogger } from '../src/jobs/logger';
 import { firstMessageOf } from '../src/queue/outgoingJobMessage';
 import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
 import { childSpanOf, formatTraceParent } from '../src/telemetry/traceContext';
+import type { ServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';
 import { readServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';
 import { startLocalHost } from '../tools/local-host/localHost';
 import { ServiceBusTriggerRunner } from '../tools/local-host/serviceBusTriggerRunner';
@@ -44,10 +46,10 @@ export async function measureServiceBusThroughput(
   rounds: number,
 ): Promise<ServiceBusThroughput> {
   const emulator = await startEmulatorProcess();
-  const { maxConcurrentCalls } = readServiceBusTriggerSettings();
+  const settings = readServiceBusTriggerSettings();
   const lanes = {
-    raw: (count: number) => rawLoop(emulator.connectionString, count, maxConcurrentCalls),
-    runner: (count: number) => runnerLoop(emulator.connectionString, count),
+    raw: (count: number) => rawLoop(emulator.connectionString, count, settings.maxConcurrentCalls),
+    runner: (count: number) => runnerLoop(emulator.connectionString, count, settings),
     app: (count: number) => appPath(emulator.connectionString, count),
   };
   const result: ServiceBusThroughput = { raw: [], runner: [], app: [] };
@@ -141,7 +143,11 @@ async function rawLoop(
   }
 }
 
-async function runnerLoop(connectionString: string, count: number): Promise<LaneFigures> {
+async function runnerLoop(
+  connectionString: string,
+  count: number,
+  settings: ServiceBusTriggerSettings,
+): Promise<LaneFigures> {
   const client = new ServiceBusClient(connectionString);
   const sender = client.createSender(queueName);
   const { settled, allSettled } = countdown(count);
@@ -154,13 +160,7 @@ async function runnerLoop(connectionString: string, count: number): Promise<Lane
     sdkBinding: false,
     handler: async () => settled(),
   };
-  const runner = new ServiceBusTriggerRunner(
-    client,
-    queueName,
-    noOpFunction,
-    readServiceBusTriggerSettings(),
-    completionCounter().logger,
-  );
+  const runner = new ServiceBusTriggerRunner(client, queueName, noOpFunction, settings, silentLogger);
   try {
     return await timed(count, async () => {
       runner.start();
