@@ -15,12 +15,16 @@ export function isJsonContentType(contentType: string): boolean {
   return jsonMediaType.test(contentType);
 }
 
-/** JSON text, or the parser's complaint as a problem detail. */
-export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; detail: string } {
+/** JSON text, or a 400 with the parser's complaint. */
+export function parseJsonText(text: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, detail: `The body is not valid JSON: ${(error as Error).message}` };
+    const detail = `The body is not valid JSON: ${(error as Error).message}`;
+    return {
+      ok: false,
+      response: problem(400, 'Invalid JSON', detail, { errors: [{ field: '', message: detail }] }),
+    };
   }
 }
 
@@ -80,14 +84,7 @@ export async function parseOptionalJsonBody<T extends z.ZodType>(
       };
     }
     const parsed = parseJsonText(text);
-    if (!parsed.ok) {
-      return {
-        ok: false,
-        response: problem(400, 'Invalid JSON', parsed.detail, {
-          errors: [{ field: '', message: parsed.detail }],
-        }),
-      };
-    }
+    if (!parsed.ok) return parsed;
     value = parsed.value;
   }
   const result = schema.safeParse(value);

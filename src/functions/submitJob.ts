@@ -25,8 +25,7 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
         return problem(413, 'Payload too large', `A request body may be at most ${maxRequestBytes} bytes.`);
       }
       const body = parseJsonText(text);
-      if (!body.ok)
-        return problem(400, 'Invalid JSON', body.detail, { errors: [{ field: '', message: body.detail }] });
+      if (!body.ok) return body.response;
 
       const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
       const traceParent = context.traceContext?.traceParent ?? undefined;
