@@ -27,7 +27,9 @@ export function createLocalHttpServer(
   logger: Logger,
   telemetry: Telemetry,
 ): Server {
-  const routes = definitions.map(toRoute);
+  // As in ASP.NET routing, a literal segment wins over a parameter (`deadletters/replay` over `deadletters/{id}`):
+  // fewer parameters first, and the first match wins.
+  const routes = definitions.map(toRoute).sort((a, b) => a.paramNames.length - b.paramNames.length);
   return createServer((req, res) => {
     handle(routes, req, res, logger, telemetry).catch((error: unknown) => {
       logger.error('Local host failed to serve a request', { error: String(error) });
@@ -48,13 +50,10 @@ async function handle(
   const startedAt = performance.now();
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
-  // As in ASP.NET routing, a literal segment wins over a parameter (`deadletters/replay` over `deadletters/{id}`).
-  const matches = routes
-    .flatMap((route) => {
-      const match = route.pattern.exec(url.pathname);
-      return match ? [{ route, match }] : [];
-    })
-    .sort((a, b) => a.route.paramNames.length - b.route.paramNames.length);
+  const matches = routes.flatMap((route) => {
+    const match = route.pattern.exec(url.pathname);
+    return match ? [{ route, match }] : [];
+  });
   const found = matches.find(({ route }) => route.definition.methods.includes(method as never));
   if (!found) {
     const status = matches.length > 0 ? 405 : 404;
