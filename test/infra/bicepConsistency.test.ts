@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BicepBlock, BicepFile } from './bicepText';
-import { blocks, objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
+import { objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
 import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
 import { productionFunctionTable } from './productionApp';
 
@@ -9,7 +9,7 @@ const root = join(__dirname, '..', '..');
 // infra/local holds the emulators' files for local development; nothing there is deployed.
 const files = readBicepFiles(root, 'infra', ['infra/local/']);
 const main = files.find((file) => file.path === 'infra/main.bicep')!;
-const allBlocks = files.flatMap(blocks);
+const allBlocks = files.flatMap((file) => file.blocks);
 
 // Microsoft's built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 const documentedRoles: Record<string, string> = {
@@ -46,10 +46,11 @@ function appSettingsBlock(): BicepBlock {
   return candidates[0]!;
 }
 
-const appSettings = objectEntries(valueAt(appSettingsBlock().body, 'properties') ?? '');
+const settingsBlock = appSettingsBlock();
+const appSettings = objectEntries(valueAt(settingsBlock.body, 'properties') ?? '');
 const settingValue = (name: string) => {
   const expression = appSettings.get(name);
-  return expression === undefined ? undefined : resolve(files, appSettingsBlock().file, expression);
+  return expression === undefined ? undefined : resolve(files, settingsBlock.file, expression);
 };
 
 function isoDurationSeconds(value: string): number {
@@ -189,7 +190,7 @@ describe('infra/ against the app', () => {
     expect(serviceBusRoles).toHaveLength(2);
     for (const role of serviceBusRoles) {
       const scope = valueAt(role.body, 'scope');
-      const target = blocks(role.file).find((block) => block.symbol === scope);
+      const target = role.file.blocks.find((block) => block.symbol === scope);
       expect(target?.type).toMatch(/^Microsoft\.ServiceBus\/namespaces(\/queues)?$/);
     }
   });

@@ -8,6 +8,16 @@ export interface BicepFile {
   /** Relative to the repository root, with `/`. */
   readonly path: string;
   readonly text: string;
+  /** Every `resource` (nested ones too) and `module` declaration, in order. */
+  readonly blocks: readonly BicepBlock[];
+  /** `param` and `var` declarations by name. */
+  readonly declarations: ReadonlyMap<string, Declaration>;
+}
+
+interface Declaration {
+  readonly kind: 'param' | 'var';
+  /** The value (a param's default) as written; undefined for a param without default. */
+  readonly value: string | undefined;
 }
 
 export interface BicepBlock {
@@ -33,7 +43,7 @@ export function readBicepFiles(
       const path = relative(root, full).split('\\').join('/');
       if (exclude.some((prefix) => path.startsWith(prefix))) continue;
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.bicep')) files.push({ path, text: readFileSync(full, 'utf8') });
+      else if (entry.name.endsWith('.bicep')) files.push(parseBicepFile(path, readFileSync(full, 'utf8')));
     }
   };
   walk(join(root, directory));
@@ -121,8 +131,15 @@ function stripTrailingComment(expression: string): string {
   return expression.trim();
 }
 
-/** Every `resource` (nested ones too) and `module` declaration in a file. */
-export function blocks(file: BicepFile): BicepBlock[] {
+/** A file parsed once: its blocks and declarations are read here, not on every lookup. */
+function parseBicepFile(path: string, text: string): BicepFile {
+  const blocks: BicepBlock[] = [];
+  const file: BicepFile = { path, text, blocks, declarations: declarationsOf(text) };
+  blocks.push(...blocksOf(file));
+  return file;
+}
+
+function blocksOf(file: BicepFile): BicepBlock[] {
   const found: BicepBlock[] = [];
   const pattern = /^[ \t]*(resource|module)\s+(\w+)\s+'([^']+)'(\s+existing)?\s*=/gm;
   for (const match of file.text.matchAll(pattern)) {
@@ -181,17 +198,14 @@ export function valueAt(body: string, path: string): string | undefined {
   return current;
 }
 
-/** `param name type = default` and `var name = value` declarations of a file; a param without default maps to undefined. */
-function declarations(file: BicepFile): Map<string, string | undefined> {
-  const found = new Map<string, string | undefined>();
+/** `param name type = default` and `var name = value` declarations. */
+function declarationsOf(text: string): Map<string, Declaration> {
+  const found = new Map<string, Declaration>();
   const pattern = /^(param|var)\s+(\w+)\b([^=\n]*)(=?)/gm;
-  for (const match of file.text.matchAll(pattern)) {
-    if (!match[4]) {
-      found.set(match[2]!, undefined);
-      continue;
-    }
+  for (const match of text.matchAll(pattern)) {
     const start = match.index + match[0].length;
-    found.set(match[2]!, stripTrailingComment(file.text.slice(start, expressionEnd(file.text, start))));
+    const value = match[4] ? stripTrailingComment(text.slice(start, expressionEnd(text, start))) : undefined;
+    found.set(match[2]!, { kind: match[1] as Declaration['kind'], value });
   }
   return found;
 }
@@ -217,18 +231,16 @@ export function resolve(
   if (literal !== undefined) return literal;
   if (/^(true|false|-?\d+)$/.test(trimmed)) return trimmed;
   if (!/^[A-Za-z_]\w*$/.test(trimmed)) return undefined;
-  const declared = declarations(file);
-  if (!declared.has(trimmed)) return undefined;
-  const isParam = new RegExp(`^param\\s+${trimmed}\\b`, 'm').test(file.text);
-  if (isParam) {
+  const declared = file.declarations.get(trimmed);
+  if (declared === undefined) return undefined;
+  if (declared.kind === 'param') {
     for (const caller of files) {
-      for (const module of blocks(caller).filter((b) => b.kind === 'module')) {
+      for (const module of caller.blocks.filter((b) => b.kind === 'module')) {
         if (!file.path.endsWith(module.type.replace(/^\.\//, ''))) continue;
         const passed = valueAt(module.body, `params.${trimmed}`);
         if (passed !== undefined) return resolve(files, caller, passed);
       }
     }
   }
-  const value = declared.get(trimmed);
-  return value === undefined ? undefined : resolve(files, file, value);
+  return declared.value === undefined ? undefined : resolve(files, file, declared.value);
 }
