@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { BicepBlock, BicepFile } from './bicepText';
 import { objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
 import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
+import { readServiceBusTriggerSettings } from '../../tools/local-host/hostJsonSettings';
 import { productionFunctionTable } from './productionApp';
 
 const root = join(__dirname, '..', '..');
@@ -58,11 +59,6 @@ function isoDurationSeconds(value: string): number {
   if (!match) throw new Error(`not an ISO 8601 duration: ${value}`);
   const [, d = '0', h = '0', m = '0', s = '0'] = match;
   return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s);
-}
-
-function timeSpanSeconds(value: string): number {
-  const [h = '0', m = '0', s = '0'] = value.split(':');
-  return (Number(h) * 60 + Number(m)) * 60 + Number(s);
 }
 
 describe('infra/ against the app', () => {
@@ -142,9 +138,8 @@ describe('infra/ against the app', () => {
   it("configures the queue for the app's idempotency, lock renewal and dead-lettering", () => {
     const queue = single('Microsoft.ServiceBus/namespaces/queues');
     const namespace = single('Microsoft.ServiceBus/namespaces');
-    const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8'));
-    const lockRenewal = timeSpanSeconds(host.extensions.serviceBus.maxAutoLockRenewalDuration);
-    const handlerTimeout = loadConfig({ Jobs__UseServiceBus: 'false' }).handlerTimeoutMs / 1000;
+    const { maxAutoLockRenewalMs } = readServiceBusTriggerSettings(join(root, 'host.json'));
+    const { handlerTimeoutMs } = loadConfig({ Jobs__UseServiceBus: 'false' });
     const lockDuration = isoDurationSeconds(resolved(queue, 'properties.lockDuration') ?? '');
     const maxDeliveryCount = Number(resolved(queue, 'properties.maxDeliveryCount'));
 
@@ -158,7 +153,7 @@ describe('infra/ against the app', () => {
       0,
     );
     expect(lockDuration).toBe(60);
-    expect(handlerTimeout).toBeLessThan(lockRenewal);
+    expect(handlerTimeoutMs).toBeLessThan(maxAutoLockRenewalMs);
     expect(maxDeliveryCount).toBeGreaterThanOrEqual(5);
     expect(maxDeliveryCount).toBeLessThanOrEqual(20);
   });
