@@ -7,7 +7,9 @@ import type {
   ReplayOptions,
   ReplayResult,
 } from '../../src/jobs/deadLetterService';
+import type { FieldError } from '../../src/jobs/errors';
 import type { DeadLetterOperations } from './deadLetterOperations';
+import { formatFieldErrors } from './formatDeadLetters';
 
 /** An answer the app gave that is not a success; the message is the problem document's, field by field. */
 export class ApiError extends Error {}
@@ -54,15 +56,8 @@ export function httpDeadLetterOperations(baseUrl: string): DeadLetterOperations 
 
 function describeProblem(status: number, text: string): string {
   try {
-    const problem = JSON.parse(text) as {
-      title?: string;
-      detail?: string;
-      errors?: Array<{ field: string; message: string }>;
-    };
-    const fields = (problem.errors ?? [])
-      .map((error) => `\n  ${error.field || '(body)'}: ${error.message}`)
-      .join('');
-    return `${status} ${problem.title ?? ''}: ${problem.detail ?? ''}${fields}`;
+    const problem = JSON.parse(text) as { title?: string; detail?: string; errors?: FieldError[] };
+    return `${status} ${problem.title ?? ''}: ${problem.detail ?? ''}${formatFieldErrors(problem.errors ?? [])}`;
   } catch {
     return `${status}: ${text.slice(0, 500)}`;
   }

@@ -1,11 +1,18 @@
 import { loadConfig } from '../../src/config';
+import { ValidationError } from '../../src/jobs/errors';
 import { createJsonLogger } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
 import { localEnvironment } from '../local-host/localSettings';
 import type { DeadLetterOperations } from './deadLetterOperations';
 import type { DlqCommand } from './dlqCommand';
 import { UsageError, parseDlqArguments, usage } from './dlqCommand';
-import { formatBulkReplay, formatDiscard, formatListing, formatReplay } from './formatDeadLetters';
+import {
+  formatBulkReplay,
+  formatDiscard,
+  formatFieldErrors,
+  formatListing,
+  formatReplay,
+} from './formatDeadLetters';
 import { httpDeadLetterOperations } from './httpDeadLetterOperations';
 
 // `npm run dlq -- list | replay <seq> | replay --reason R | discard <seq>`: the dead-letter operations of the HTTP
@@ -20,7 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const env = localEnvironment();
   const config = loadConfig(env);
   if (!config.useServiceBus || url) {
-    return run(command, httpDeadLetterOperations(url ?? `http://localhost:${env.PORT ?? 7071}`));
+    return run(command, httpDeadLetterOperations(url ?? `http://localhost:${config.port}`));
   }
   // Warnings and errors only, on stderr: stdout is for the answer.
   const logger = createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`), {
@@ -62,13 +69,7 @@ main(process.argv.slice(2)).then(
       console.error(`${error.message}\n\n${usage}`);
       process.exit(2);
     }
-    const fields =
-      error instanceof Error && 'errors' in error ? (error as { errors: unknown }).errors : undefined;
-    const details = Array.isArray(fields)
-      ? fields
-          .map((field: { field: string; message: string }) => `\n  ${field.field}: ${field.message}`)
-          .join('')
-      : '';
+    const details = error instanceof ValidationError ? formatFieldErrors(error.errors) : '';
     // Our own errors already say what went wrong; a stack trace would only bury it.
     console.error(error instanceof Error ? `${error.message}${details}` : String(error));
     process.exit(1);
