@@ -4,12 +4,9 @@ import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { startLocalHostProcess } from '../support/localHostProcess';
 import { waitFor } from '../support/waitFor';
-import { describeJobApi } from './jobApiSuite';
+import { describeJobApi, embeddedApp } from './jobApiSuite';
 
-describeJobApi('embedded in-memory queue', async () => {
-  const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
-  return { baseUrl: host.url, close: () => host.close() };
-});
+describeJobApi('embedded in-memory queue', embeddedApp);
 
 describeJobApi('embedded in-memory queue, table store on Azurite', async () => {
   const azurite = await startAzurite();

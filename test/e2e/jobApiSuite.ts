@@ -1,9 +1,29 @@
+import { startLocalHost } from '../../tools/local-host/localHost';
+import type { QueueProperties } from '../../tools/servicebus-emulator';
+import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { getJobRecord, isSettled, jobRecordWhen, postJobs, submitJob } from '../support/jobApi';
+import { startServiceBusWorld } from '../support/serviceBusApp';
 
 /** A running app to drive over HTTP; each transport provides one. */
 export interface JobApiHarness {
   readonly baseUrl: string;
   close(): Promise<void>;
+}
+
+/** The app in embedded mode: the in-memory queue and store. */
+export async function embeddedApp(): Promise<JobApiHarness> {
+  const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+  return { baseUrl: host.url, close: () => host.close() };
+}
+
+/** The app on the Service Bus emulator, its records on Azurite; closing it stops the emulator and Azurite too. */
+export async function serviceBusApp(
+  settlement: string,
+  queue: Partial<QueueProperties> = {},
+): Promise<JobApiHarness> {
+  const world = await startServiceBusWorld(queue);
+  const host = await world.startHost(settlement);
+  return { baseUrl: host.url, close: () => world.close() };
 }
 
 /**

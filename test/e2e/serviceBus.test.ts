@@ -1,10 +1,7 @@
-import { startServiceBusWorld } from '../support/serviceBusApp';
-import { describeJobApi } from './jobApiSuite';
+import { describeJobApi, serviceBusApp } from './jobApiSuite';
 
 for (const settlement of ['host', 'explicit']) {
-  describeJobApi(`Service Bus emulator, ${settlement} settlement, table store on Azurite`, async () => {
-    const world = await startServiceBusWorld({ MaxDeliveryCount: 5, LockDuration: 'PT5S' });
-    const host = await world.startHost(settlement);
-    return { baseUrl: host.url, close: () => world.close() };
-  });
+  describeJobApi(`Service Bus emulator, ${settlement} settlement, table store on Azurite`, () =>
+    serviceBusApp(settlement, { MaxDeliveryCount: 5, LockDuration: 'PT5S' }),
+  );
 }
