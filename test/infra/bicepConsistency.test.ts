@@ -1,9 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BicepBlock, BicepFile } from './bicepText';
 import { objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
 import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
 import { readServiceBusTriggerSettings } from '../../tools/local-host/hostJsonSettings';
+import { filesBelow } from './filesBelow';
 import { productionFunctionTable } from './productionApp';
 
 const root = join(__dirname, '..', '..');
@@ -243,18 +244,14 @@ describe('infra/ against the app', () => {
   });
 
   it('reads no keys and writes no connection strings with keys anywhere in infra/ or azure.yaml', () => {
-    const everyFile = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-        entry.isDirectory() ? everyFile(join(dir, entry.name)) : [join(dir, entry.name)],
-      );
     // infra/local is scanned too: its emulator connection string uses the emulators' fixed SharedAccessKey form,
     // which none of these patterns matches.
-    const scanned = [...everyFile(join(root, 'infra')), join(root, 'azure.yaml')];
+    const scanned = [...filesBelow(root, 'infra'), 'azure.yaml'];
     const offending = scanned.flatMap((path) => {
-      const text = readFileSync(path, 'utf8');
+      const text = readFileSync(join(root, path), 'utf8');
       return [/listKeys\(/i, /ConnectionString=/i, /AccountKey=/i]
         .filter((pattern) => pattern.test(text))
-        .map((pattern) => `${relative(root, path)}: ${pattern.source}`);
+        .map((pattern) => `${path}: ${pattern.source}`);
     });
     // Any list*() call on a deployed resource returns secrets (keys, SAS, connection strings).
     const listCalls = files.flatMap((file: BicepFile) =>

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { filesBelow } from './filesBelow';
 
 // Just enough of Bicep's syntax to read this repository's templates without the compiler: declarations, resource
 // and module bodies, object entries, and the values they resolve to through params, vars and module calls.
@@ -36,18 +37,9 @@ export function readBicepFiles(
   directory: string,
   exclude: readonly string[] = [],
 ): BicepFile[] {
-  const files: BicepFile[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      const path = relative(root, full).split('\\').join('/');
-      if (exclude.some((prefix) => path.startsWith(prefix))) continue;
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.bicep')) files.push(parseBicepFile(path, readFileSync(full, 'utf8')));
-    }
-  };
-  walk(join(root, directory));
-  return files;
+  return filesBelow(root, directory)
+    .filter((path) => path.endsWith('.bicep') && !exclude.some((prefix) => path.startsWith(prefix)))
+    .map((path) => parseBicepFile(path, readFileSync(join(root, path), 'utf8')));
 }
 
 /** Index just past a string starting at `start` (a `'`), interpolations and escapes included. */

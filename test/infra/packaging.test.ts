@@ -1,16 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { filesBelow } from './filesBelow';
 import { parseIgnoreRules } from './funcignore';
 import { productionFunctionTable, productionSettings } from './productionApp';
 
 const root = join(__dirname, '..', '..');
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
-  );
-}
 
 // `npm run build` output when it is there and newer than every source (.ci/run builds before testing); otherwise a
 // fresh build into a scratch directory inside node_modules, so the compiled code still resolves its dependencies.
@@ -19,7 +15,7 @@ let scratch: string | undefined;
 
 beforeAll(() => {
   const entry = join(outDir, 'src', 'index.js');
-  const newestSource = Math.max(...files(join(root, 'src')).map((path) => statSync(path).mtimeMs));
+  const newestSource = Math.max(...filesBelow(root, 'src').map((path) => statSync(join(root, path)).mtimeMs));
   if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource) return;
   scratch = join(root, 'node_modules', '.cache', 'sdap-jobs-packaging-test', String(process.pid));
   rmSync(scratch, { recursive: true, force: true });
@@ -40,7 +36,7 @@ afterAll(() => {
 function mainFiles(main: string): string[] {
   const braces = /\{([^}]*)\}/.exec(main);
   const patterns = braces ? braces[1]!.split(',').map((part) => main.replace(braces[0], part)) : [main];
-  const built = files(outDir).map((path) => `dist/${relative(outDir, path).split('\\').join('/')}`);
+  const built = filesBelow(outDir, '').map((path) => `dist/${path}`);
   return patterns.flatMap((pattern) => {
     const regex = new RegExp(
       `^${pattern
@@ -139,10 +135,7 @@ describe('the package `func azure functionapp publish` uploads', () => {
       ['Core Tools', rules.coreToolsDenies],
       ['gitignore', rules.gitignoreDenies],
     ] as const;
-    const filesUnder = (dir: string) =>
-      existsSync(join(root, dir))
-        ? files(join(root, dir)).map((path) => relative(root, path).split('\\').join('/'))
-        : [];
+    const filesUnder = (dir: string) => (existsSync(join(root, dir)) ? filesBelow(root, dir) : []);
 
     it('is read as Core Tools reads it (anchored, `*` one or more characters) and as git reads it', () => {
       const anyDepth = parseIgnoreRules('src\ntsconfig*.json\n*.ts\n!*.d.ts\n');
