@@ -46,18 +46,14 @@ export class JobTelemetry {
     queueLatencyMs: number | undefined,
   ): void {
     if (!this.telemetry.enabled) return;
-    const properties = propertiesOf(job, attempt);
-    if (queueLatencyMs === undefined) {
-      this.telemetry.trackEvent({ name: jobEventNames.started, trace, properties });
-      return;
-    }
     this.telemetry.trackEvent({
       name: jobEventNames.started,
       trace,
-      properties,
-      measurements: { queueLatencyMs },
+      properties: propertiesOf(job, attempt),
+      measurements: queueLatencyMs === undefined ? undefined : { queueLatencyMs },
     });
-    this.telemetry.trackMetric(jobMetricNames.queueLatency, queueLatencyMs, { jobType: job.jobType });
+    if (queueLatencyMs !== undefined)
+      this.telemetry.trackMetric(jobMetricNames.queueLatency, queueLatencyMs, { jobType: job.jobType });
   }
 
   completed(job: JobIdentity, attempt: number, trace: TraceContext | undefined, durationMs: number): void {
