@@ -76,6 +76,4 @@ resource storageTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2
 ]
 
 output name string = account.name
-output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
-output tableEndpoint string = account.properties.primaryEndpoints.table
