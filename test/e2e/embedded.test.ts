@@ -2,8 +2,8 @@ import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { storedRecordWhen } from '../support/jobFixtures';
 import { startLocalHostProcess } from '../support/localHostProcess';
-import { waitFor } from '../support/waitFor';
 import { describeJobApi, embeddedApp } from './jobApiSuite';
 
 describeJobApi('embedded in-memory queue', embeddedApp);
@@ -42,9 +42,7 @@ describe('local host shutdown', () => {
       jobType: 'diagnostics.simulate',
       payload: { durationMs },
     });
-    await waitFor(async () =>
-      (await host.runtime.store.get(record.jobId))?.record?.status === 'Running' ? true : undefined,
-    );
+    await storedRecordWhen(host.runtime.store, record.jobId, (current) => current.status === 'Running');
     return record.jobId;
   }
 

@@ -5,9 +5,9 @@ import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { createJsonLogger } from '../../src/jobs/logger';
-import type { JobRecord } from '../../src/jobs/jobRecord';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { postJobs } from '../support/jobApi';
+import { storedRecordWhen } from '../support/jobFixtures';
 import { TcpProxy } from '../support/tcpProxy';
 import { waitFor } from '../support/waitFor';
 
@@ -23,10 +23,6 @@ function tableSettings(connectionString: string) {
   return { ...embeddedTestSettings, Jobs__Store: 'table', JobsStorage: connectionString };
 }
 
-async function recordOf(host: LocalHost, jobId: string): Promise<JobRecord | undefined> {
-  return (await host.runtime.store.get(jobId))?.record;
-}
-
 describe('table store', () => {
   it('when the app restarts, then job records and documents written before are still there', async () => {
     const first = await startLocalHost({ env: tableSettings(azurite.connectionString), port: 0 });
@@ -39,9 +35,7 @@ describe('table store', () => {
       jobType: 'document.upload',
       payload: { stagingKey: 'incoming/report.pdf', container: 'contracts', documentId: 'report-1' },
     });
-    await waitFor(async () =>
-      (await recordOf(first, record.jobId))?.status === 'Completed' ? true : undefined,
-    );
+    await storedRecordWhen(first.runtime.store, record.jobId, (current) => current.status === 'Completed');
     await first.close();
 
     const second = await startLocalHost({ env: tableSettings(azurite.connectionString), port: 0 });
@@ -128,9 +122,7 @@ describe('table store', () => {
         jobType: 'diagnostics.simulate',
         payload: { failTimes: 1 },
       });
-      await waitFor(async () =>
-        (await recordOf(host, record.jobId))?.status === 'Retrying' ? true : undefined,
-      );
+      await storedRecordWhen(host.runtime.store, record.jobId, (current) => current.status === 'Retrying');
       await proxy.cut();
 
       await waitFor(
@@ -143,10 +135,11 @@ describe('table store', () => {
         },
       );
       await proxy.restore();
-      const settled = await waitFor(async () => {
-        const current = await recordOf(host, record.jobId);
-        return current?.status === 'Completed' ? current : undefined;
-      });
+      const settled = await storedRecordWhen(
+        host.runtime.store,
+        record.jobId,
+        (current) => current.status === 'Completed',
+      );
 
       expect(settled.outcomes.map((outcome) => [outcome.attempt, outcome.status])).toEqual([
         [1, 'Failed'],

@@ -3,6 +3,7 @@ import type { JobMessage } from '../../src/jobs/jobMessage';
 import { newJobMessage } from '../../src/jobs/jobMessage';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import type { JobStore, StoredJob } from '../../src/store/jobStore';
+import { waitFor } from './waitFor';
 
 /** A body exactly as the platform's C# JobSubmissionService serializes it (System.Text.Json, camelCase). */
 export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -30,4 +31,19 @@ export async function createNewRecord(store: JobStore, record: JobRecord): Promi
   const created = await store.create(record);
   if (!created.created) throw new Error('expected a new job');
   return created.stored;
+}
+
+/** Polls `store` until it holds a record of the job that `accept` takes; that record. */
+export function storedRecordWhen(
+  store: JobStore,
+  jobId: string,
+  accept: (record: JobRecord) => boolean,
+): Promise<JobRecord> {
+  return waitFor(
+    async () => {
+      const record = (await store.get(jobId))?.record;
+      return record && accept(record) ? record : undefined;
+    },
+    { description: `job ${jobId} in the store` },
+  );
 }
