@@ -20,8 +20,6 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
         deadLetterErrorDescription: '',
       });
     }
-    await sender.close();
-    await receiver.close();
   }
 
   it('peeks the sub-queue page by page, in sequence order, without locking', async () => {

@@ -12,7 +12,7 @@ import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
 import type { ServiceBusEmulatorOptions, StartedEmulator } from '../../tools/servicebus-emulator';
 
 /** Short SDK retries, so that a failure fails in seconds instead of the default 3 × 30 s. */
-export const fastRetries: ServiceBusClientOptions = {
+const fastRetries: ServiceBusClientOptions = {
   retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 5000 },
 };
 

@@ -73,11 +73,6 @@ export async function startIngestionListener() {
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
       };
     },
-    events(name: string): Envelope[] {
-      return envelopes.filter(
-        (envelope) => envelope.data.baseType === 'EventData' && envelope.data.baseData.name === name,
-      );
-    },
     async waitForEnvelope(description: string, match: (envelope: Envelope) => boolean, timeoutMs = 20_000) {
       return waitFor(() => envelopes.find(match), { timeoutMs, intervalMs: 50, description });
     },
