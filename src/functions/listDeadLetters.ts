@@ -1,11 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { deadLetterListLimit } from '../jobs/deadLetterService';
 import type { JobsRuntime } from '../runtime';
 import { errorResponse } from './httpProblem';
 import { parseQuery } from './requestInput';
 
 const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: z.coerce.number().int().min(1).max(deadLetterListLimit.max).default(deadLetterListLimit.default),
   jobType: z.string().trim().min(1).max(128).optional(),
   reason: z.string().trim().min(1).max(128).optional(),
 });

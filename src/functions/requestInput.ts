@@ -1,12 +1,15 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { fieldErrors } from '../jobs/fieldErrors';
+import { sequenceNumberPattern } from '../queue/deadLetterQueue';
 import { problem } from './httpProblem';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
 
 /** A dead-lettered message's sequence number: 64-bit on Service Bus, so kept as decimal text. */
-const sequenceNumberSchema = z.string().regex(/^\d{1,19}$/, 'Expected a sequence number (digits only).');
+const sequenceNumberSchema = z
+  .string()
+  .regex(sequenceNumberPattern, 'Expected a sequence number (digits only).');
 
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 

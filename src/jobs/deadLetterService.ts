@@ -51,6 +51,9 @@ export interface DeadLetterItem {
   deadLetteredAt: string | null;
 }
 
+/** Items one listing returns: `limit` defaults to and is capped at these, on every entry point. */
+export const deadLetterListLimit = { default: 100, max: 1000 } as const;
+
 export interface DeadLetterListQuery {
   limit: number;
   jobType?: string;

@@ -1,3 +1,6 @@
+/** A sequence number as operators give it: decimal text of at most 19 digits (Service Bus numbers are 64-bit). */
+export const sequenceNumberPattern = /^\d{1,19}$/;
+
 /** A message in the queue's dead-letter sub-queue, as the broker holds it. */
 export interface DeadLetterEntry {
   /** Decimal text: Service Bus sequence numbers are 64-bit, more than a JavaScript number holds exactly. */

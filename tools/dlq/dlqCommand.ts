@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
+import { sequenceNumberPattern } from '../../src/queue/deadLetterQueue';
 
 export type DlqCommand =
   | { kind: 'list'; limit: number; reason?: string; jobType?: string }
@@ -15,7 +17,7 @@ export interface DlqInvocation {
 
 export const usage = `Usage: npm run dlq -- <command> [options]
 
-  list [--reason R] [--job-type T] [--limit N]   dead-lettered jobs, oldest first, with counts (limit 1-1000, default 100)
+  list [--reason R] [--job-type T] [--limit N]   dead-lettered jobs, oldest first, with counts (limit 1-${deadLetterListLimit.max}, default ${deadLetterListLimit.default})
   replay <sequenceNumber> [--payload '<json>']   send one job back as a fresh attempt cycle, optionally with a corrected payload
   replay --reason R | --job-type T               replay every dead-lettered job that matches
   discard <sequenceNumber>                       remove one message for good (recorded on its job)
@@ -54,9 +56,11 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
   switch (name) {
     case 'list': {
       if (target !== undefined) throw new UsageError(`'list' takes no argument (got '${target}').`);
-      const limit = values.limit === undefined ? 100 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new UsageError(`--limit must be a whole number from 1 to 1000 (got '${values.limit}').`);
+      const limit = values.limit === undefined ? deadLetterListLimit.default : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > deadLetterListLimit.max)
+        throw new UsageError(
+          `--limit must be a whole number from 1 to ${deadLetterListLimit.max} (got '${values.limit}').`,
+        );
       return { command: { kind: 'list', limit, reason, jobType }, url };
     }
     case 'replay': {
@@ -89,7 +93,8 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
 }
 
 function sequenceNumberOf(text: string): string {
-  if (!/^\d{1,19}$/.test(text)) throw new UsageError(`'${text}' is not a sequence number (digits only).`);
+  if (!sequenceNumberPattern.test(text))
+    throw new UsageError(`'${text}' is not a sequence number (digits only).`);
   return text;
 }
 
