@@ -195,7 +195,7 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
 
     it('when a request names nothing valid, then it is answered 4xx problem+json, never 500', async () => {
       const unknown = await dlq.replay('999999');
-      const notANumber = await fetch(`${app.baseUrl}/api/deadletters/abc/replay`, { method: 'POST' });
+      const notANumber = await dlq.replay('abc');
       const noFilter = await dlq.replayMatching({});
       const badLimit = await fetch(`${app.baseUrl}/api/deadletters?limit=0`);
       const unknownField = await dlq.replay('1', { payload: {}, extra: true });

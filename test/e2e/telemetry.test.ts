@@ -10,6 +10,7 @@ import type { LocalHostProcess } from '../support/localHostProcess';
 import { startLocalHostProcess } from '../support/localHostProcess';
 import { queueName } from '../support/serviceBusApp';
 import { waitFor } from '../support/waitFor';
+import { deadLetterClient } from './deadLetterApiSuite';
 
 // The app as users run it (`npm start`, a process of its own) with a connection string pointing at a local
 // ingestion listener: what these tests see is what the exporter really sends.
@@ -150,11 +151,7 @@ describe.each(transports)('Application Insights telemetry on %s', (_, transportS
       items: Array<{ sequenceNumber: string; jobId: string }>;
     };
     const { sequenceNumber } = listing.items.find((item) => item.jobId === jobId)!;
-    const replay = await fetch(`${app.url}/api/deadletters/${sequenceNumber}/replay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ payload: { poison: false } }),
-    });
+    const replay = await deadLetterClient(app.url).replay(sequenceNumber, { payload: { poison: false } });
     expect(replay.status).toBe(202);
     await recordWhen(jobId, 'Completed');
 

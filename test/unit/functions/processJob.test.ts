@@ -1,4 +1,4 @@
-import { InvocationContext } from '@azure/functions';
+import type { InvocationContext } from '@azure/functions';
 import { assertExplicitSettlementSupported } from '../../../src/functions/explicitSettlementSupport';
 import { createFunctionTable } from '../../../src/functions/functionTable';
 import type { SdkBoundMessage } from '../../../src/functions/processJob';
@@ -11,13 +11,14 @@ import {
 import type { ServiceBusMessageActions } from '../../../src/queue/serviceBusSettlers';
 import type { JobsRuntime } from '../../../src/runtime';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
+import { invocationContext } from '../../support/invocationContext';
 import { cSharpProducerBody } from '../../support/jobFixtures';
 
 const emulatorConnection =
   'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 
 function hostContext(triggerMetadata: Record<string, unknown>): InvocationContext {
-  return new InvocationContext({ invocationId: 'i-1', functionName: 'processJob', triggerMetadata });
+  return invocationContext({ functionName: 'processJob', triggerMetadata });
 }
 
 /** Records every settlement call, as the binding's gRPC settlement service would receive them. */
