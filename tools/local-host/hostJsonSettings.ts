@@ -11,17 +11,18 @@ const timeSpanMs = z
     return Math.round(((hours * 60 + minutes) * 60 + seconds) * 1000);
   });
 
+// Absent sections read as empty ones, so each default is written once, on its field.
 const hostJsonSchema = z.object({
   extensions: z
     .object({
       serviceBus: z
         .object({
           maxConcurrentCalls: z.int().positive().default(16),
-          maxAutoLockRenewalDuration: timeSpanMs.optional().transform((ms) => ms ?? 300_000),
+          maxAutoLockRenewalDuration: timeSpanMs.default(300_000),
         })
-        .default({ maxConcurrentCalls: 16, maxAutoLockRenewalDuration: 300_000 }),
+        .prefault({}),
     })
-    .default({ serviceBus: { maxConcurrentCalls: 16, maxAutoLockRenewalDuration: 300_000 } }),
+    .prefault({}),
 });
 
 export interface ServiceBusTriggerSettings {
