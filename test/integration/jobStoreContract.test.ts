@@ -1,12 +1,10 @@
-import { newJobMessage } from '../../src/jobs/jobMessage';
-import type { JobRecord } from '../../src/jobs/jobRecord';
-import { newJobRecord } from '../../src/jobs/jobRecord';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 import type { JobStore } from '../../src/store/jobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import { TableClient } from '@azure/data-tables';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
+import { jobRecordAt } from '../support/jobFixtures';
 
 let azurite: StartedAzurite;
 let tableCount = 0;
@@ -16,15 +14,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => azurite?.close());
-
-function recordAt(submittedAt: string, fields: { jobType?: string; subjectId?: string } = {}): JobRecord {
-  const job = newJobMessage({
-    jobType: fields.jobType ?? 'a',
-    payload: {},
-    subjectId: fields.subjectId ?? '',
-  });
-  return newJobRecord({ ...job, createdAt: submittedAt }, new Date(submittedAt));
-}
 
 const adapters: Array<[string, () => JobStore]> = [
   ['in-memory', () => new InMemoryJobStore()],
@@ -48,7 +37,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('creates a job once: a second create of the same jobId returns the first', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z');
+    const record = jobRecordAt('2026-01-01T10:00:00Z');
 
     const first = await store.create(record);
     const second = await store.create({ ...record, subjectId: 'second try' });
@@ -61,7 +50,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('lists a job once even when it was created again later (a repeated idempotency key)', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z');
+    const record = jobRecordAt('2026-01-01T10:00:00Z');
     await store.create(record);
 
     await store.create({ ...record, submittedAt: '2026-01-01T11:00:00.000Z' });
@@ -70,7 +59,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('of many concurrent creates of one jobId, exactly one wins', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z');
+    const record = jobRecordAt('2026-01-01T10:00:00Z');
 
     const results = await Promise.all(Array.from({ length: 20 }, () => store.create(record)));
 
@@ -78,7 +67,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('reads back exactly what was written', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z', { subjectId: 'doc-1' });
+    const record = jobRecordAt('2026-01-01T10:00:00Z', { subjectId: 'doc-1' });
     await store.create(record);
 
     expect((await store.get(record.jobId))?.record).toEqual(record);
@@ -86,7 +75,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('replaces a record only for the writer that names its current version', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z');
+    const record = jobRecordAt('2026-01-01T10:00:00Z');
     await store.create(record);
     const read = await store.get(record.jobId);
 
@@ -103,7 +92,7 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 
   it('removes a job so its id can be created again', async () => {
-    const record = recordAt('2026-01-01T10:00:00Z');
+    const record = jobRecordAt('2026-01-01T10:00:00Z');
     await store.create(record);
 
     await store.remove(record.jobId);
@@ -114,10 +103,10 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
 
   it('lists newest first, filtered by status and job type, a page at a time', async () => {
     const records = [
-      recordAt('2026-01-01T09:00:00Z', { jobType: 'a', subjectId: 'oldest' }),
-      recordAt('2026-01-01T10:00:00Z', { jobType: 'b', subjectId: 'other type' }),
-      recordAt('2025-12-31T23:00:00Z', { jobType: 'a', subjectId: 'yesterday' }),
-      recordAt('2026-01-01T11:00:00Z', { jobType: 'a', subjectId: 'newest' }),
+      jobRecordAt('2026-01-01T09:00:00Z', { jobType: 'a', subjectId: 'oldest' }),
+      jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'b', subjectId: 'other type' }),
+      jobRecordAt('2025-12-31T23:00:00Z', { jobType: 'a', subjectId: 'yesterday' }),
+      jobRecordAt('2026-01-01T11:00:00Z', { jobType: 'a', subjectId: 'newest' }),
     ];
     for (const record of records) await store.create(record);
     const dead = (await store.get(records[0]?.jobId ?? ''))!;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobMessage } from '../../src/jobs/jobMessage';
 import { newJobMessage } from '../../src/jobs/jobMessage';
 import type { JobRecord } from '../../src/jobs/jobRecord';
+import { newJobRecord } from '../../src/jobs/jobRecord';
 import type { JobStore, StoredJob } from '../../src/store/jobStore';
 import { waitFor } from './waitFor';
 
@@ -24,6 +25,11 @@ export function cSharpProducerBody(overrides: Record<string, unknown> = {}): Rec
 
 export function jobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
   return newJobMessage({ jobType: 'diagnostics.simulate', payload: {}, ...overrides });
+}
+
+/** The record of a new job submitted at `submittedAt`. */
+export function jobRecordAt(submittedAt: string, overrides: Partial<JobMessage> = {}): JobRecord {
+  return newJobRecord(jobMessage({ createdAt: submittedAt, ...overrides }), new Date(submittedAt));
 }
 
 /** Creates `record` in `store`, which must not hold the job yet; the stored record and its version. */

@@ -1,15 +1,10 @@
-import { newJobRecord } from '../../../src/jobs/jobRecord';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
-import { createNewRecord, jobMessage } from '../../support/jobFixtures';
-
-function recordAt(submittedAt: string, overrides: Parameters<typeof jobMessage>[0] = {}) {
-  return newJobRecord(jobMessage({ createdAt: submittedAt, ...overrides }), new Date(submittedAt));
-}
+import { createNewRecord, jobRecordAt } from '../../support/jobFixtures';
 
 describe('InMemoryJobStore', () => {
   it('returns the existing job for a second create of the same jobId', async () => {
     const store = new InMemoryJobStore();
-    const record = recordAt('2026-01-01T00:00:00Z');
+    const record = jobRecordAt('2026-01-01T00:00:00Z');
     await store.create(record);
 
     const second = await store.create({ ...record, subjectId: 'another try' });
@@ -22,7 +17,7 @@ describe('InMemoryJobStore', () => {
 
   it('replaces a record only when the caller names its current version', async () => {
     const store = new InMemoryJobStore();
-    const { record, etag } = await createNewRecord(store, recordAt('2026-01-01T00:00:00Z'));
+    const { record, etag } = await createNewRecord(store, jobRecordAt('2026-01-01T00:00:00Z'));
 
     const newEtag = await store.replace({ ...record, status: 'Running' }, etag);
     const stale = await store.replace({ ...record, status: 'Completed' }, etag);
@@ -41,7 +36,7 @@ describe('InMemoryJobStore', () => {
       [3, 'a'],
       [4, 'a'],
     ] as const) {
-      await store.create(recordAt(`2026-01-01T00:00:0${second}Z`, { jobType, subjectId: `s${second}` }));
+      await store.create(jobRecordAt(`2026-01-01T00:00:0${second}Z`, { jobType, subjectId: `s${second}` }));
     }
 
     const first = await store.list({ jobType: 'a', limit: 2 });
