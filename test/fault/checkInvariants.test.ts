@@ -1,0 +1,240 @@
+import { jobIdForKey } from '../../src/jobs/jobIdForKey';
+import type { JobOutcome } from '../../src/jobs/jobOutcome';
+import { newJobMessage } from '../../src/jobs/jobMessage';
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import { newJobRecord } from '../../src/jobs/jobRecord';
+import type { BrokerMessage, BrokerSnapshot } from '../../tools/soak/brokerProbe';
+import type { ViolationClass } from '../../tools/soak/checkInvariants';
+import { checkInvariants } from '../../tools/soak/checkInvariants';
+import type { JobKind, PlannedJob, SimulatePayload } from '../../tools/soak/planWorkload';
+import type { HandlerCompletions } from '../../tools/soak/readHandlerCompletions';
+import type { JobSubmissions } from '../../tools/soak/runWorkload';
+import type { SubmitTry } from '../../tools/soak/submitWithRetries';
+
+const submittedAt = '2026-12-01T10:00:00.000Z';
+const completedAt = '2026-12-01T10:00:05.000Z';
+const key = 'soak-1';
+const jobId = jobIdForKey(key);
+
+function planned(kind: JobKind, payload: SimulatePayload = {}, maxAttempts = 3): PlannedJob {
+  return { index: 0, key, jobId, kind, payload, maxAttempts, request: {} };
+}
+
+const accepted: SubmitTry[] = [{ kind: 'answered', status: 202, body: { jobId } }];
+const refused: SubmitTry[] = [{ kind: 'answered', status: 503, body: {} }];
+
+function outcome(
+  attempt: number,
+  status: JobOutcome['status'],
+  errorMessage: string | null = null,
+): JobOutcome {
+  return {
+    jobId,
+    jobType: 'diagnostics.simulate',
+    status,
+    durationMs: 1,
+    errorMessage,
+    attempt,
+    completedAt,
+  };
+}
+
+// Built by the app's own constructor, so the fixture follows the record's shape as it changes.
+function record(overrides: Partial<JobRecord>): JobRecord {
+  const queued = newJobRecord(
+    newJobMessage({
+      jobType: 'diagnostics.simulate',
+      payload: {},
+      jobId,
+      idempotencyKey: key,
+      createdAt: submittedAt,
+    }),
+    submittedAt,
+  );
+  return {
+    ...queued,
+    status: 'Completed',
+    attempt: 1,
+    startedAt: submittedAt,
+    completedAt,
+    updatedAt: completedAt,
+    outcomes: [outcome(1, 'Completed')],
+    ...overrides,
+  };
+}
+
+function deadLetter(reason: string, messageId = key): BrokerMessage {
+  return {
+    jobId,
+    messageId,
+    sequenceNumber: '1',
+    state: 'active',
+    deliveryCount: 0,
+    deadLetterReason: reason,
+  };
+}
+
+interface Case {
+  name: string;
+  job: PlannedJob;
+  tries?: SubmitTry[];
+  record?: JobRecord;
+  broker?: Partial<BrokerSnapshot>;
+  completions?: HandlerCompletions;
+  killedAt?: number[];
+  settlement?: 'host' | 'explicit';
+  expected: ViolationClass[];
+}
+
+const failedTwiceThenDeadLettered = record({
+  status: 'DeadLettered',
+  attempt: 3,
+  outcomes: [outcome(1, 'Failed', 'Simulated transient failure 1 of 2.'), outcome(2, 'Failed')],
+  deadLetterReason: 'MaxRetriesExceeded',
+});
+
+const cases: Case[] = [
+  { name: 'a quick job completed once', job: planned('quick'), record: record({}), expected: [] },
+  {
+    name: 'a poison job dead-lettered Poisoned, once in the sub-queue',
+    job: planned('poison', { poison: true }),
+    record: record({
+      status: 'DeadLettered',
+      outcomes: [outcome(1, 'Poisoned')],
+      deadLetterReason: 'Poisoned',
+    }),
+    broker: { deadLettered: [deadLetter('Poisoned')] },
+    settlement: 'explicit',
+    expected: [],
+  },
+  { name: 'an accepted job without a record', job: planned('quick'), expected: ['lost'] },
+  {
+    name: 'an accepted job still queued',
+    job: planned('quick'),
+    record: record({ status: 'Queued', attempt: 0, outcomes: [] }),
+    expected: ['stuck'],
+  },
+  {
+    name: 'a refused job that has a record',
+    job: planned('quick'),
+    tries: refused,
+    record: record({}),
+    expected: ['refusedButRecorded'],
+  },
+  { name: 'a refused job that left nothing', job: planned('quick'), tries: refused, expected: [] },
+  {
+    name: 'a job with more attempts than allowed',
+    job: planned('quick'),
+    record: record({ attempt: 4, outcomes: [outcome(4, 'Completed')] }),
+    expected: ['duplicateRuns'],
+  },
+  {
+    name: 'two requests with one key were both told the job was created',
+    job: planned('quick'),
+    tries: [...accepted, ...accepted],
+    record: record({}),
+    expected: ['mismatches'],
+  },
+  {
+    name: 'a job whose handler succeeded after another run had settled it',
+    job: planned('quick'),
+    record: record({}),
+    completions: { byProcess: [2], afterSettledElsewhere: 1 },
+    expected: ['duplicateRuns'],
+  },
+  {
+    name: 'a dead-lettered record missing from the sub-queue',
+    job: planned('failAlways', { failAlways: true }, 1),
+    record: record({
+      status: 'DeadLettered',
+      maxAttempts: 1,
+      outcomes: [outcome(1, 'Failed')],
+      deadLetterReason: 'MaxRetriesExceeded',
+    }),
+    expected: ['mismatches'],
+  },
+  {
+    name: 'two dead-letter copies of one job',
+    job: planned('poison', { poison: true }),
+    record: record({
+      status: 'DeadLettered',
+      outcomes: [outcome(1, 'Poisoned')],
+      deadLetterReason: 'Poisoned',
+    }),
+    broker: {
+      deadLettered: [deadLetter('MaxDeliveryCountExceeded'), deadLetter('MaxDeliveryCountExceeded', 'b')],
+    },
+    expected: ['mismatches'],
+  },
+  {
+    name: 'a dead-letter message for a job whose record is still Retrying',
+    job: planned('failTimes', { failTimes: 1 }),
+    record: record({ status: 'Retrying', outcomes: [outcome(1, 'Failed')], completedAt: null }),
+    broker: { deadLettered: [deadLetter('MaxDeliveryCountExceeded')] },
+    expected: ['stuck', 'mismatches'],
+  },
+  {
+    name: 'a quick job dead-lettered',
+    job: planned('quick'),
+    record: record({
+      status: 'DeadLettered',
+      attempt: 3,
+      outcomes: [],
+      deadLetterReason: 'MaxRetriesExceeded',
+    }),
+    broker: { deadLettered: [deadLetter('MaxDeliveryCountExceeded')] },
+    expected: ['mismatches'],
+  },
+  {
+    name: 'a failTimes job with attempts to spare that ran out of them with no restart',
+    job: planned('failTimes', { failTimes: 2 }),
+    record: failedTwiceThenDeadLettered,
+    broker: { deadLettered: [deadLetter('MaxDeliveryCountExceeded')] },
+    expected: ['mismatches'],
+  },
+  {
+    name: 'the same, when the app was killed during its third run',
+    job: planned('failTimes', { failTimes: 2 }),
+    record: failedTwiceThenDeadLettered,
+    broker: { deadLettered: [deadLetter('MaxDeliveryCountExceeded')] },
+    killedAt: [Date.parse('2026-12-01T10:00:03.000Z')],
+    expected: [],
+  },
+  {
+    name: 'an explicit dead-letter whose broker reason differs from the record',
+    job: planned('poison', { poison: true }),
+    record: record({
+      status: 'DeadLettered',
+      outcomes: [outcome(1, 'Poisoned')],
+      deadLetterReason: 'Poisoned',
+    }),
+    broker: { deadLettered: [deadLetter('MaxDeliveryCountExceeded')] },
+    settlement: 'explicit',
+    expected: ['mismatches'],
+  },
+];
+
+describe('the soak invariants', () => {
+  it.each(cases)('when $name, then it is counted as $expected', (testCase) => {
+    const job = testCase.job;
+    const tries = testCase.tries ?? accepted;
+    const answers = tries.flatMap((attempt) =>
+      attempt.kind === 'answered' && attempt.status < 300 ? [{ jobId, created: attempt.status === 202 }] : [],
+    );
+    const submissions: JobSubmissions = { job, sentAs: 'single×1', tries, answers };
+
+    const report = checkInvariants({
+      settlement: testCase.settlement ?? 'host',
+      submissions: new Map([[key, submissions]]),
+      records: new Map([[jobId, testCase.record]]),
+      broker: { queued: [], deadLettered: [], ...testCase.broker },
+      completions: new Map(testCase.completions ? [[jobId, testCase.completions]] : []),
+      killedAt: testCase.killedAt ?? [],
+      now: Date.parse(completedAt),
+    });
+
+    expect(report.violations.map((violation) => violation.class).sort()).toEqual(
+      [...testCase.expected].sort(),
+    );
+  });
+});
