@@ -21,6 +21,9 @@ for (const definition of createFunctionTable(runtime)) {
   if (definition.kind === 'http') {
     const { name, methods, route, authLevel, handler } = definition;
     app.http(name, { methods, route, authLevel, handler });
+  } else if (definition.kind === 'timer') {
+    const { name, schedule, handler } = definition;
+    app.timer(name, { schedule, handler });
   } else {
     const { name, queueName, connection, autoCompleteMessages, sdkBinding, handler } = definition;
     app.serviceBusQueue(name, {

@@ -5,6 +5,7 @@ import type { HandlerRegistry } from './handlers/handlerRegistry';
 import { createHandlerRegistry } from './handlers/registeredHandlers';
 import { DeadLetterService } from './jobs/deadLetterService';
 import { JobDispatcher } from './jobs/jobDispatcher';
+import { JobReconciler } from './jobs/jobReconciler';
 import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
 import { createJsonLogger } from './jobs/logger';
@@ -33,6 +34,8 @@ export interface JobsRuntime {
   readonly submission: JobSubmissionService;
   /** Listing, replaying and discarding dead-lettered jobs. */
   readonly deadLetters: DeadLetterService;
+  /** Moves on jobs that stopped moving: run by the timer function, and by the local host. */
+  readonly reconciler: JobReconciler;
   readonly telemetry: Telemetry;
   /** The in-memory queue in embedded mode (`Jobs__UseServiceBus=false`), else undefined. */
   readonly embeddedQueue: InMemoryJobQueue | undefined;
@@ -92,6 +95,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     retry: config.retry,
     handlerTimeoutMs: config.handlerTimeoutMs,
     claimGraceMs: config.claimGraceMs,
+    outageToleranceMs: config.outageToleranceMs,
     logger,
     telemetry,
     shutdownSignal: shutdown.signal,
@@ -123,6 +127,15 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     telemetry,
   });
 
+  const reconciler = new JobReconciler({
+    store,
+    queue,
+    deadLetters: deadLetterQueue,
+    logger,
+    telemetry,
+    staleAfterMs: config.reconciler.staleAfterMs,
+  });
+
   logger.info('sdap-jobs configured', {
     mode: queue.transport,
     queue: queue.queueName,
@@ -142,6 +155,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     dispatcher,
     submission,
     deadLetters,
+    reconciler,
     telemetry,
     embeddedQueue,
     shutdownSignal: shutdown.signal,

@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpMethod, ServiceBusQueueHandler } from '@azure/functions';
+import type { HttpHandler, HttpMethod, ServiceBusQueueHandler, TimerHandler } from '@azure/functions';
 import type { JobsRuntime } from '../runtime';
 import { createDiscardDeadLetter } from './discardDeadLetter';
 import { createGetJob } from './getJob';
@@ -6,6 +6,7 @@ import { createHealth } from './health';
 import { createListDeadLetters } from './listDeadLetters';
 import { createListJobs } from './listJobs';
 import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
+import { createReconcileJobs, reconcileJobsSchedule } from './reconcileJobs';
 import { createReplayDeadLetter } from './replayDeadLetter';
 import { createReplayDeadLetters } from './replayDeadLetters';
 import { createSubmitJob } from './submitJob';
@@ -32,7 +33,16 @@ export interface ServiceBusQueueFunctionDefinition {
   readonly handler: ServiceBusQueueHandler;
 }
 
-export type FunctionDefinition = HttpFunctionDefinition | ServiceBusQueueFunctionDefinition;
+export interface TimerFunctionDefinition {
+  readonly kind: 'timer';
+  readonly name: string;
+  /** NCRONTAB, as the host reads it; the local host runs the handler every `Jobs__Reconciler__IntervalMs` instead. */
+  readonly schedule: string;
+  readonly handler: TimerHandler;
+}
+
+export type FunctionDefinition =
+  HttpFunctionDefinition | ServiceBusQueueFunctionDefinition | TimerFunctionDefinition;
 
 /**
  * Every function of the app, read both by the Functions entry point (`src/index.ts`) and by the local host. The
@@ -50,6 +60,12 @@ export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] 
         telemetry.trackActivity(async () => handler(request, context));
       return { ...definition, handler: tracked };
     }
+    if (definition.kind === 'timer') {
+      const { handler } = definition;
+      const tracked: TimerHandler = (timer, context) =>
+        telemetry.trackActivity(async () => handler(timer, context));
+      return { ...definition, handler: tracked };
+    }
     const { handler } = definition;
     const tracked: ServiceBusQueueHandler = (message, context) =>
       telemetry.trackActivity(async () => handler(message, context));
@@ -58,7 +74,7 @@ export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] 
 }
 
 function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
-  const http: FunctionDefinition[] = [
+  const always: FunctionDefinition[] = [
     {
       kind: 'http',
       name: 'submitJob',
@@ -124,8 +140,14 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       authLevel: 'admin',
       handler: createDiscardDeadLetter(runtime),
     },
+    {
+      kind: 'timer',
+      name: 'reconcileJobs',
+      schedule: reconcileJobsSchedule,
+      handler: createReconcileJobs(runtime),
+    },
   ];
-  if (!runtime.config.useServiceBus) return http;
+  if (!runtime.config.useServiceBus) return always;
   const explicit = runtime.config.serviceBus.settlement === 'explicit';
   const processJob: ServiceBusQueueFunctionDefinition = {
     kind: 'serviceBusQueue',
@@ -138,5 +160,5 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       ? createProcessJobExplicitlySettled(runtime)
       : createProcessJobHostSettled(runtime)) as ServiceBusQueueHandler,
   };
-  return [...http, processJob];
+  return [...always, processJob];
 }

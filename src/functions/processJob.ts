@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import { settle } from '../jobs/settlement';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';
-import { diagnosticIdProperty, recordEtagProperty } from '../queue/outgoingJobMessage';
+import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../queue/outgoingJobMessage';
 import { explicitModeSettler, hostModeSettler } from '../queue/serviceBusSettlers';
 import type { JobsRuntime } from '../runtime';
 
@@ -48,6 +48,7 @@ export function fromHostTrigger(body: unknown, metadata: Record<string, unknown>
     deliveryCount: positiveOr(Number(metadata.deliveryCount), 1),
     enqueuedTime: optionalDate(metadata.enqueuedTimeUtc),
     recordEtag: applicationProperty(properties, recordEtagProperty),
+    cycle: attemptCycleOf(properties),
     traceParent: applicationProperty(properties, diagnosticIdProperty),
   };
 }
@@ -60,6 +61,7 @@ export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
     deliveryCount: positiveOr((message.deliveryCount ?? 0) + 1, 1),
     enqueuedTime: optionalDate(message.enqueuedTimeUtc),
     recordEtag: applicationProperty(properties, recordEtagProperty),
+    cycle: attemptCycleOf(properties),
     traceParent: applicationProperty(properties, diagnosticIdProperty),
   };
 }
@@ -68,6 +70,11 @@ export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
 function applicationProperty(properties: unknown, name: string): string | undefined {
   if (typeof properties !== 'object' || properties === null) return undefined;
   return optionalString((properties as Record<string, unknown>)[name]);
+}
+
+function attemptCycleOf(properties: unknown): number | undefined {
+  const cycle = Number(applicationProperty(properties, attemptCycleProperty));
+  return Number.isInteger(cycle) && cycle >= 1 ? cycle : undefined;
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -10,35 +10,23 @@ export const diagnosticsSimulatePayloadSchema = z.object({
   poison: z.boolean().default(false),
 });
 
-// Bounded so a long-running app that simulates many failing jobs does not grow without limit.
-const maxTrackedJobs = 10_000;
-
 /**
  * A job type for trying the system out: it sleeps, fails, or poisons on request. Registered only when
  * `Jobs__EnableDiagnostics=true`.
  */
 export function createDiagnosticsSimulateHandler() {
-  const runsByJobId = new Map<string, number>();
-
-  function countRun(jobId: string): number {
-    const runs = (runsByJobId.get(jobId) ?? 0) + 1;
-    runsByJobId.delete(jobId);
-    runsByJobId.set(jobId, runs);
-    if (runsByJobId.size > maxTrackedJobs) runsByJobId.delete(runsByJobId.keys().next().value as string);
-    return runs;
-  }
-
   return defineJobHandler({
     jobType: 'diagnostics.simulate',
     payloadSchema: diagnosticsSimulatePayloadSchema,
-    async handle({ durationMs, failTimes, failAlways, poison }, context) {
-      // Only jobs asked to fail need their runs counted.
-      const run = failTimes > 0 ? countRun(context.job.jobId) : 1;
-      if (durationMs > 0) await sleep(durationMs, undefined, { signal: context.signal });
+    async handle({ durationMs, failTimes, failAlways, poison }, { attempt, cycle, signal }) {
+      if (durationMs > 0) await sleep(durationMs, undefined, { signal });
       if (poison) throw new PermanentJobError('Simulated permanent failure (poison: true).');
       if (failAlways) throw new TransientJobError('Simulated transient failure (failAlways: true).');
-      if (run <= failTimes)
-        throw new TransientJobError(`Simulated transient failure ${run} of ${failTimes}.`);
+      // By the attempt the job carries, not by runs counted here: a restarted or second instance sees the same
+      // attempt, so a job fails exactly `failTimes` times wherever its attempts run. Only in the first attempt
+      // cycle: a replay runs as it would once the cause of the failures was fixed.
+      if (cycle === 1 && attempt <= failTimes)
+        throw new TransientJobError(`Simulated transient failure ${attempt} of ${failTimes}.`);
     },
   });
 }

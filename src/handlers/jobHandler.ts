@@ -5,8 +5,10 @@ import type { Logger } from '../jobs/logger';
 /** What a handler gets besides its payload. */
 export interface JobHandlerContext {
   readonly job: JobMessage;
-  /** 1-based number of this run of the job, counting scheduled retries and broker redeliveries. */
+  /** 1-based number of this run of the job in its attempt cycle, counting retries and runs cut short. */
   readonly attempt: number;
+  /** The attempt cycle: 1 for the submitted job, one more for each replay from the dead-letter queue. */
+  readonly cycle: number;
   /** Aborted when the handler times out or the app shuts down: stop work and throw. */
   readonly signal: AbortSignal;
   readonly logger: Logger;

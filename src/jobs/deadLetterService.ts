@@ -1,7 +1,7 @@
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { DeadLetterEntry, DeadLetterQueue, LockedDeadLetter } from '../queue/deadLetterQueue';
 import type { JobQueue } from '../queue/jobQueue';
-import { replayMessageOf } from '../queue/outgoingJobMessage';
+import { firstMessageOf } from '../queue/outgoingJobMessage';
 import type { JobStore, StoredJob } from '../store/jobStore';
 import {
   ConflictError,
@@ -239,11 +239,13 @@ export class DeadLetterService {
       ? { ...parsed.job, payload: options.payload as JobMessage['payload'] }
       : parsed.job;
     this.assertRunnable(job, payloadCorrected);
-    const message = replayMessageOf(job, sequenceNumber, entry.traceParent);
-    assertFitsOneMessage(message.body, 'The replayed job');
+    assertFitsOneMessage(firstMessageOf(job).body, 'The replayed job');
 
     const current = stored ?? (await this.recordOf(job));
     assertReplayable(current.record, this.now());
+    // A replay starts a new attempt cycle, never one used before: its messages' ids are all new.
+    const cycle = current.record.cycle + 1;
+    const message = firstMessageOf(job, entry.traceParent, cycle);
     const lease = await this.lock(entry);
     // The record is reset before the send: the dispatcher dead-letters at once a job whose record says DeadLettered,
     // and counts the next attempt from the record's. If the send fails, the previous record is put back.
@@ -251,6 +253,7 @@ export class DeadLetterService {
       {
         ...current.record,
         status: 'Queued',
+        cycle,
         attempt: 0,
         deadLetterReason: null,
         deadLetterDescription: null,
@@ -276,7 +279,8 @@ export class DeadLetterService {
       // No record ETag goes with it: the dispatcher takes an ETag on a first attempt to mean "a fresh record".
       await this.options.queue.send([message]);
     } catch (error) {
-      await this.restore(current.record, written);
+      // The cycle stays used: the send may have gone through, and a later replay must not reuse its message ids.
+      await this.restore({ ...current.record, cycle }, written);
       await lease.release();
       throw error;
     }

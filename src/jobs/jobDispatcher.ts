@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { RetrySettings } from '../config';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
@@ -21,14 +19,17 @@ import {
 } from './errors';
 import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
-import { parseJobMessage } from './jobMessage';
-import type { JobOutcome, JobOutcomeStatus } from './jobOutcome';
+import { parseJobMessage, toWireBody } from './jobMessage';
+import type { RunDecision, RunResult } from './jobDecision';
+import { decideAfterRun, decideDelivery } from './jobDecision';
+import type { JobOutcome } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
-import { liveClaimExpiry, newJobRecord } from './jobRecord';
+import { newJobRecord } from './jobRecord';
 import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
-import { retryDelayMs } from './retryPolicy';
 import type { Settlement } from './settlement';
+import { untilAvailable } from './untilAvailable';
+import { isGoneLocalWorker, newWorkerId } from './workerIdentity';
 
 export interface JobDispatcherOptions {
   registry: HandlerRegistry;
@@ -46,18 +47,15 @@ export interface JobDispatcherOptions {
   workerId?: string;
   /** A claim lasts the handler timeout plus this, so a result can still be written after a timed-out run. */
   claimGraceMs?: number;
+  /**
+   * How long a delivery waits out an outage of the store or the queue, holding its message, before it gives the
+   * message back: an abandon is a delivery used up, and the broker dead-letters after MaxDeliveryCount of them.
+   * Keep it below the host's `maxAutoLockRenewalDuration` (5 minutes), which bounds how long a lock can be held.
+   */
+  outageToleranceMs?: number;
   now?: () => Date;
   random?: () => number;
 }
-
-type RunResult =
-  | { status: 'Completed' }
-  | {
-      status: Exclude<JobOutcomeStatus, 'Completed'>;
-      error: string;
-      cause: unknown;
-      interruptedByShutdown: boolean;
-    };
 
 /** One delivery of one job, as it moves through the dispatcher. */
 interface Delivery {
@@ -77,13 +75,15 @@ const maxOutcomesKept = 20;
 
 /**
  * Turns one received message into exactly one settlement: runs the job's handler at most once per delivery,
- * records every step on the job record, and schedules retries itself. Knows nothing of the transport.
+ * records every step on the job record, and schedules retries itself. Knows nothing of the transport. What to do
+ * is decided by two pure functions (`decideDelivery`, `decideAfterRun`); this class does the I/O around them.
  */
 export class JobDispatcher {
   private readonly now: () => Date;
   private readonly random: () => number;
   private readonly workerId: string;
   private readonly claimGraceMs: number;
+  private readonly outageToleranceMs: number;
   private readonly events: JobTelemetry;
   /**
    * The handler runs under way, oldest first: one shutdown listener and one deadline timer for all of them, not one
@@ -95,8 +95,9 @@ export class JobDispatcher {
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.workerId = options.workerId ?? newWorkerId();
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
+    this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     options.shutdownSignal?.addEventListener(
       'abort',
@@ -135,7 +136,7 @@ export class JobDispatcher {
     try {
       return await this.dispatchJob({ job, received, logger, trace });
     } catch (error) {
-      // Our own fault (store, scheduling, a bug): let the broker redeliver rather than decide on partial knowledge.
+      // Our own fault, and an outage that outlasted the tolerance, or a bug: the broker redelivers the message.
       const description = `Processing failed before the job could be settled: ${errorMessage(error)}`;
       logger.error(description, { infrastructure: isInfrastructureError(error) });
       return { kind: 'abandon', description };
@@ -151,7 +152,13 @@ export class JobDispatcher {
         // if anything changed it since, the claim conflicts and the next round reads it.
         const stored =
           round === 1 && received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
-        return await this.decide(delivery, stored ?? (await this.storedJobOf(job)));
+        const current = stored ?? (await this.storedJobOf(delivery));
+        if (!current) {
+          // Our submission sent it, then removed the record when it answered that the send failed: it was refused.
+          logger.warn('Completing the message of a submission that was refused (its record was removed)');
+          return { kind: 'complete' };
+        }
+        return await this.decide(delivery, current);
       } catch (error) {
         if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
         logger.debug('The job record changed under us; deciding again', { round });
@@ -160,37 +167,52 @@ export class JobDispatcher {
   }
 
   private async decide(delivery: Delivery, stored: StoredJob): Promise<Settlement> {
-    const { job, logger } = delivery;
-    const { record } = stored;
-    if (record.status === 'Completed') {
-      logger.info('Completing a redelivery of a job that already completed');
-      return { kind: 'complete' };
-    }
-    if (record.status === 'DeadLettered' && record.deadLetterReason) {
-      // Host settlement cannot dead-letter: the message keeps coming back until MaxDeliveryCount. Never rerun it.
-      return deadLetter(record.deadLetterReason, record.deadLetterDescription ?? '');
-    }
-    const claimExpiresAt = liveClaimExpiry(record, this.now());
-    if (claimExpiresAt) return this.recheckAfterClaim(delivery, record, claimExpiresAt);
-
+    const { job, received, logger } = delivery;
     const match = this.options.registry.match(job);
-    if (!match.ok) return this.deadLetterJob(delivery, stored, match.reason, match.description);
-
-    // An attempt is a handler run. Every run starts with a durable claim that counts it — runs cut short by a crash
-    // or a lost lock included — and a retry copy carries the next number. The broker's delivery count is not used:
-    // it also counts deliveries that never ran the handler (storage outages), which must not use up attempts.
-    const attempt = Math.max(job.attempt, record.attempt + 1);
-    if (attempt > job.maxAttempts) {
-      const description = `No attempts left: this would be attempt ${attempt} of ${job.maxAttempts}.`;
-      return this.deadLetterJob(delivery, stored, 'MaxRetriesExceeded', description);
-    }
-    return this.run(
-      match.handler,
-      match.payload,
-      { ...delivery, logger: logger.child({ attempt }) },
-      stored,
-      attempt,
+    const decision = decideDelivery(
+      stored.record,
+      { cycle: received.cycle ?? 1, attempt: job.attempt, maxAttempts: job.maxAttempts },
+      match,
+      this.now(),
+      isGoneLocalWorker(stored.record.claimedBy, this.workerId),
     );
+    switch (decision.kind) {
+      case 'complete':
+        logger.info(
+          decision.why === 'AlreadyCompleted'
+            ? 'Completing a redelivery of a job that already completed'
+            : 'Completing an older copy of the job: a later attempt has taken its place',
+          { recordAttempt: stored.record.attempt, recordStatus: stored.record.status },
+        );
+        return { kind: 'complete' };
+      case 'deadLetter':
+        if (!decision.recordIt) return deadLetter(decision.reason, decision.description);
+        return this.deadLetterJob(delivery, stored, decision.reason, decision.description);
+      case 'recheck':
+        return this.recheckAfterClaim(delivery, stored.record, decision.at);
+      case 'ensureRetry': {
+        const retry = retryMessageOf(job, decision.cycle, decision.attempt, traceParentOf(delivery));
+        await this.patiently(() => this.options.retryQueue.schedule(retry, decision.at));
+        logger.info(
+          'Completing the original of an attempt whose retry is pending; the retry copy is scheduled',
+          {
+            nextAttempt: decision.attempt,
+            at: decision.at.toISOString(),
+          },
+        );
+        return { kind: 'complete' };
+      }
+      case 'run':
+        if (!match.ok) throw new Error('A job without a handler cannot run.');
+        return this.run(
+          match.handler,
+          match.payload,
+          { ...delivery, logger: logger.child({ attempt: decision.attempt }) },
+          stored,
+          decision.cycle,
+          decision.attempt,
+        );
+    }
   }
 
   private async run(
@@ -198,17 +220,26 @@ export class JobDispatcher {
     payload: unknown,
     delivery: Delivery,
     queued: StoredJob,
+    cycle: number,
     attempt: number,
   ): Promise<Settlement> {
     const { job, received, logger, trace } = delivery;
+    // Shutting down: the job is not started, so no attempt is spent; the broker delivers it again elsewhere.
+    if (this.options.shutdownSignal?.aborted)
+      return { kind: 'abandon', description: 'The app is shutting down; the job was not started.' };
     const started = this.now();
     const startedAt = isoTimestamp(started);
+    const fresh = cycle !== queued.record.cycle;
     // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
     const claimed = await this.write(queued, {
       ...queued.record,
       status: 'Running',
+      cycle,
       attempt,
-      startedAt: queued.record.startedAt ?? startedAt,
+      startedAt: fresh ? startedAt : (queued.record.startedAt ?? startedAt),
+      completedAt: fresh ? null : queued.record.completedAt,
+      deadLetterReason: fresh ? null : queued.record.deadLetterReason,
+      deadLetterDescription: fresh ? null : queued.record.deadLetterDescription,
       updatedAt: startedAt,
       nextAttemptAt: null,
       claimedBy: this.workerId,
@@ -220,7 +251,7 @@ export class JobDispatcher {
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
-    const result = await this.runHandler(handler, payload, job, attempt, logger);
+    const result = await this.runHandler(handler, payload, job, cycle, attempt, logger);
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -236,51 +267,67 @@ export class JobDispatcher {
       claimExpiresAt: null,
     });
 
-    if (result.status === 'Completed') {
-      const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));
-      logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
-        durationMs: outcome.durationMs,
-      });
-      if (written) this.events.completed(job, attempt, trace, outcome.durationMs);
-      return { kind: 'complete' };
+    const decision = decideAfterRun(
+      result,
+      attempt,
+      job.maxAttempts,
+      this.options.retry,
+      this.now(),
+      this.random,
+    );
+    switch (decision.kind) {
+      case 'complete': {
+        const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));
+        logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
+          durationMs: outcome.durationMs,
+        });
+        if (written) this.events.completed(job, attempt, trace, outcome.durationMs);
+        return { kind: 'complete' };
+      }
+      case 'deadLetter':
+        return this.deadLetterAfterRun(
+          delivery,
+          claimed,
+          ran,
+          attempt,
+          decision.reason,
+          decision.description,
+        );
+      case 'abandon':
+        await this.writeResult(claimed, (latest) => ({
+          ...ran(latest, 'Retrying'),
+          nextAttemptAt: isoTimestamp(this.now()),
+        }));
+        logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
+        return { kind: 'abandon', description: decision.error };
+      case 'retry':
+        return this.scheduleRetry(delivery, claimed, ran, cycle, attempt, decision);
     }
-    if (result.status === 'Poisoned') {
-      return this.deadLetterAfterRun(delivery, claimed, ran, attempt, 'Poisoned', result.error);
-    }
-    if (result.interruptedByShutdown) {
-      await this.writeResult(claimed, (latest) => ran(latest, 'Retrying'));
-      logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
-      return { kind: 'abandon', description: result.error };
-    }
-    if (attempt >= job.maxAttempts) {
-      const description = `Failed ${attempt} of ${job.maxAttempts} attempts; last error: ${result.error}`;
-      return this.deadLetterAfterRun(delivery, claimed, ran, attempt, 'MaxRetriesExceeded', description);
-    }
-    return this.scheduleRetry(delivery, claimed, ran, attempt, result.error);
   }
 
   private async scheduleRetry(
     delivery: Delivery,
     claimed: StoredJob,
     ran: (latest: JobRecord) => JobRecord,
+    cycle: number,
     attempt: number,
-    error: string,
+    { at: enqueueAt, delayMs, error }: Extract<RunDecision, { kind: 'retry' }>,
   ): Promise<Settlement> {
     const { job, logger, trace } = delivery;
-    const delayMs = retryDelayMs(attempt, this.options.retry, this.random);
     const decidedAt = this.now();
-    const enqueueAt = new Date(decidedAt.getTime() + delayMs);
     const written = await this.writeResult(claimed, (latest) => ({
       ...ran(latest),
       status: 'Retrying',
       nextAttemptAt: enqueueAt.toISOString(),
     }));
     if (!written) return { kind: 'complete' };
-    // The original is completed only once its successor is safely scheduled; if scheduling throws, the dispatcher
-    // abandons and the broker redelivers the original.
-    await this.options.retryQueue.schedule(
-      retryMessageOf(job, attempt + 1, traceParentOf(delivery)),
-      enqueueAt,
+    // The original is completed only once its successor is safely scheduled. If we die in between, the original
+    // comes back, finds the record Retrying at its attempt, and schedules the same copy (a duplicate if it exists).
+    await this.patiently(() =>
+      this.options.retryQueue.schedule(
+        retryMessageOf(job, cycle, attempt + 1, traceParentOf(delivery)),
+        enqueueAt,
+      ),
     );
     logger.warn('Job failed; retry scheduled', { error, delayMs, nextAttempt: attempt + 1 });
     this.events.retryScheduled(job, attempt, trace, delayMs, shorten(error), decidedAt);
@@ -297,8 +344,8 @@ export class JobDispatcher {
     claimExpiresAt: Date,
   ): Promise<Settlement> {
     const { job, logger } = delivery;
-    const recheck = recheckMessageOf(job, claimExpiresAt, traceParentOf(delivery));
-    await this.options.retryQueue.schedule(recheck, claimExpiresAt);
+    const recheck = recheckMessageOf(job, record.cycle, claimExpiresAt, traceParentOf(delivery));
+    await this.patiently(() => this.options.retryQueue.schedule(recheck, claimExpiresAt));
     logger.info('Job is running elsewhere; checking again when its claim expires', {
       claimedBy: record.claimedBy,
       claimExpiresAt: record.claimExpiresAt,
@@ -369,17 +416,25 @@ export class JobDispatcher {
     return job.attempt === 1 ? { record: newJobRecord(job, job.createdAt), etag } : undefined;
   }
 
-  /** The job's record, created from the message when a producer other than our submission sent it. */
-  private async storedJobOf(job: JobMessage): Promise<StoredJob> {
-    const existing = await this.options.store.get(job.jobId);
+  /**
+   * The job's record, created from the message when a producer other than our submission sent it. `undefined`
+   * when our submission sent it (it carries the record's ETag) and the record is gone: the submission was refused.
+   */
+  private async storedJobOf({ job, received }: Delivery): Promise<StoredJob | undefined> {
+    const { store } = this.options;
+    const existing = await this.patiently(() => store.get(job.jobId));
     if (existing) return existing;
-    const created = await this.options.store.create(newJobRecord(job, this.now()));
+    if (received.recordEtag && job.attempt === 1 && (received.cycle ?? 1) === 1) return undefined;
+    const record = newJobRecord(job, this.now(), received.cycle ?? 1);
+    // With its body, so the reconciler can send it again should its message go missing.
+    const body = JSON.stringify(toWireBody(job));
+    const created = await this.patiently(() => store.create(record, body));
     return created.created ? created.stored : created.existing;
   }
 
   /** A conditional write before the handler runs; a conflict sends the dispatcher back to deciding. */
   private async write(stored: StoredJob, next: JobRecord): Promise<StoredJob> {
-    const etag = await this.options.store.replace(next, stored.etag);
+    const etag = await this.patiently(() => this.options.store.replace(next, stored.etag));
     if (etag === undefined) throw new WriteConflict();
     return { record: next, etag };
   }
@@ -389,10 +444,12 @@ export class JobDispatcher {
    * instead of deciding again; `false` when another worker had meanwhile settled the job for good.
    */
   private async writeResult(claimed: StoredJob, change: (latest: JobRecord) => JobRecord): Promise<boolean> {
+    const { store } = this.options;
     let current = claimed;
     for (let round = 1; round <= maxDecisionRounds; round += 1) {
-      if (await this.options.store.replace(change(current.record), current.etag)) return true;
-      const latest = await this.options.store.get(current.record.jobId);
+      const next = change(current.record);
+      if (await this.patiently(() => store.replace(next, current.etag))) return true;
+      const latest = await this.patiently(() => store.get(current.record.jobId));
       if (!latest || latest.record.status === 'Completed' || latest.record.status === 'DeadLettered')
         return false;
       current = latest;
@@ -403,21 +460,45 @@ export class JobDispatcher {
     );
   }
 
+  /**
+   * A store or queue call that waits out an outage rather than failing the delivery: see `outageToleranceMs`.
+   * Shutdown ends the waiting, and the message goes back to the queue.
+   */
+  private patiently<T>(operation: () => Promise<T>): Promise<T> {
+    return untilAvailable(operation, {
+      toleranceMs: this.outageToleranceMs,
+      signal: this.options.shutdownSignal,
+      onRetry: (error, retryInMs) =>
+        this.options.logger.warn('Store or queue unavailable; holding the message and trying again', {
+          error: errorMessage(error),
+          retryInMs,
+        }),
+    });
+  }
+
   private async runHandler(
     handler: JobHandler,
     payload: unknown,
     job: JobMessage,
+    cycle: number,
     attempt: number,
     logger: Logger,
   ): Promise<RunResult> {
-    const run = new HandlerRun(job, attempt, logger, performance.now() + this.options.handlerTimeoutMs);
+    const run = new HandlerRun(
+      job,
+      cycle,
+      attempt,
+      logger,
+      performance.now() + this.options.handlerTimeoutMs,
+    );
     try {
       // A handler that ignores its signal cannot hold the message past its timeout: this settles without it.
       await new Promise<void>((resolve, reject) => {
         run.cutShort = reject;
         this.watch(run);
+        // Shutdown may have come while the claim was written: then the handler is not started at all.
         if (this.options.shutdownSignal?.aborted) run.abort(shutdownInterruption());
-        handler.handle(payload, run.context).then(resolve, reject);
+        else handler.handle(payload, run.context).then(resolve, reject);
       });
       return completedRun;
     } catch (error) {
@@ -493,6 +574,7 @@ class HandlerRun {
 
   constructor(
     job: JobMessage,
+    cycle: number,
     attempt: number,
     logger: Logger,
     /** On the `performance.now()` clock. */
@@ -502,6 +584,7 @@ class HandlerRun {
     this.context = {
       job,
       attempt,
+      cycle,
       logger,
       get signal() {
         return signal();

@@ -27,7 +27,13 @@ export const jobRecordSchema = z.object({
   jobId: z.string(),
   jobType: z.string(),
   status: jobStatusSchema,
-  /** Handler runs started so far (0 while queued). */
+  /**
+   * The attempt cycle: 1 for the submission's, one more for each replay of the job from the dead-letter queue.
+   * Attempts count from 1 again in each cycle, and every message id is derived from (jobId, cycle, attempt).
+   * Absent from records stored before cycles (they are in their first).
+   */
+  cycle: z.int().min(1).default(1),
+  /** Handler runs started so far in this cycle (0 while queued). */
   attempt: z.int().nonnegative(),
   maxAttempts: z.int().min(1),
   subjectId: z.string(),
@@ -53,12 +59,13 @@ export const jobRecordSchema = z.object({
 export type JobRecord = z.output<typeof jobRecordSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 
-/** `now` as a Date, or as the ISO text the caller already has. */
-export function newJobRecord(job: JobMessage, now: Date | string): JobRecord {
+/** `now` as a Date, or as the ISO text the caller already has; `cycle` as the message that brought the job says. */
+export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): JobRecord {
   return {
     jobId: job.jobId,
     jobType: job.jobType,
     status: 'Queued',
+    cycle,
     attempt: 0,
     maxAttempts: job.maxAttempts,
     subjectId: job.subjectId,

@@ -4,18 +4,18 @@ import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from '../queue/jobQueue';
 import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
 import { firstMessageOf } from '../queue/outgoingJobMessage';
-import type { JobStore } from '../store/jobStore';
+import type { JobStore, StoredJob } from '../store/jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
 import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { FieldError } from './errors';
-import { ValidationError } from './errors';
+import { ValidationError, errorMessage } from './errors';
 import type { JobMessage } from './jobMessage';
 import { isoTimestamp } from './isoTimestamp';
 import { jobIdForKey } from './jobIdForKey';
-import { newJobMessage } from './jobMessage';
+import { newJobMessage, parseJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
 import {
@@ -24,6 +24,7 @@ import {
   maxJobsPerSubmission,
 } from './jobSubmissionRequest';
 import type { Logger } from './logger';
+import { untilAvailable } from './untilAvailable';
 
 export interface JobSubmissionServiceOptions {
   registry: HandlerRegistry;
@@ -54,8 +55,7 @@ export interface SubmitOptions {
 /**
  * The one way jobs enter the system, for the HTTP function and any code that submits jobs: validates every job
  * against its handler, records the jobs as Queued (a job with an idempotency key gets the jobId that key names, so
- * recording it reserves the key), then sends them. If the send fails,
- * the records are removed again, so no job is left recorded as queued that never will run.
+ * recording it reserves the key), then sends them in one batch (see `enqueue` for what happens when a step fails).
  */
 export class JobSubmissionService {
   private readonly now: () => Date;
@@ -156,39 +156,102 @@ export class JobSubmissionService {
     });
   }
 
+  /**
+   * Records the jobs, then sends them, all or nothing in effect: a job is on the queue before any caller hears it
+   * was accepted, and a refused request leaves nothing that can run. Failure windows and their answers:
+   * - the send fails: the records this request created are removed, each only if still as created (never one
+   *   another caller was told exists); a message whose send "failed" but went through finds no record and is
+   *   dropped by the dispatcher (it carries the record's ETag, which says our submission sent it);
+   * - the removal fails too (storage down as well): it is tried again in the background; should the process die
+   *   first, the reconciler sends the job, the only case where a refused job still runs;
+   * - we die between recording and sending: nobody was told anything; a repeat with the same key sends it, and so
+   *   does the reconciler, in time.
+   */
   private async enqueue(
     messages: readonly OutgoingJobMessage[],
     trace: TraceContext,
   ): Promise<SubmittedJob[]> {
-    const { store, queue, logger } = this.options;
+    const { store, queue } = this.options;
     const submitted: SubmittedJob[] = [];
-    const fresh: OutgoingJobMessage[] = [];
-    // One at a time, so two jobs of one batch with the same key resolve to one job.
-    for (const message of messages) {
-      const result = await store.create(newJobRecord(message.job, this.now()));
-      if (result.created) fresh.push({ ...message, recordEtag: result.stored.etag });
-      submitted.push({
-        record: (result.created ? result.stored : result.existing).record,
-        created: result.created,
-      });
-    }
-    if (fresh.length === 0) return submitted;
+    const toSend: OutgoingJobMessage[] = [];
+    const created: StoredJob[] = [];
     try {
-      await queue.send(fresh);
+      // One at a time, so two jobs of one batch with the same key resolve to one job.
+      for (const message of messages) {
+        const result = await store.create(newJobRecord(message.job, this.now()), message.body);
+        if (result.created) {
+          created.push(result.stored);
+          toSend.push({ ...message, recordEtag: result.stored.etag });
+        } else if (mayNotHaveBeenSent(result.existing.record)) {
+          toSend.push(resendOf(result.existing, message));
+        }
+        const stored = result.created ? result.stored : result.existing;
+        submitted.push({ record: stored.record, created: result.created });
+      }
+      if (toSend.length > 0) await queue.send(toSend);
     } catch (error) {
-      await Promise.allSettled(fresh.map(({ job }) => store.remove(job.jobId)));
+      await this.removeRefused(created);
       throw error;
     }
-    for (const { job } of fresh) {
-      logger.info('Job submitted', {
-        jobId: job.jobId,
-        jobType: job.jobType,
-        correlationId: job.correlationId,
-      });
-      this.events.submitted(job, trace);
-    }
+    for (const { record } of created) this.reportSubmitted(record, trace);
     return submitted;
   }
+
+  private reportSubmitted(record: JobRecord, trace: TraceContext): void {
+    this.options.logger.info('Job submitted', {
+      jobId: record.jobId,
+      jobType: record.jobType,
+      correlationId: record.correlationId,
+    });
+    this.events.submitted(record, trace);
+  }
+
+  /** Removes the records of a refused submission, each only if nobody has touched it since. */
+  private async removeRefused(created: readonly StoredJob[]): Promise<void> {
+    if (created.length === 0) return;
+    const { store, logger } = this.options;
+    const results = await Promise.allSettled(
+      created.map(({ record, etag }) => store.remove(record.jobId, etag)),
+    );
+    const stuck = created.filter((_, index) => results[index]?.status === 'rejected');
+    if (stuck.length === 0) return;
+    const jobIds = stuck.map(({ record }) => record.jobId);
+    logger.warn('Could not remove the records of a refused submission; trying again in the background', {
+      jobIds,
+    });
+    // The caller has its answer; the removal goes on without holding the request.
+    void Promise.all(
+      stuck.map(({ record, etag }) =>
+        untilAvailable(() => store.remove(record.jobId, etag), { toleranceMs: backgroundRemovalMs }),
+      ),
+    ).catch((error: unknown) =>
+      logger.error('Records of a refused submission are left; the reconciler will send their jobs', {
+        jobIds,
+        error: errorMessage(error),
+      }),
+    );
+  }
+}
+
+/** How long a refused submission's records are tried to be removed in the background. */
+const backgroundRemovalMs = 600_000;
+
+/**
+ * A repeat of an idempotency key whose job is still Queued in its first cycle: the first submission may have died,
+ * or failed, before its send. The job is sent again under the same message id, so if it was sent, the broker drops
+ * the copy. No record ETag goes with it: should the first request's failed send remove the record, the dispatcher
+ * recreates it from this message rather than take it for a refused submission's.
+ */
+function mayNotHaveBeenSent(record: JobRecord): boolean {
+  return record.status === 'Queued' && record.cycle === 1 && record.attempt === 0;
+}
+
+function resendOf(existing: StoredJob, repeat: OutgoingJobMessage): OutgoingJobMessage {
+  const body = existing.body;
+  if (body === undefined || body === repeat.body) return repeat;
+  // The job as first submitted, not the repeat's payload: the key names that job.
+  const parsed = parseJobMessage(body);
+  return parsed.ok ? firstMessageOf(parsed.job, repeat.traceParent) : repeat;
 }
 
 function traceOf(options: SubmitOptions): TraceContext {

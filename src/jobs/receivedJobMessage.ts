@@ -14,6 +14,8 @@ export interface ReceivedJobMessage {
    * can then claim the job without reading its record first.
    */
   readonly recordEtag?: string;
+  /** The attempt cycle the sender meant the message for (see `JobRecord.cycle`); absent means 1. */
+  readonly cycle?: number;
   /** The sender's W3C `traceparent` (`Diagnostic-Id` on Service Bus): processing continues that trace. */
   readonly traceParent?: string;
 }

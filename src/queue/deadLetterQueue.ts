@@ -6,6 +6,8 @@ export interface DeadLetterEntry {
   /** Decimal text: Service Bus sequence numbers are 64-bit, more than a JavaScript number holds exactly. */
   readonly sequenceNumber: string;
   readonly messageId: string;
+  /** The job's attempt cycle the message was sent for (`JobAttemptCycle`; 1 when absent). */
+  readonly cycle: number;
   /** As stored: JSON text or bytes, never parsed by the transport (a malformed body must still be readable). */
   readonly body: unknown;
   /** The broker's `DeadLetterReason`: one of ours, or the broker's own (`MaxDeliveryCountExceeded`, …). */

@@ -14,6 +14,11 @@ export interface InMemoryJobQueueOptions {
   maxConcurrency: number;
   /** Locks of messages still being processed are renewed up to this long, as the Functions host does. */
   maxAutoLockRenewalMs?: number;
+  /**
+   * A message whose id was sent or scheduled within this window is dropped, as Service Bus duplicate detection does
+   * on the production queue (10 minutes there, `infra/`): the dispatcher relies on it for repeated sends.
+   */
+  duplicateDetectionWindowMs?: number;
 }
 
 interface StoredMessage {
@@ -22,6 +27,7 @@ interface StoredMessage {
   /** JSON text, as on the wire: nothing is shared with the sender's objects. */
   readonly body: string;
   readonly recordEtag: string | undefined;
+  readonly cycle: number;
   readonly traceParent: string | undefined;
   readonly enqueuedTime: Date;
   /** Failed deliveries so far (the AMQP header's convention: 0 before the first delivery). */
@@ -31,6 +37,7 @@ interface StoredMessage {
 export interface DeadLetteredMessage {
   readonly sequenceNumber: number;
   readonly messageId: string;
+  readonly cycle: number;
   readonly body: string;
   readonly deliveryCount: number;
   readonly reason: DeadLetterReason | 'MaxDeliveryCountExceeded';
@@ -69,6 +76,8 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
   private readonly deadLettered: DeadLetteredMessage[] = [];
   /** Sequence numbers of dead-lettered messages an operator holds (`lockDeadLetter`). */
   private readonly deadLetterLocks = new Set<number>();
+  /** Message ids seen within the duplicate detection window, with when each leaves it (oldest first). */
+  private readonly recentMessageIds = new Map<string, number>();
   private nextSequenceNumber = 1;
   private processor: InMemoryMessageProcessor | undefined;
   private inFlight = 0;
@@ -79,15 +88,16 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
 
   constructor(options: InMemoryJobQueueOptions) {
     this.queueName = options.queueName;
-    this.options = { maxAutoLockRenewalMs: 300_000, ...options };
+    this.options = { maxAutoLockRenewalMs: 300_000, duplicateDetectionWindowMs: 600_000, ...options };
   }
 
   async send(messages: readonly OutgoingJobMessage[]): Promise<void> {
-    for (const message of messages) this.active.push(this.store(message));
+    for (const message of messages) if (this.isFirstSend(message)) this.active.push(this.store(message));
     this.pump();
   }
 
   async schedule(message: OutgoingJobMessage, enqueueAt: Date): Promise<void> {
+    if (!this.isFirstSend(message)) return;
     this.scheduled.push({ at: enqueueAt.getTime(), stored: this.store(message) });
     this.armScheduleTimer();
   }
@@ -179,12 +189,26 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
     return this.deadLettered.find((message) => String(message.sequenceNumber) === sequenceNumber);
   }
 
+  /** Duplicate detection: `false` for an id already sent within the window (the message is then dropped). */
+  private isFirstSend({ messageId }: OutgoingJobMessage): boolean {
+    const now = Date.now();
+    // Every id stays the same time, so the oldest entries are the first to leave the window.
+    for (const [id, until] of this.recentMessageIds) {
+      if (until > now) break;
+      this.recentMessageIds.delete(id);
+    }
+    if (this.recentMessageIds.has(messageId)) return false;
+    this.recentMessageIds.set(messageId, now + this.options.duplicateDetectionWindowMs);
+    return true;
+  }
+
   private store(message: OutgoingJobMessage): StoredMessage {
     return {
       sequenceNumber: this.nextSequenceNumber++,
       messageId: message.messageId,
       body: message.body,
       recordEtag: message.recordEtag,
+      cycle: message.cycle,
       traceParent: message.traceParent,
       enqueuedTime: new Date(),
       deliveryCount: 0,
@@ -239,6 +263,7 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
         deliveryCount: stored.deliveryCount + 1,
         enqueuedTime: stored.enqueuedTime,
         recordEtag: stored.recordEtag,
+        cycle: stored.cycle,
         traceParent: stored.traceParent,
       },
       complete: settleWith(() => undefined),
@@ -283,6 +308,7 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
     this.deadLettered.push({
       sequenceNumber: stored.sequenceNumber,
       messageId: stored.messageId,
+      cycle: stored.cycle,
       body: stored.body,
       deliveryCount: stored.deliveryCount,
       reason,
@@ -336,6 +362,7 @@ function toDeadLetterEntry(message: DeadLetteredMessage): DeadLetterEntry {
   return {
     sequenceNumber: String(message.sequenceNumber),
     messageId: message.messageId,
+    cycle: message.cycle,
     body: message.body,
     reason: message.reason,
     description: message.description,

@@ -5,6 +5,8 @@ import { toWireBody } from '../jobs/jobMessage';
 export interface OutgoingJobMessage {
   readonly messageId: string;
   readonly job: JobMessage;
+  /** The job's attempt cycle (1 until a replay), carried beside the body: see `JobRecord.cycle`. */
+  readonly cycle: number;
   /** The wire body (JSON text), serialized once: size checks and every transport use it. */
   readonly body: string;
   /** The ETag of the record submission created, carried beside the body (see `ReceivedJobMessage.recordEtag`). */
@@ -16,41 +18,81 @@ export interface OutgoingJobMessage {
   readonly traceParent?: string;
 }
 
+/** The application property that carries `cycle` on Service Bus, when it is not 1. */
+export const attemptCycleProperty = 'JobAttemptCycle';
 /** The application property that carries `recordEtag` on Service Bus. */
 export const recordEtagProperty = 'JobRecordETag';
 /** The application property Service Bus tracing uses for the W3C trace context (traceparent form). */
 export const diagnosticIdProperty = 'Diagnostic-Id';
 
-function outgoing(messageId: string, job: JobMessage, traceParent: string | undefined): OutgoingJobMessage {
-  return { messageId, job, body: JSON.stringify(toWireBody(job)), traceParent };
-}
-
-/** First send: `MessageId` = idempotency key when there is one (broker de-duplication, ADR-004), else the jobId. */
-export function firstMessageOf(job: JobMessage, traceParent?: string): OutgoingJobMessage {
-  return outgoing(job.idempotencyKey || job.jobId, job, traceParent);
+function outgoing(
+  messageId: string,
+  job: JobMessage,
+  cycle: number,
+  traceParent: string | undefined,
+): OutgoingJobMessage {
+  return { messageId, job, cycle, body: JSON.stringify(toWireBody(job)), traceParent };
 }
 
 /**
- * A retry copy gets its own id, deterministic per attempt: if a crash makes us schedule the same retry twice,
- * duplicate detection drops the second copy.
+ * The message id of attempt `attempt` in attempt cycle `cycle`: the one rule for message identity, so no two
+ * different sends share an id and a resend of the same one does (the broker's duplicate detection drops it).
+ * The submission's first message keeps ADR-004's id: the idempotency key when there is one, else the jobId.
  */
-export function retryMessageOf(job: JobMessage, attempt: number, traceParent?: string): OutgoingJobMessage {
-  return outgoing(`${job.jobId}:attempt-${attempt}`, { ...job, attempt }, traceParent);
+export function jobMessageId(
+  job: Pick<JobMessage, 'jobId' | 'idempotencyKey'>,
+  cycle: number,
+  attempt: number,
+): string {
+  if (cycle === 1) return attempt === 1 ? job.idempotencyKey || job.jobId : `${job.jobId}:attempt-${attempt}`;
+  return `${job.jobId}:cycle-${cycle}:attempt-${attempt}`;
+}
+
+/** The first send of attempt 1 of a cycle: the submission's (cycle 1) or a replay's. */
+export function firstMessageOf(job: JobMessage, traceParent?: string, cycle = 1): OutgoingJobMessage {
+  const first = job.attempt === 1 ? job : { ...job, attempt: 1 };
+  return outgoing(jobMessageId(job, cycle, 1), first, cycle, traceParent);
+}
+
+/** The copy that carries attempt `attempt` of cycle `cycle`: a retry, scheduled after the backoff. */
+export function retryMessageOf(
+  job: JobMessage,
+  cycle: number,
+  attempt: number,
+  traceParent?: string,
+): OutgoingJobMessage {
+  return outgoing(jobMessageId(job, cycle, attempt), { ...job, attempt }, cycle, traceParent);
 }
 
 /** A copy of the same attempt, to look at the job again once another worker's claim on it has run out. */
-export function recheckMessageOf(job: JobMessage, at: Date, traceParent?: string): OutgoingJobMessage {
-  return outgoing(`${job.jobId}:attempt-${job.attempt}:after-${at.getTime()}`, job, traceParent);
+export function recheckMessageOf(
+  job: JobMessage,
+  cycle: number,
+  at: Date,
+  traceParent?: string,
+): OutgoingJobMessage {
+  return outgoing(
+    `${jobMessageId(job, cycle, job.attempt)}:recheck-${at.getTime()}`,
+    job,
+    cycle,
+    traceParent,
+  );
 }
 
 /**
- * A dead-lettered job an operator sends back: a fresh attempt cycle (attempt 1) under an id named after the
- * dead-lettered message it replays, so a replay retried after a send that may have gone through is de-duplicated.
+ * A copy of attempt `attempt` sent by the reconciler for a run whose message never came back. Its own id: the
+ * attempt's message was settled or dead-lettered, and its id may still be in the broker's duplicate window.
  */
-export function replayMessageOf(
+export function repairMessageOf(
   job: JobMessage,
-  deadLetterSequenceNumber: string,
-  traceParent?: string,
+  cycle: number,
+  attempt: number,
+  at: Date,
 ): OutgoingJobMessage {
-  return outgoing(`${job.jobId}:replay-${deadLetterSequenceNumber}`, { ...job, attempt: 1 }, traceParent);
+  return outgoing(
+    `${jobMessageId(job, cycle, attempt)}:repair-${at.getTime()}`,
+    { ...job, attempt },
+    cycle,
+    undefined,
+  );
 }

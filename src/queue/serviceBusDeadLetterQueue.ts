@@ -3,7 +3,10 @@ import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } 
 import type LongType from 'long';
 import { ConflictError, InfrastructureError, errorMessage } from '../jobs/errors';
 import type { DeadLetterEntry, DeadLetterQueue, DeadLetterScan, LockedDeadLetter } from './deadLetterQueue';
-import { diagnosticIdProperty } from './outgoingJobMessage';
+import { attemptCycleProperty, diagnosticIdProperty } from './outgoingJobMessage';
+import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
+import { defaultServiceBusCallTimeoutMs } from './serviceBusJobQueue';
+import { UnansweredCallError, withinBudget } from './withinBudget';
 
 // The SDK takes sequence numbers as its own `long` instances; this loads the copy it depends on rather than adding a
 // second dependency on the same package.
@@ -23,16 +26,22 @@ const maxHeldWhileSearching = 5_000;
  * deferred messages. Owns its client: operators' work does not share the connection jobs are sent on.
  */
 export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
+  private readonly callTimeoutMs: number;
+
   constructor(
     private readonly client: ServiceBusClient,
     private readonly queueName: string,
-  ) {}
+    { callTimeoutMs = defaultServiceBusCallTimeoutMs }: ServiceBusQueueOptions = {},
+  ) {
+    this.callTimeoutMs = callTimeoutMs;
+  }
 
   async peekDeadLetters(max: number): Promise<DeadLetterScan> {
     return this.withPeeker(async (receiver) => {
       const entries: DeadLetterEntry[] = [];
       // One more than `max` is asked for: it says whether the sub-queue holds more.
-      for await (const page of peekPages(receiver, () => Math.min(peekPageSize, max + 1 - entries.length))) {
+      const pageSize = () => Math.min(peekPageSize, max + 1 - entries.length);
+      for await (const page of peekPages(receiver, pageSize, this.callTimeoutMs)) {
         entries.push(...page.map(toEntry));
         if (entries.length > max) return { entries: entries.slice(0, max), truncated: true };
       }
@@ -42,7 +51,9 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
 
   async peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined> {
     return this.withPeeker(async (receiver) => {
-      const [found] = await receiver.peekMessages(1, { fromSequenceNumber: Long.fromString(sequenceNumber) });
+      const [found] = await this.call((options) =>
+        receiver.peekMessages(1, { ...options, fromSequenceNumber: Long.fromString(sequenceNumber) }),
+      );
       return found?.sequenceNumber?.toString() === sequenceNumber ? toEntry(found) : undefined;
     });
   }
@@ -71,9 +82,12 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
       let expected = ahead + 1;
       let passed = false;
       while (!target && !passed && expected > 0) {
-        const batch = await receiver.receiveMessages(Math.min(receiveBatchSize, expected), {
-          maxWaitTimeInMs: 1_000,
-        });
+        const batch = await this.call((options) =>
+          receiver.receiveMessages(Math.min(receiveBatchSize, expected), {
+            ...options,
+            maxWaitTimeInMs: 1_000,
+          }),
+        );
         if (batch.length === 0) break;
         expected -= batch.length;
         for (const message of batch) {
@@ -84,13 +98,13 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
         }
       }
     } catch (error) {
-      await releaseAll(receiver, held);
-      await receiver.close().catch(() => undefined);
+      await this.releaseAll(receiver, held);
+      await this.closeQuietly(receiver);
       throw unavailable('receive', error);
     }
-    await releaseAll(receiver, held);
+    await this.releaseAll(receiver, held);
     if (!target) {
-      await receiver.close().catch(() => undefined);
+      await this.closeQuietly(receiver);
       return undefined;
     }
     const locked = target;
@@ -98,16 +112,16 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
       entry: toEntry(locked),
       remove: async () => {
         try {
-          await receiver.completeMessage(locked);
+          await this.call(() => receiver.completeMessage(locked));
         } catch (error) {
           throw unavailable('complete', error);
         } finally {
-          await receiver.close().catch(() => undefined);
+          await this.closeQuietly(receiver);
         }
       },
       release: async () => {
-        await receiver.abandonMessage(locked).catch(() => undefined);
-        await receiver.close().catch(() => undefined);
+        await this.call(() => receiver.abandonMessage(locked)).catch(() => undefined);
+        await this.closeQuietly(receiver);
       },
     };
   }
@@ -120,7 +134,7 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
   private async countAhead(wanted: bigint): Promise<number | undefined> {
     return this.withPeeker(async (receiver) => {
       let ahead = 0;
-      for await (const page of peekPages(receiver, () => peekPageSize)) {
+      for await (const page of peekPages(receiver, () => peekPageSize, this.callTimeoutMs)) {
         for (const message of page) {
           const number = sequenceNumberOf(message);
           if (number === wanted) return ahead;
@@ -143,8 +157,24 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
     } catch (error) {
       throw unavailable('peek', error);
     } finally {
-      await receiver.close().catch(() => undefined);
+      await this.closeQuietly(receiver);
     }
+  }
+
+  private async releaseAll(receiver: ServiceBusReceiver, messages: readonly ServiceBusReceivedMessage[]) {
+    // A release that fails leaves the lock to run out: the message comes back all the same.
+    await Promise.all(
+      messages.map((message) => this.call(() => receiver.abandonMessage(message)).catch(() => undefined)),
+    );
+  }
+
+  /** Closing a link waits for the broker too; one that never answers must not hold the operator's call. */
+  private async closeQuietly(receiver: ServiceBusReceiver): Promise<void> {
+    await this.call(() => receiver.close()).catch(() => undefined);
+  }
+
+  private call<T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+    return withinBudget(this.callTimeoutMs, call);
   }
 }
 
@@ -152,11 +182,14 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
 async function* peekPages(
   receiver: ServiceBusReceiver,
   pageSize: () => number,
+  callTimeoutMs: number,
 ): AsyncGenerator<ServiceBusReceivedMessage[]> {
   // Explicit positions: without one, the SDK continues from the last peek of any receiver on the entity.
   let from = Long.ONE;
   for (;;) {
-    const page = await receiver.peekMessages(pageSize(), { fromSequenceNumber: from });
+    const page = await withinBudget(callTimeoutMs, (options) =>
+      receiver.peekMessages(pageSize(), { ...options, fromSequenceNumber: from }),
+    );
     const last = page[page.length - 1]?.sequenceNumber;
     if (!last) return;
     yield page;
@@ -168,16 +201,13 @@ function sequenceNumberOf(message: ServiceBusReceivedMessage): bigint {
   return BigInt(message.sequenceNumber?.toString() ?? '0');
 }
 
-async function releaseAll(receiver: ServiceBusReceiver, messages: readonly ServiceBusReceivedMessage[]) {
-  // A release that fails leaves the lock to run out: the message comes back all the same.
-  await Promise.all(messages.map((message) => receiver.abandonMessage(message).catch(() => undefined)));
-}
-
 function toEntry(message: ServiceBusReceivedMessage): DeadLetterEntry {
   const traceParent = message.applicationProperties?.[diagnosticIdProperty];
+  const cycle = Number(message.applicationProperties?.[attemptCycleProperty] ?? 1);
   return {
     sequenceNumber: message.sequenceNumber?.toString() ?? '0',
     messageId: message.messageId === undefined ? '' : String(message.messageId),
+    cycle: Number.isInteger(cycle) && cycle >= 1 ? cycle : 1,
     body: message.body,
     reason: message.deadLetterReason ?? '',
     description: message.deadLetterErrorDescription ?? '',
@@ -187,7 +217,16 @@ function toEntry(message: ServiceBusReceivedMessage): DeadLetterEntry {
   };
 }
 
-function unavailable(operation: string, error: unknown): InfrastructureError {
+function unavailable(operation: 'peek' | 'receive' | 'complete', error: unknown): InfrastructureError {
+  if (error instanceof UnansweredCallError) {
+    // A complete that was not answered may have been carried out: the message may already be gone.
+    const outcome = operation === 'complete' ? '; the message may or may not have been removed' : '';
+    return new InfrastructureError(
+      'QueueUnavailable',
+      `Service Bus did not answer the dead-letter ${operation} within ${error.budgetMs} ms${outcome}.`,
+      { cause: error },
+    );
+  }
   return new InfrastructureError(
     'QueueUnavailable',
     `Service Bus dead-letter ${operation} failed: ${errorMessage(error)}`,

@@ -1,5 +1,14 @@
+import { z } from 'zod';
 import type { JobRecord } from '../jobs/jobRecord';
-import type { CreateJobResult, JobListPage, JobListQuery, JobStore, StoredJob } from './jobStore';
+import type {
+  CreateJobResult,
+  JobListPage,
+  JobListQuery,
+  JobStore,
+  StoredJob,
+  UnfinishedJobQuery,
+} from './jobStore';
+import { isTerminalJobStatus } from './jobStore';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe
@@ -9,10 +18,12 @@ export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
   private version = 0;
 
-  async create(record: JobRecord): Promise<CreateJobResult> {
+  async create(record: JobRecord, body?: string): Promise<CreateJobResult> {
     const existing = this.jobs.get(record.jobId);
-    if (existing) return { created: false, existing };
-    return { created: true, stored: this.store(record) };
+    if (!existing) return { created: true, stored: this.store(record, body) };
+    return sameRecord(existing.record, record)
+      ? { created: true, stored: existing }
+      : { created: false, existing };
   }
 
   async get(jobId: string): Promise<StoredJob | undefined> {
@@ -20,34 +31,85 @@ export class InMemoryJobStore implements JobStore {
   }
 
   async replace(record: JobRecord, etag: string): Promise<string | undefined> {
-    if (this.jobs.get(record.jobId)?.etag !== etag) return undefined;
-    return this.store(record).etag;
+    const current = this.jobs.get(record.jobId);
+    if (!current) return undefined;
+    if (current.etag !== etag) return sameRecord(current.record, record) ? current.etag : undefined;
+    return this.store(record, current.body).etag;
   }
 
-  async remove(jobId: string): Promise<void> {
+  async remove(jobId: string, etag: string): Promise<boolean> {
+    const current = this.jobs.get(jobId);
+    if (current && current.etag !== etag) return false;
     this.jobs.delete(jobId);
+    return true;
   }
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
-    const offset = continuationToken
-      ? Number(Buffer.from(continuationToken, 'base64url').toString()) || 0
-      : 0;
+    const after = continuationToken === undefined ? undefined : decodeCursor(continuationToken);
     const matching = [...this.jobs.values()]
-      .map((stored) => stored.record)
-      .filter((record) => (!status || record.status === status) && (!jobType || record.jobType === jobType))
-      .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt) || a.jobId.localeCompare(b.jobId));
-    const jobs = matching.slice(offset, offset + limit);
-    const next = offset + jobs.length;
+      .map(({ record }) => ({ record, key: listKey(record) }))
+      .filter(
+        ({ record, key }) =>
+          (!status || record.status === status) &&
+          (!jobType || record.jobType === jobType) &&
+          (!after || compareListKeys(key, after) > 0),
+      )
+      .sort((a, b) => compareListKeys(a.key, b.key));
+    const page = matching.slice(0, limit);
+    const last = page.at(-1);
     return {
-      jobs,
-      continuationToken: next < matching.length ? Buffer.from(String(next)).toString('base64url') : undefined,
+      jobs: page.map(({ record }) => record),
+      continuationToken: last && matching.length > page.length ? encodeCursor(last.key) : undefined,
     };
   }
 
-  private store(record: JobRecord): StoredJob {
+  async findUnfinished({ updatedBefore, limit }: UnfinishedJobQuery): Promise<StoredJob[]> {
+    const found: StoredJob[] = [];
+    for (const stored of this.jobs.values()) {
+      if (found.length >= limit) break;
+      const { status, updatedAt } = stored.record;
+      if (!isTerminalJobStatus(status) && Date.parse(updatedAt) < updatedBefore.getTime()) found.push(stored);
+    }
+    return found;
+  }
+
+  private store(record: JobRecord, body: string | undefined): StoredJob {
     this.version += 1;
-    const stored = { record, etag: String(this.version) };
+    const stored: StoredJob = { record, etag: String(this.version), ...(body === undefined ? {} : { body }) };
     this.jobs.set(record.jobId, stored);
     return stored;
+  }
+}
+
+// The same write made again (a retry holds on to the record it writes), not merely equal content: two writers
+// can make equal records (one idempotency key submitted twice in one millisecond), and each must see the other's.
+function sameRecord(stored: JobRecord, written: JobRecord): boolean {
+  return stored === written;
+}
+
+const listKeySchema = z.object({ submittedMs: z.number(), jobId: z.string() });
+type ListKey = z.output<typeof listKeySchema>;
+
+// The table store's order: newest submission first (to the millisecond), then by jobId.
+function listKey(record: JobRecord): ListKey {
+  return { submittedMs: Date.parse(record.submittedAt), jobId: record.jobId };
+}
+
+function compareListKeys(a: ListKey, b: ListKey): number {
+  return b.submittedMs - a.submittedMs || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
+}
+
+// The last job listed, not an offset: jobs created or removed between pages shift nothing.
+function encodeCursor(key: ListKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+// An unreadable token lists from the start, like no token.
+function decodeCursor(token: string): ListKey | undefined {
+  try {
+    const parsed = listKeySchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString()));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -4,6 +4,11 @@ import type { JobRecord, JobStatus } from '../jobs/jobRecord';
 export interface StoredJob {
   readonly record: JobRecord;
   readonly etag: string;
+  /**
+   * The job's message body (JSON text) as submitted, so a sweep can send it again; absent for records created from
+   * a message another producer sent, or stored before bodies were kept.
+   */
+  readonly body?: string;
 }
 
 export type CreateJobResult = { created: true; stored: StoredJob } | { created: false; existing: StoredJob };
@@ -19,25 +24,68 @@ export interface JobListQuery {
 export interface JobListPage {
   /** Newest submission first. */
   readonly jobs: JobRecord[];
-  /** Present when more jobs match: pass it back for the next page. */
+  /**
+   * Present when more jobs may match: pass it back for the next page. A page can be short, even empty, and still
+   * carry one (the store bounds the work of one call); without one the listing is complete.
+   */
   readonly continuationToken: string | undefined;
+}
+
+export interface UnfinishedJobQuery {
+  /** Only records whose `updatedAt` is before this. */
+  updatedBefore: Date;
+  /** Most records returned. */
+  limit: number;
+}
+
+/**
+ * Statuses a job never leaves on its own. This app never writes `Cancelled`; a record in it (from another writer)
+ * counts as finished, so a sweep leaves it alone.
+ */
+export const terminalJobStatuses: readonly string[] = ['Completed', 'DeadLettered', 'Cancelled'];
+
+/** Whether a job in `status` is finished (one of {@link terminalJobStatuses}). */
+export function isTerminalJobStatus(status: string): boolean {
+  return terminalJobStatuses.includes(status);
 }
 
 /**
  * Durable job records. Writes after creation are conditional on the record's ETag, so two workers can never both
  * claim one job. Adapters throw `InfrastructureError('StoreUnavailable')` when the store cannot be reached, never a
  * raw driver error, so callers can answer 503 or abandon without guessing.
+ *
+ * A conditional write whose answer was lost is retried (by the driver, or by the caller with the same record
+ * object) and comes back as a conflict although it was applied. Adapters recognise their own write: the same record
+ * object written again reports success, not a conflict. Equal content alone is not enough: two writers can make
+ * equal records (one idempotency key submitted twice in one millisecond), and each must see the other's.
  */
 export interface JobStore {
   /**
-   * Inserts the record unless a job with its jobId already exists; then returns that job instead. Atomic: of two
+   * Inserts the record, with the job's message `body`, unless a job with its jobId already exists. Atomic: of two
    * concurrent creates of one jobId, one wins. (Submission derives the jobId from an idempotency key.)
+   * @returns `created: true` with the stored job, also when the existing record is this `record` (a create whose
+   *   answer was lost); otherwise `created: false` with the job as it stands.
    */
-  create(record: JobRecord): Promise<CreateJobResult>;
+  create(record: JobRecord, body?: string): Promise<CreateJobResult>;
+  /** The job with its record, ETag and body; `undefined` when there is none. */
   get(jobId: string): Promise<StoredJob | undefined>;
-  /** Replaces the record if it still has `etag`: the new ETag, or `undefined` when another writer changed it first. */
+  /**
+   * Replaces the record if it still has `etag`, keeping the stored body.
+   * @returns the new ETag, also when the stored record is already this `record` (our own write, applied, whose
+   *   answer was lost); `undefined` when another writer changed or removed it first.
+   */
   replace(record: JobRecord, etag: string): Promise<string | undefined>;
-  /** Removes a job and releases its idempotency key (used when its message could not be sent). */
-  remove(jobId: string): Promise<void>;
+  /**
+   * Removes a job, releasing its idempotency key (used when its message could not be sent), only if it still has
+   * `etag`: a job someone has changed since is never removed.
+   * @returns `true` when removed or already absent; `false` when someone changed it.
+   */
+  remove(jobId: string, etag: string): Promise<boolean>;
+  /** Jobs newest submission first, a page at a time. */
   list(query: JobListQuery): Promise<JobListPage>;
+  /**
+   * Up to `limit` jobs, bodies included, whose status is not terminal and whose record was last written before
+   * `updatedBefore`, in no particular order: the ones a sweep should look at.
+   */
+  findUnfinished(query: UnfinishedJobQuery): Promise<StoredJob[]>;
 }

@@ -27,11 +27,12 @@ export function createStorageStores(config: AppConfig['store']): StorageStores {
   const stores = (): StorageStores => (connected ??= connectStorageStores(config));
   return {
     store: {
-      create: (record) => stores().store.create(record),
+      create: (record, body) => stores().store.create(record, body),
       get: (jobId) => stores().store.get(jobId),
       replace: (record, etag) => stores().store.replace(record, etag),
-      remove: (jobId) => stores().store.remove(jobId),
+      remove: (jobId, etag) => stores().store.remove(jobId, etag),
       list: (query) => stores().store.list(query),
+      findUnfinished: (query) => stores().store.findUnfinished(query),
     },
     documents: {
       stage: (stagingKey, document) => stores().documents.stage(stagingKey, document),

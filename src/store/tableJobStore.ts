@@ -1,40 +1,69 @@
-import type { TableClient } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
+import type { TableClient, TableEntity, TableEntityResult, TableEntityResultPage } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { InfrastructureError, errorMessage } from '../jobs/errors';
-import type { JobRecord } from '../jobs/jobRecord';
+import type { JobRecord, JobStatus } from '../jobs/jobRecord';
 import { jobRecordSchema } from '../jobs/jobRecord';
-import type { CreateJobResult, JobListPage, JobListQuery, JobStore, StoredJob } from './jobStore';
+import type {
+  CreateJobResult,
+  JobListPage,
+  JobListQuery,
+  JobStore,
+  StoredJob,
+  UnfinishedJobQuery,
+} from './jobStore';
+import { terminalJobStatuses } from './jobStore';
 
 const recordRowKey = 'job';
 const indexPartitionPrefix = 'index-';
 // Newest first in Table Storage's ascending key order: the row key counts down from the end of time.
 const maxTimestampMs = 9_999_999_999_999;
 const defaultListDays = 30;
+// A body may be up to 256 KB and a binary property holds at most 64 KiB: it takes several. Binary, not string
+// properties: UTF-8 bytes cut anywhere rejoin exactly, and base64 on the wire is plain ASCII (Azurite garbles a
+// multi-byte character that straddles two chunks of a large request body).
+const bodyPartBytes = 64_000;
+// One listing call reads at most this many index pages, then hands back a token: a listing over days of empty or
+// filtered-out partitions answers within a bounded time, and the caller pages on.
+const maxIndexPagesPerList = 40;
+// The sweep reads whole records, bodies included; pages this size keep one response small.
+const maxUnfinishedPageSize = 100;
 
-interface RecordEntity {
-  partitionKey: string;
-  rowKey: string;
-  /** The whole record as JSON: one property, validated on every read. */
-  record: string;
-  status: string;
-  jobType: string;
-}
+/**
+ * The record entity's properties: `record` holds the whole record as JSON (validated on every read); `status`,
+ * `jobType` and `updatedAt` copy fields of it for server-side filters; `writeId` names the write that stored it;
+ * `bodyParts` and `body0`… hold the message body (UTF-8 bytes), when there is one.
+ */
+type EntityProperties = Record<string, unknown>;
 
 interface IndexEntity {
   partitionKey: string;
   rowKey: string;
   jobId: string;
   jobType: string;
+  status: string;
 }
+
+type IndexPage = TableEntityResultPage<IndexEntity>;
 
 /**
  * Job records on Azure Table Storage. A record is one entity keyed by jobId (point reads, conditional writes on its
- * ETag); listing newest first reads a per-day index partition whose row keys count down in time, written once when
- * the job is created.
+ * ETag), the message body split across properties beside it. Listing newest first reads a per-day index partition
+ * whose row keys count down in time; each entry carries the job's status, for filtered listings.
+ *
+ * The record entity is written first and is the truth. An index entry is written after it, best effort: a failed
+ * index write fails nothing, since every later `replace` writes the entry whole again and the listing checks each
+ * entry against its record. Until then a listing may miss the job, or skip an entry whose status is stale; it never
+ * shows a job twice or in a status it is not in.
  */
 export class TableJobStore implements JobStore {
   private tableReady: Promise<void> | undefined;
+  /**
+   * One id per record object written, stored beside it (`writeId`): a write that comes back 409/412 reads it to
+   * tell its own applied write (the driver's retry, or ours with the same object) from another writer's.
+   */
+  private readonly writeIds = new WeakMap<JobRecord, string>();
 
   constructor(
     private readonly table: TableClient,
@@ -52,94 +81,140 @@ export class TableJobStore implements JobStore {
     return { abortSignal: AbortSignal.timeout(this.callTimeoutMs) };
   }
 
-  async create(record: JobRecord): Promise<CreateJobResult> {
+  async create(record: JobRecord, body?: string): Promise<CreateJobResult> {
     await this.ensureTable();
-    // The index entry goes alongside, in parallel: a listing may show a job a moment before its record exists
-    // (it is skipped until then), never miss one.
-    const [created, indexed] = await Promise.allSettled([
-      this.table.createEntity(toRecordEntity(record), this.call),
-      this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call),
-    ]);
-    if (created.status === 'fulfilled' && indexed.status === 'fulfilled') {
-      return { created: true, stored: { record, etag: created.value.etag ?? '' } };
+    // A second try only for a job removed between our conflict and our read of it.
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      try {
+        const created = await this.table.createEntity(
+          toRecordEntity(record, this.writeIdOf(record), body),
+          this.call,
+        );
+        await this.writeIndexEntry(record);
+        return { created: true, stored: storedJob(record, created.etag ?? '', body) };
+      } catch (error) {
+        if (statusOf(error) !== 409) throw unavailable('create', error);
+      }
+      const existing = await this.readEntity(record.jobId);
+      if (!existing) continue;
+      const stored = toStoredJob(existing);
+      if (existing['writeId'] !== this.writeIdOf(record)) return { created: false, existing: stored };
+      // Our own insert (its answer lost, the SDK's retry refused): its index entry may be missing still.
+      await this.writeIndexEntry(record);
+      return { created: true, stored };
     }
-    if (created.status === 'fulfilled') {
-      await this.table.deleteEntity(record.jobId, recordRowKey, this.call).catch(() => undefined);
-      throw unavailable('create', indexed.status === 'rejected' ? indexed.reason : undefined);
-    }
-    if (statusOf(created.reason) !== 409) throw unavailable('create', created.reason);
-    // A repeat of an existing job: the index entry just written carries the repeat's time, not the job's.
-    await this.table.deleteEntity(...indexKeys(record), this.call).catch(() => undefined);
-    const existing = await this.get(record.jobId);
-    if (!existing)
-      throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
-    return { created: false, existing };
+    throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
   }
 
   async get(jobId: string): Promise<StoredJob | undefined> {
     await this.ensureTable();
-    try {
-      const entity = await this.table.getEntity<RecordEntity>(jobId, recordRowKey, this.call);
-      return { record: parseRecord(entity.record), etag: entity.etag };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw unavailable('read', error);
-    }
+    const entity = await this.readEntity(jobId);
+    return entity && toStoredJob(entity);
   }
 
   async replace(record: JobRecord, etag: string): Promise<string | undefined> {
     await this.ensureTable();
+    let newEtag: string;
     try {
-      const updated = await this.table.updateEntity(toRecordEntity(record), 'Replace', {
+      // Merge, not Replace: the body's properties stay as they are.
+      const updated = await this.table.updateEntity(toRecordEntity(record, this.writeIdOf(record)), 'Merge', {
         ...this.call,
         etag,
       });
-      return updated.etag;
+      newEtag = updated.etag ?? '';
     } catch (error) {
-      if (statusOf(error) === 412 || statusOf(error) === 404) return undefined;
-      throw unavailable('update', error);
+      const status = statusOf(error);
+      if (status === 404) return undefined;
+      if (status !== 412) throw unavailable('update', error);
+      const current = await this.readEntity(record.jobId, ['writeId']);
+      if (!current || current['writeId'] !== this.writeIdOf(record)) return undefined;
+      newEtag = current.etag;
     }
+    await this.writeIndexEntry(record);
+    return newEtag;
   }
 
-  async remove(jobId: string): Promise<void> {
+  async remove(jobId: string, etag: string): Promise<boolean> {
     await this.ensureTable();
-    const stored = await this.get(jobId);
+    // Read first: the index entry's keys come from the record.
+    const current = await this.readEntity(jobId, ['record']);
+    if (!current) return true;
+    if (current.etag !== etag) return false;
     try {
-      await this.table.deleteEntity(jobId, recordRowKey, this.call);
-      if (stored) await this.table.deleteEntity(...indexKeys(stored.record), this.call);
+      await this.table.deleteEntity(jobId, recordRowKey, { ...this.call, etag });
     } catch (error) {
-      if (statusOf(error) !== 404) throw unavailable('delete', error);
+      const status = statusOf(error);
+      if (status === 412) return false;
+      // 404: gone already, by another remover or by our own delete whose answer was lost.
+      if (status !== 404) throw unavailable('delete', error);
     }
+    // Best effort: a left-over entry is skipped by the listing, whose record is missing or is not the entry's.
+    await this.table
+      .deleteEntity(...indexKeys(parseRecord(recordTextOf(current))), this.call)
+      .catch(() => undefined);
+    return true;
   }
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
     await this.ensureTable();
     let cursor = (continuationToken && decodeCursor(continuationToken)) || this.firstCursor();
     const jobs: JobRecord[] = [];
-    try {
-      while (jobs.length < limit && cursor.daysLeft > 0) {
-        const filter = jobType
-          ? odata`PartitionKey eq ${cursor.partition} and RowKey gt ${cursor.after} and jobType eq ${jobType}`
-          : odata`PartitionKey eq ${cursor.partition} and RowKey gt ${cursor.after}`;
-        const page = await this.table
-          .listEntities<IndexEntity>({ ...this.call, queryOptions: { filter } })
-          .byPage({ maxPageSize: limit })
-          .next();
-        const entries = page.done ? [] : page.value;
-        // The service may return a short page and a token; only a page without one ends the day's partition.
-        const dayExhausted = page.done || !page.value.continuationToken;
-        const records = await Promise.all(entries.map((entry) => this.get(entry.jobId)));
-        for (const [index, stored] of records.entries()) {
-          cursor = { ...cursor, after: entries[index]?.rowKey ?? cursor.after };
-          if (stored && (!status || stored.record.status === status)) jobs.push(stored.record);
-          if (jobs.length === limit) break;
-        }
-        if (dayExhausted && jobs.length < limit) cursor = previousDay(cursor);
+    for (
+      let pages = 0;
+      jobs.length < limit && cursor.daysLeft > 0 && pages < maxIndexPagesPerList;
+      pages += 1
+    ) {
+      // No more entries than jobs still wanted, so a page is always taken whole and the service's token (past the
+      // page) is where the next one starts.
+      const page = await this.readIndexPage(cursor, status, jobType, limit - jobs.length);
+      const records = await Promise.all(page.map((entry) => this.listedRecord(entry)));
+      for (const record of records) {
+        // The index's status may be stale (its write failed or was overtaken): the record's is the one that counts.
+        if (record && (!status || record.status === status) && (!jobType || record.jobType === jobType))
+          jobs.push(record);
       }
-    } catch (error) {
-      throw unavailable('list', error);
+      const last = page.at(-1);
+      if (last) cursor = { ...cursor, after: last.rowKey };
+      const serviceToken = page.continuationToken;
+      // The service may end a page early, even empty, with a token: only a page without one (or with the token it
+      // was given, which would not move on) ends the day.
+      cursor =
+        serviceToken && serviceToken !== cursor.serviceToken
+          ? { ...cursor, serviceToken }
+          : previousDay(cursor);
     }
     return { jobs, continuationToken: cursor.daysLeft > 0 ? encodeCursor(cursor) : undefined };
+  }
+
+  async findUnfinished({ updatedBefore, limit }: UnfinishedJobQuery): Promise<StoredJob[]> {
+    if (limit < 1) return [];
+    await this.ensureTable();
+    // The record entities, not the index: the record is written first and is the truth when an index write failed.
+    const filter = [
+      odata`RowKey eq ${recordRowKey}`,
+      odata`updatedAt lt ${updatedBefore}`,
+      ...terminalJobStatuses.map((status) => odata`status ne ${status}`),
+    ].join(' and ');
+    const found: StoredJob[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.readPage<EntityProperties>(filter, {
+        maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize),
+        continuationToken,
+      });
+      found.push(...page.slice(0, limit - found.length).map(toStoredJob));
+      continuationToken = page.continuationToken;
+    } while (continuationToken && found.length < limit);
+    return found;
+  }
+
+  private writeIdOf(record: JobRecord): string {
+    let writeId = this.writeIds.get(record);
+    if (writeId === undefined) {
+      writeId = randomUUID();
+      this.writeIds.set(record, writeId);
+    }
+    return writeId;
   }
 
   private ensureTable(): Promise<void> {
@@ -150,27 +225,142 @@ export class TableJobStore implements JobStore {
     return this.tableReady;
   }
 
+  private async readEntity(
+    jobId: string,
+    select?: string[],
+  ): Promise<TableEntityResult<EntityProperties> | undefined> {
+    try {
+      return await this.table.getEntity<EntityProperties>(jobId, recordRowKey, {
+        ...this.call,
+        ...(select && { queryOptions: { select } }),
+      });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw unavailable('read', error);
+    }
+  }
+
+  /** One page of a query, with its own time budget: a long scan is many calls, each bounded. */
+  private async readPage<T extends object>(
+    filter: string,
+    { maxPageSize, continuationToken }: { maxPageSize: number; continuationToken: string | undefined },
+  ): Promise<TableEntityResultPage<T>> {
+    try {
+      const page = await this.table
+        .listEntities<T>({ ...this.call, queryOptions: { filter } })
+        .byPage({ maxPageSize, continuationToken })
+        .next();
+      return page.done ? Object.assign([], { continuationToken: undefined }) : page.value;
+    } catch (error) {
+      throw unavailable('query', error);
+    }
+  }
+
+  private readIndexPage(
+    cursor: ListCursor,
+    status: JobStatus | undefined,
+    jobType: string | undefined,
+    maxPageSize: number,
+  ): Promise<IndexPage> {
+    const filter = [
+      odata`PartitionKey eq ${cursor.partition}`,
+      odata`RowKey gt ${cursor.after}`,
+      ...(status ? [odata`status eq ${status}`] : []),
+      ...(jobType ? [odata`jobType eq ${jobType}`] : []),
+    ].join(' and ');
+    return this.readPage<IndexEntity>(filter, { maxPageSize, continuationToken: cursor.serviceToken });
+  }
+
+  /** The entry's record, unless it is gone or is another job's by now (an entry left by a removed job). */
+  private async listedRecord(entry: IndexEntity): Promise<JobRecord | undefined> {
+    const entity = await this.readEntity(entry.jobId, ['record']);
+    if (!entity) return undefined;
+    const record = parseRecord(recordTextOf(entity));
+    const [partitionKey, rowKey] = indexKeys(record);
+    return partitionKey === entry.partitionKey && rowKey === entry.rowKey ? record : undefined;
+  }
+
+  /** Written whole, so any write repairs an entry a failed one left missing or stale. */
+  private async writeIndexEntry(record: JobRecord): Promise<void> {
+    // Never fails the write it follows: the record is already stored, and the listing checks entries against it.
+    await this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call).catch(() => undefined);
+  }
+
   private firstCursor(): ListCursor {
     return { partition: indexPartition(this.now()), after: '', daysLeft: this.listDays };
   }
 }
 
-const listCursorSchema = z.object({ partition: z.string(), after: z.string(), daysLeft: z.int() });
+// The SDK's continuation token is base64 JSON naming the next keys; a token that is not one would fail inside the
+// SDK, so a listing token carrying one is unreadable (and lists from the start) instead.
+const serviceTokenKeysSchema = z.object({ nextPartitionKey: z.string() });
+const serviceTokenSchema = z
+  .string()
+  .refine(
+    (token) =>
+      serviceTokenKeysSchema.safeParse(parseJsonOrUndefined(Buffer.from(token, 'base64').toString())).success,
+  );
+
+const listCursorSchema = z.object({
+  partition: z.string(),
+  after: z.string(),
+  daysLeft: z.int(),
+  serviceToken: serviceTokenSchema.optional(),
+});
 type ListCursor = z.output<typeof listCursorSchema>;
 
-function toRecordEntity(record: JobRecord): RecordEntity {
+function toRecordEntity(record: JobRecord, writeId: string, body?: string): TableEntity<EntityProperties> {
   return {
     partitionKey: record.jobId,
     rowKey: recordRowKey,
     record: JSON.stringify(record),
+    writeId,
     status: record.status,
     jobType: record.jobType,
+    // A date, not the record's text: timestamps with offsets or other precisions would not compare as text.
+    updatedAt: new Date(record.updatedAt),
+    ...(body === undefined ? {} : bodyProperties(body)),
   };
+}
+
+function bodyProperties(body: string): EntityProperties {
+  const bytes = Buffer.from(body, 'utf8');
+  const parts: Uint8Array[] = [];
+  for (let start = 0; start < bytes.length; start += bodyPartBytes)
+    parts.push(bytes.subarray(start, start + bodyPartBytes));
+  return Object.fromEntries([
+    ['bodyParts', parts.length],
+    ...parts.map((part, index) => [`body${index}`, part]),
+  ]);
+}
+
+function bodyOf(entity: EntityProperties): string | undefined {
+  const count = entity['bodyParts'];
+  if (typeof count !== 'number') return undefined;
+  const parts = Array.from({ length: count }, (_, index) => entity[`body${index}`]);
+  if (!parts.every((part): part is Uint8Array => part instanceof Uint8Array)) return undefined;
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function toStoredJob(entity: TableEntityResult<EntityProperties>): StoredJob {
+  return storedJob(parseRecord(recordTextOf(entity)), entity.etag, bodyOf(entity));
+}
+
+function storedJob(record: JobRecord, etag: string, body: string | undefined): StoredJob {
+  return body === undefined ? { record, etag } : { record, etag, body };
+}
+
+/** The record's JSON exactly as stored. */
+function recordTextOf(entity: TableEntityResult<EntityProperties>): string {
+  const text = entity['record'];
+  if (typeof text !== 'string')
+    throw new Error(`The entity of job ${entity.partitionKey ?? '?'} holds no record.`);
+  return text;
 }
 
 function toIndexEntity(record: JobRecord): IndexEntity {
   const [partitionKey, rowKey] = indexKeys(record);
-  return { partitionKey, rowKey, jobId: record.jobId, jobType: record.jobType };
+  return { partitionKey, rowKey, jobId: record.jobId, jobType: record.jobType, status: record.status };
 }
 
 function indexKeys(record: JobRecord): [string, string] {
@@ -195,9 +385,13 @@ function encodeCursor(cursor: ListCursor): string {
 
 // An unreadable token lists from the start, like no token.
 function decodeCursor(token: string): ListCursor | undefined {
+  const parsed = listCursorSchema.safeParse(parseJsonOrUndefined(Buffer.from(token, 'base64url').toString()));
+  return parsed.success ? parsed.data : undefined;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
   try {
-    const parsed = listCursorSchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString()));
-    return parsed.success ? parsed.data : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

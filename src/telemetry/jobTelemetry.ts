@@ -12,6 +12,7 @@ export const jobEventNames = {
   deadLettered: 'JobDeadLettered',
   replayed: 'JobReplayed',
   discarded: 'JobDiscarded',
+  repaired: 'JobRepaired',
 } as const;
 
 export const jobMetricNames = {
@@ -156,6 +157,16 @@ export class JobTelemetry {
       name: jobEventNames.discarded,
       trace,
       properties: { ...identity, sequenceNumber, reason },
+    });
+  }
+
+  /** The reconciler repaired a job that had stopped moving (`repair` says how, `detail` what it found). */
+  repaired(job: JobIdentity, attempt: number, repair: string, detail: string): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({
+      name: jobEventNames.repaired,
+      trace: undefined,
+      properties: { ...propertiesOf(job, attempt), repair, detail },
     });
   }
 

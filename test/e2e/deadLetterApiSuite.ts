@@ -87,7 +87,7 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
       expect(await response.json()).toMatchObject({
         jobId,
         sequenceNumber: item.sequenceNumber,
-        messageId: `${jobId}:replay-${item.sequenceNumber}`,
+        messageId: `${jobId}:cycle-2:attempt-1`,
         payloadCorrected: false,
         removedFromDeadLetterQueue: true,
       });
@@ -144,6 +144,30 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
         deadLetterActions: [{ action: 'Replayed', reason: 'Poisoned', payloadCorrected: true }],
       });
       expect((await dlq.list()).scanned).toBe(0);
+    });
+
+    it('when a replayed job fails again, then its retries run under ids no earlier cycle used, and it is dead-lettered once', async () => {
+      const jobId = await dlq.submit({
+        jobType: 'diagnostics.simulate',
+        payload: { failAlways: true },
+        maxAttempts: 2,
+      });
+      const first = await dlq.deadLettered(jobId);
+
+      expect((await dlq.replay(first.sequenceNumber)).status).toBe(202);
+      // The queue de-duplicates by message id: a retry copy named as in the first cycle would be dropped here.
+      const record = await dlq.recordWhen(jobId, (latest) => latest.cycle === 2 && isSettled(latest));
+      const second = await dlq.deadLettered(jobId);
+
+      expect(record).toMatchObject({
+        status: 'DeadLettered',
+        cycle: 2,
+        attempt: 2,
+        deadLetterReason: 'MaxRetriesExceeded',
+      });
+      expect(record.outcomes.map((outcome) => outcome.attempt)).toEqual([1, 2, 1, 2]);
+      expect((await dlq.list()).items.filter((item) => item.jobId === jobId)).toEqual([second]);
+      expect((await dlq.discard(second.sequenceNumber)).status).toBe(200);
     });
 
     it('when a dead-lettered message is discarded, then it leaves the sub-queue and its job records the discard', async () => {

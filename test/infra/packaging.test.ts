@@ -72,6 +72,8 @@ async function registrationsOfCompiledEntry(): Promise<Registration[]> {
             registrations.push({ kind: 'http', name, options }),
           serviceBusQueue: (name: string, options: Record<string, unknown>) =>
             registrations.push({ kind: 'serviceBusQueue', name, options }),
+          timer: (name: string, options: Record<string, unknown>) =>
+            registrations.push({ kind: 'timer', name, options }),
           hook: {
             appStart: () => undefined,
             appTerminate: (hook: () => unknown) => terminateHooks.push(hook),
@@ -100,7 +102,9 @@ describe('the package `func azure functionapp publish` uploads', () => {
 
     const registrations = await registrationsOfCompiledEntry();
 
-    expect(table.map((definition) => definition.kind)).toContain('serviceBusQueue');
+    expect(table.map((definition) => definition.kind)).toEqual(
+      expect.arrayContaining(['serviceBusQueue', 'timer']),
+    );
     expect(registrations.map(({ kind, name }) => ({ kind, name }))).toEqual(
       table.map(({ kind, name }) => ({ kind, name })),
     );
@@ -112,6 +116,8 @@ describe('the package `func azure functionapp publish` uploads', () => {
           authLevel: definition.authLevel,
           methods: definition.methods,
         });
+      } else if (definition.kind === 'timer') {
+        expect(registered.options).toMatchObject({ schedule: definition.schedule });
       } else {
         expect(registered.options).toMatchObject({
           queueName: definition.queueName,

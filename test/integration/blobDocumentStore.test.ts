@@ -26,6 +26,7 @@ function documentHandlers(documents: BlobDocumentStore) {
     return handler.handle(handler.payloadSchema.parse(payload), {
       job,
       attempt: 1,
+      cycle: 1,
       signal: new AbortController().signal,
       logger: silentLogger,
     });

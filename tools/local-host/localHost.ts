@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import type {
   HttpFunctionDefinition,
   ServiceBusQueueFunctionDefinition,
+  TimerFunctionDefinition,
 } from '../../src/functions/functionTable';
 import { createFunctionTable } from '../../src/functions/functionTable';
 import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory';
@@ -13,6 +14,7 @@ import { createJobsRuntime } from '../../src/runtime';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
 import { createLocalHttpServer } from './localHttpServer';
 import { ServiceBusTriggerRunner } from './serviceBusTriggerRunner';
+import { TimerRunner } from './timerRunner';
 
 export interface LocalHost {
   readonly url: string;
@@ -56,6 +58,11 @@ export async function startLocalHost({
   const processJob = table.find(
     (definition): definition is ServiceBusQueueFunctionDefinition => definition.kind === 'serviceBusQueue',
   );
+  const timers = new TimerRunner(
+    table.filter((definition): definition is TimerFunctionDefinition => definition.kind === 'timer'),
+    config.reconciler.intervalMs,
+    runtime.logger,
+  );
   const server = createLocalHttpServer(http, runtime.logger, runtime.telemetry);
   server.listen(port ?? config.port, host);
   await once(server, 'listening');
@@ -71,6 +78,7 @@ export async function startLocalHost({
       runtime.logger,
     );
   runner?.start();
+  timers.start();
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host}:${actualPort}`;
   runtime.logger.info('Local host listening', {
@@ -87,6 +95,7 @@ export async function startLocalHost({
       (closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await timers.close();
         await runtime.stop(runner ? [runner] : []);
         await runner?.close();
         // Closed with the runtime's queue when shared; otherwise the runner's alone.

@@ -140,7 +140,7 @@ describe('processJob', () => {
 });
 
 describe('createFunctionTable', () => {
-  it('has no queue trigger in embedded mode', async () => {
+  it('has no queue trigger in embedded mode, and the reconciler timer in both', async () => {
     const runtime = embeddedRuntime();
 
     expect(createFunctionTable(runtime).map((definition) => definition.name)).toEqual([
@@ -152,6 +152,7 @@ describe('createFunctionTable', () => {
       'replayDeadLetters',
       'replayDeadLetter',
       'discardDeadLetter',
+      'reconcileJobs',
     ]);
     await runtime.stop();
   });

@@ -12,10 +12,11 @@ function run(
   payload: unknown,
   job = jobMessage(),
   signal = new AbortController().signal,
+  cycle = 1,
 ) {
   if (!handler) throw new Error('handler not registered');
   const parsed = handler.payloadSchema.parse(payload);
-  return handler.handle(parsed, { job, attempt: job.attempt, signal, logger: silentLogger });
+  return handler.handle(parsed, { job, attempt: job.attempt, cycle, signal, logger: silentLogger });
 }
 
 describe('HandlerRegistry', () => {
@@ -107,21 +108,48 @@ describe('diagnostics.simulate', () => {
       'diagnostics.simulate',
     );
 
-  it('fails transiently on its first failTimes runs of a job, then succeeds', async () => {
+  it('fails transiently while the attempt is at most failTimes, then succeeds', async () => {
     const handler = simulate();
     const job = jobMessage();
 
     const results = [];
-    for (let run_ = 0; run_ < 3; run_ += 1) {
+    for (const attempt of [1, 2, 3]) {
       results.push(
-        await run(handler, { failTimes: 2 }, job).then(
+        await run(handler, { failTimes: 2 }, { ...job, attempt }).then(
           () => 'ok',
-          (error: Error) => error.name,
+          (error: Error) => `${error.name}: ${error.message}`,
         ),
       );
     }
 
-    expect(results).toEqual(['TransientJobError', 'TransientJobError', 'ok']);
+    expect(results).toEqual([
+      'TransientJobError: Simulated transient failure 1 of 2.',
+      'TransientJobError: Simulated transient failure 2 of 2.',
+      'ok',
+    ]);
+  });
+
+  it('decides by the attempt alone, so another instance or a restart sees the same outcome', async () => {
+    const first = simulate();
+    const second = simulate();
+    const job = jobMessage();
+
+    await run(first, { failTimes: 1 }, { ...job, attempt: 2 });
+    await run(second, { failTimes: 1 }, { ...job, attempt: 2 });
+
+    await expect(run(first, { failTimes: 1 }, { ...job, attempt: 1 })).rejects.toMatchObject({
+      name: 'TransientJobError',
+      message: 'Simulated transient failure 1 of 1.',
+    });
+  });
+
+  it('runs a replay (a later attempt cycle) without the simulated failures, as if their cause was fixed', async () => {
+    const handler = simulate();
+    const job = jobMessage();
+
+    await expect(
+      run(handler, { failTimes: 2 }, { ...job, attempt: 1 }, new AbortController().signal, 2),
+    ).resolves.toBeUndefined();
   });
 
   it('poisons with a permanent error and failAlways always fails transiently', async () => {

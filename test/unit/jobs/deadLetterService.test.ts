@@ -135,21 +135,22 @@ describe('DeadLetterService', () => {
 
       const result = await app.service.replay(sequenceNumber!);
 
-      expect(result).toMatchObject({ jobId: job.jobId, messageId: `${job.jobId}:replay-${sequenceNumber}` });
+      expect(result).toMatchObject({ jobId: job.jobId, messageId: `${job.jobId}:cycle-2:attempt-1` });
       expect(
         app.sent.map((message) => [message.messageId, message.job.attempt, message.job.correlationId]),
-      ).toEqual([[`${job.jobId}:replay-${sequenceNumber}`, 1, 'c-1']]);
+      ).toEqual([[`${job.jobId}:cycle-2:attempt-1`, 1, 'c-1']]);
       expect(app.sent[0]?.traceParent).toBe(traceParent);
       expect(app.sent[0]).not.toHaveProperty('recordEtag');
       expect((await app.store.get(job.jobId))?.record).toMatchObject({
         status: 'Queued',
+        cycle: 2,
         attempt: 0,
         deadLetterActions: [{ action: 'Replayed', sequenceNumber, reason: 'MaxDeliveryCountExceeded' }],
       });
       expect(app.queue.messageCount().deadLettered).toBe(0);
     });
 
-    it('when the send fails, then the record is put back and the message stays in the sub-queue, unlocked', async () => {
+    it('when the send fails, then the record is put back (its cycle spent) and the message stays in the sub-queue, unlocked', async () => {
       app = world();
       const job = jobMessage({ payload: {} });
       const deadLettered = {
@@ -165,11 +166,16 @@ describe('DeadLetterService', () => {
 
       await expect(app.service.replay(sequenceNumber!)).rejects.toMatchObject({ code: 'QueueUnavailable' });
 
-      expect((await app.store.get(job.jobId))?.record).toEqual(deadLettered);
+      // The send may have gone through: its cycle is never used again, so a retried replay is not a duplicate.
+      expect((await app.store.get(job.jobId))?.record).toEqual({ ...deadLettered, cycle: 2 });
       expect(app.queue.messageCount().deadLettered).toBe(1);
       const lease = await app.queue.lockDeadLetter(sequenceNumber!);
       expect(lease).toBeDefined();
       await lease?.release();
+      app.sender.failWith = undefined;
+      await expect(app.service.replay(sequenceNumber!)).resolves.toMatchObject({
+        messageId: `${job.jobId}:cycle-3:attempt-1`,
+      });
     });
 
     it('when the job has completed since, then the stale copy is refused with a conflict and left alone', async () => {

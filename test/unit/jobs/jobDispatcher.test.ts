@@ -2,6 +2,7 @@ import { InfrastructureError, PermanentJobError, TransientJobError } from '../..
 import type { JobMessage } from '../../../src/jobs/jobMessage';
 import { toWireBody } from '../../../src/jobs/jobMessage';
 import { newJobRecord } from '../../../src/jobs/jobRecord';
+import type { Logger } from '../../../src/jobs/logger';
 import type { ReceivedJobMessage } from '../../../src/jobs/receivedJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { createNewRecord, jobMessage } from '../../support/jobFixtures';
@@ -146,13 +147,13 @@ describe('JobDispatcher', () => {
     expect(scripted.runs.map((run) => run.attempt)).toEqual([1]);
   });
 
-  it('counts runs recorded on the job, so a redelivered first message does not restart the count', async () => {
+  it('counts a run cut short as an attempt: its redelivery on the last attempt is dead-lettered', async () => {
     const scripted = scriptedHandler();
     const { dispatcher, store } = dispatcherFor([scripted.handler]);
-    const job = scriptedJob({ maxAttempts: 2 });
+    const job = scriptedJob({ maxAttempts: 2, attempt: 2 });
     await store.create({ ...newJobRecord(job, new Date()), status: 'Running', attempt: 2 });
 
-    const settlement = await dispatcher.dispatch(received(job, 1));
+    const settlement = await dispatcher.dispatch(received(job, 2));
 
     expect(settlement).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
     expect(scripted.runs).toHaveLength(0);
@@ -250,13 +251,33 @@ describe('JobDispatcher', () => {
     expect(retryQueue.scheduled).toHaveLength(0);
   });
 
-  it('abandons without running the handler when the job store is unavailable', async () => {
+  it('holds the message through a store outage shorter than the tolerance, then runs the job once', async () => {
     const scripted = scriptedHandler();
     const store = new InMemoryJobStore();
+    const get = store.get.bind(store);
+    let outageCalls = 3;
+    store.get = async (jobId) => {
+      if (outageCalls-- > 0) throw new InfrastructureError('StoreUnavailable', 'table service down');
+      return get(jobId);
+    };
+    const { dispatcher } = dispatcherFor([scripted.handler], { store, outageToleranceMs: 30_000 });
+
+    const settlement = await dispatcher.dispatch(received(scriptedJob()));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(scripted.runs).toHaveLength(1);
+    expect(outageCalls).toBe(-1);
+  });
+
+  it('abandons without running the handler when the store stays unavailable past the tolerance', async () => {
+    const scripted = scriptedHandler();
+    const store = new InMemoryJobStore();
+    let calls = 0;
     store.get = async () => {
+      calls += 1;
       throw new InfrastructureError('StoreUnavailable', 'table service down');
     };
-    const { dispatcher } = dispatcherFor([scripted.handler], { store });
+    const { dispatcher } = dispatcherFor([scripted.handler], { store, outageToleranceMs: 600 });
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
@@ -265,6 +286,7 @@ describe('JobDispatcher', () => {
       description: expect.stringMatching(/table service down/),
     });
     expect(scripted.runs).toHaveLength(0);
+    expect(calls).toBeGreaterThan(1);
   });
 
   it('abandons the original when its retry cannot be scheduled, so nothing is lost', async () => {
@@ -272,7 +294,7 @@ describe('JobDispatcher', () => {
     scripted.behave(async () => {
       throw new Error('flaky');
     });
-    const { dispatcher, retryQueue } = dispatcherFor([scripted.handler]);
+    const { dispatcher, retryQueue } = dispatcherFor([scripted.handler], { outageToleranceMs: 0 });
     retryQueue.failWith = new InfrastructureError('QueueUnavailable', 'broker unreachable');
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
@@ -280,6 +302,120 @@ describe('JobDispatcher', () => {
     expect(settlement).toMatchObject({
       kind: 'abandon',
       description: expect.stringMatching(/broker unreachable/),
+    });
+  });
+
+  describe('failure windows', () => {
+    it('when the original of a failed attempt comes back after its retry was scheduled, then it schedules the same copy again and never runs', async () => {
+      const scripted = scriptedHandler();
+      scripted.behave(async () => {
+        throw new Error('flaky');
+      });
+      const { dispatcher, retryQueue } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+      await dispatcher.dispatch(received(job));
+
+      // Completing the original failed (a broker cut): the broker delivers it again.
+      const again = await dispatcher.dispatch(received(job, 2));
+
+      expect(again).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(1);
+      const ids = retryQueue.scheduled.map(({ message }) => message.messageId);
+      expect(ids).toEqual([`${job.jobId}:attempt-2`, `${job.jobId}:attempt-2`]);
+      expect(retryQueue.scheduled[1]?.enqueueAt).toEqual(retryQueue.scheduled[0]?.enqueueAt);
+    });
+
+    it('when the process dies between recording a retry and scheduling it, then the redelivered original schedules it', async () => {
+      const scripted = scriptedHandler();
+      scripted.behave(async () => {
+        throw new Error('flaky');
+      });
+      const { dispatcher, retryQueue, store } = dispatcherFor([scripted.handler], { outageToleranceMs: 0 });
+      const job = scriptedJob();
+      retryQueue.failWith = new InfrastructureError('QueueUnavailable', 'broker unreachable');
+      const lost = await dispatcher.dispatch(received(job));
+      retryQueue.failWith = undefined;
+
+      const redelivered = await dispatcher.dispatch(received(job, 2));
+
+      expect(lost.kind).toBe('abandon');
+      expect(redelivered).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(1);
+      expect(retryQueue.scheduled.map(({ message }) => message.job.attempt)).toEqual([2]);
+      expect((await store.get(job.jobId))?.record).toMatchObject({ status: 'Retrying', attempt: 1 });
+    });
+
+    it('when a write was applied but its answer lost, then it is recognised as ours: one outcome, one completion', async () => {
+      const scripted = scriptedHandler();
+      const store = new InMemoryJobStore();
+      const replace = store.replace.bind(store);
+      let lostAnswers = 0;
+      store.replace = async (record, etag) => {
+        const written = await replace(record, etag);
+        if (record.status === 'Completed' && lostAnswers++ === 0)
+          throw new InfrastructureError('StoreUnavailable', 'connection reset after the write');
+        return written;
+      };
+      const logged: string[] = [];
+      const logger: Logger = {
+        debug: () => undefined,
+        info: (message) => logged.push(message),
+        warn: () => undefined,
+        error: () => undefined,
+        child: () => logger,
+      };
+      const { dispatcher } = dispatcherFor([scripted.handler], { store, logger, outageToleranceMs: 10_000 });
+      const job = scriptedJob();
+
+      const settlement = await dispatcher.dispatch(received(job));
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      const record = (await store.get(job.jobId))?.record;
+      expect(record?.status).toBe('Completed');
+      expect(record?.outcomes).toHaveLength(1);
+      expect(logged).toContain('Job completed');
+      expect(logged).not.toContain('Job completed, but another worker had settled it first');
+    });
+
+    it("when a refused submission's message went through after all, then it is completed without running and nothing is recorded", async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+
+      const settlement = await dispatcher.dispatch({ ...received(job), recordEtag: '7' });
+
+      expect(settlement).toEqual({ kind: 'complete' });
+      expect(scripted.runs).toHaveLength(0);
+      expect(await store.get(job.jobId)).toBeUndefined();
+    });
+
+    it("when another producer's job has no record, then one is created with the job's body", async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+
+      await dispatcher.dispatch(received(job));
+
+      expect(JSON.parse((await store.get(job.jobId))?.body ?? 'null')).toMatchObject({ jobId: job.jobId });
+    });
+
+    it('when a message of an earlier attempt cycle arrives after a replay, then it completes without running', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob({ attempt: 2 });
+      await store.create({ ...newJobRecord(job, new Date()), cycle: 2, attempt: 0 });
+
+      const stale = await dispatcher.dispatch(received(job));
+      const replayed = await dispatcher.dispatch({ ...received({ ...job, attempt: 1 }), cycle: 2 });
+
+      expect(stale).toEqual({ kind: 'complete' });
+      expect(replayed).toEqual({ kind: 'complete' });
+      expect(scripted.runs.map((run) => run.attempt)).toEqual([1]);
+      expect((await store.get(job.jobId))?.record).toMatchObject({
+        status: 'Completed',
+        cycle: 2,
+        attempt: 1,
+      });
     });
   });
 

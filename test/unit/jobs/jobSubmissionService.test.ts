@@ -1,4 +1,9 @@
 import { InfrastructureError } from '../../../src/jobs/errors';
+import { jobIdForKey } from '../../../src/jobs/jobIdForKey';
+import { newJobRecord } from '../../../src/jobs/jobRecord';
+import { firstMessageOf } from '../../../src/queue/outgoingJobMessage';
+import { jobMessage } from '../../support/jobFixtures';
+import { waitFor } from '../../support/waitFor';
 import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
 import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
 import { silentLogger } from '../../../src/jobs/logger';
@@ -76,7 +81,8 @@ describe('JobSubmissionService', () => {
     const again = await submission.submit({ ...valid }, { idempotencyKey: 'order-42' });
 
     expect(again).toEqual({ record: first.record, created: false });
-    expect(queue.sent.map((message) => message.messageId)).toEqual(['order-42']);
+    // The job is still Queued, so it may never have been sent: it is sent again, and the broker drops the copy.
+    expect(queue.sent.map((message) => message.messageId)).toEqual(['order-42', 'order-42']);
   });
 
   it('names every invalid field of every job in a batch, and sends nothing', async () => {
@@ -152,5 +158,94 @@ describe('JobSubmissionService', () => {
     expect(retried.created).toBe(true);
     expect(queue.sent).toHaveLength(1);
     expect((await store.get(queue.sent[0]?.job.jobId ?? ''))?.record).toMatchObject({ status: 'Queued' });
+  });
+
+  describe('failure windows', () => {
+    it('when a submission died between recording and sending, then a repeat with the same key sends the job', async () => {
+      const { submission, store, queue } = service();
+      const job = jobMessage({
+        jobId: jobIdForKey('order-7'),
+        jobType: 'test.scripted',
+        payload: { value: 1 },
+      });
+      const first = firstMessageOf({ ...job, idempotencyKey: 'order-7' });
+      await store.create(newJobRecord(first.job, new Date()), first.body);
+
+      const repeat = await submission.submit({ ...valid, idempotencyKey: 'order-7' });
+
+      expect(repeat.created).toBe(false);
+      expect(queue.sent.map((message) => [message.messageId, JSON.parse(message.body)])).toEqual([
+        ['order-7', JSON.parse(first.body)],
+      ]);
+      // Without the record's version: should the first request remove the record, the dispatcher recreates it.
+      expect(queue.sent[0]?.recordEtag).toBeUndefined();
+    });
+
+    it('when a repeat names a job that has started, then nothing is sent again', async () => {
+      const { submission, store, queue } = service();
+      const { record } = await submission.submit({ ...valid, idempotencyKey: 'k' });
+      const stored = (await store.get(record.jobId))!;
+      await store.replace({ ...stored.record, status: 'Running', attempt: 1 }, stored.etag);
+
+      await submission.submit({ ...valid, idempotencyKey: 'k' });
+
+      expect(queue.sent).toHaveLength(1);
+    });
+
+    it('when a batch fails partway, then the records it made are removed and the error is the answer', async () => {
+      const { submission, store, queue } = service();
+      const create = store.create.bind(store);
+      let creates = 0;
+      store.create = async (record, body) => {
+        creates += 1;
+        if (creates === 2) throw new InfrastructureError('StoreUnavailable', 'table down');
+        return create(record, body);
+      };
+
+      await expect(submission.submitBatch([valid, valid, valid])).rejects.toMatchObject({
+        code: 'StoreUnavailable',
+      });
+
+      expect(queue.sent).toHaveLength(0);
+      expect((await store.list({ limit: 10 })).jobs).toEqual([]);
+    });
+
+    it('when the send fails and so does the removal, then the removal goes on in the background until it works', async () => {
+      const { submission, store, queue } = service();
+      const remove = store.remove.bind(store);
+      let failures = 1;
+      store.remove = async (jobId, etag) => {
+        if (failures-- > 0) throw new InfrastructureError('StoreUnavailable', 'table down');
+        return remove(jobId, etag);
+      };
+      queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'k2' })).rejects.toMatchObject({
+        code: 'QueueUnavailable',
+      });
+
+      await waitFor(async () => ((await store.list({ limit: 10 })).jobs.length === 0 ? true : undefined), {
+        description: 'the refused job removed',
+      });
+    });
+
+    it("when the job's record changed before the cleanup (a repeat's send ran it), then the record stays", async () => {
+      const { submission, store, queue } = service();
+      const create = store.create.bind(store);
+      store.create = async (record, body) => {
+        const result = await create(record, body);
+        if (result.created) {
+          await store.replace({ ...record, status: 'Running', attempt: 1 }, result.stored.etag);
+          queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
+        }
+        return result;
+      };
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'k3' })).rejects.toMatchObject({
+        code: 'QueueUnavailable',
+      });
+
+      expect((await store.list({ limit: 10 })).jobs).toMatchObject([{ status: 'Running' }]);
+    });
   });
 });

@@ -194,4 +194,28 @@ describe('InMemoryJobQueue', () => {
     expect(finished).toBe(1);
     expect(q.messageCount().active).toBe(1);
   });
+
+  it('drops a message whose id was sent or scheduled within the duplicate window, as Service Bus does', async () => {
+    const q = queue({ duplicateDetectionWindowMs: 60_000 });
+    const job = jobMessage({ idempotencyKey: 'dup-1' });
+
+    await q.send([firstMessageOf(job)]);
+    await q.send([firstMessageOf(job)]);
+    await q.schedule(firstMessageOf(job), new Date(Date.now() + 60_000));
+    await q.schedule(firstMessageOf(jobMessage({ idempotencyKey: 'dup-2' })), new Date(Date.now() + 60_000));
+
+    expect(q.messageCount()).toMatchObject({ active: 1, scheduled: 1 });
+  });
+
+  it('takes an id again once the duplicate window has passed', async () => {
+    const q = queue({ duplicateDetectionWindowMs: 1 });
+    const job = jobMessage({ idempotencyKey: 'dup-3' });
+    await q.send([firstMessageOf(job)]);
+    const sentAt = Date.now();
+    await waitFor(() => (Date.now() > sentAt + 1 ? true : undefined));
+
+    await q.send([firstMessageOf(job)]);
+
+    expect(q.messageCount().active).toBe(2);
+  });
 });

@@ -30,7 +30,7 @@ describe('toServiceBusMessage', () => {
   it('gives each retry copy its own message id and the next attempt, without a record version', () => {
     const job = jobMessage({ idempotencyKey: 'order-9' });
 
-    const retry = toServiceBusMessage(retryMessageOf(job, 2));
+    const retry = toServiceBusMessage(retryMessageOf(job, 1, 2));
 
     expect(retry.messageId).toBe(`${job.jobId}:attempt-2`);
     expect(retry.applicationProperties).toEqual({
@@ -40,6 +40,21 @@ describe('toServiceBusMessage', () => {
     });
   });
 
+  it('carries a replay cycle as JobAttemptCycle, under message ids no earlier cycle used', () => {
+    const job = jobMessage({ idempotencyKey: 'order-9' });
+
+    const replay = toServiceBusMessage(firstMessageOf(job, undefined, 2));
+    const replayRetry = toServiceBusMessage(retryMessageOf(job, 2, 2));
+
+    expect(replay.messageId).toBe(`${job.jobId}:cycle-2:attempt-1`);
+    expect(replayRetry.messageId).toBe(`${job.jobId}:cycle-2:attempt-2`);
+    expect(replayRetry.messageId).not.toBe(toServiceBusMessage(retryMessageOf(job, 1, 2)).messageId);
+    expect(replay.applicationProperties).toMatchObject({ JobAttemptCycle: 2, Attempt: 1 });
+    expect(toServiceBusMessage(firstMessageOf(job)).applicationProperties).not.toHaveProperty(
+      'JobAttemptCycle',
+    );
+  });
+
   it("carries the sender's trace context as Diagnostic-Id, on first sends and retry copies alike", () => {
     const job = jobMessage({});
     const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -47,7 +62,7 @@ describe('toServiceBusMessage', () => {
     expect(toServiceBusMessage(firstMessageOf(job, traceParent)).applicationProperties).toMatchObject({
       'Diagnostic-Id': traceParent,
     });
-    expect(toServiceBusMessage(retryMessageOf(job, 2, traceParent)).applicationProperties).toMatchObject({
+    expect(toServiceBusMessage(retryMessageOf(job, 1, 2, traceParent)).applicationProperties).toMatchObject({
       'Diagnostic-Id': traceParent,
     });
   });
