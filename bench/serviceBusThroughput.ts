@@ -6,7 +6,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../src/functions/functionTable';
 import { newJobMessage } from '../src/jobs/jobMessage';
 import { silentLogger } from '../src/jobs/logger';
-import { firstMessageOf } from '../src/queue/outgoingJobMessage';
+import { firstMessageOf } from '../src/jobs/outgoingJobMessage';
 import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
 import { childSpanOf, formatTraceParent } from '../src/telemetry/traceContext';
 import type { ServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AppConfig } from './config';
 import type { DocumentStore } from './documents/documentStore';
 import { InMemoryDocumentStore } from './documents/inMemoryDocumentStore';
@@ -10,15 +11,15 @@ import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
 import { createJsonLogger } from './jobs/logger';
 import { settle } from './jobs/settlement';
-import type { DeadLetterQueue } from './queue/deadLetterQueue';
+import type { DeadLetterQueue } from './jobs/deadLetterQueue';
 import { InMemoryJobQueue } from './queue/inMemoryJobQueue';
-import type { JobQueue } from './queue/jobQueue';
+import type { JobQueue } from './jobs/jobQueue';
 import { createServiceBusClient } from './queue/serviceBusClientFactory';
 import { ServiceBusDeadLetterQueue } from './queue/serviceBusDeadLetterQueue';
 import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
 import { InMemoryJobStore } from './store/inMemoryJobStore';
 import { createStorageStores } from './store/storageStores';
-import type { JobStore } from './store/jobStore';
+import type { JobStore } from './jobs/jobStore';
 import { createTelemetry } from './telemetry/createTelemetry';
 import type { Telemetry } from './telemetry/telemetry';
 
@@ -88,6 +89,8 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     embeddedQueue ??
     new ServiceBusJobQueue(createServiceBusClient(config.serviceBus), config.serviceBus.queueName);
   const shutdown = new AbortController();
+  // Every delivery waiting out an outage listens for shutdown meanwhile: as many as run at once, so no limit.
+  setMaxListeners(0, shutdown.signal);
   const dispatcher = new JobDispatcher({
     registry,
     store,

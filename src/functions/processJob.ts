@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import { settle } from '../jobs/settlement';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';
-import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../queue/outgoingJobMessage';
+import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../jobs/outgoingJobMessage';
 import { explicitModeSettler, hostModeSettler } from '../queue/serviceBusSettlers';
 import type { JobsRuntime } from '../runtime';
 

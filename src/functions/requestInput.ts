@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { fieldErrors } from '../jobs/fieldErrors';
-import { sequenceNumberPattern } from '../queue/deadLetterQueue';
+import { sequenceNumberPattern } from '../jobs/deadLetterQueue';
 import { problem } from './httpProblem';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };

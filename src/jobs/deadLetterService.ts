@@ -1,8 +1,8 @@
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { DeadLetterEntry, DeadLetterQueue, LockedDeadLetter } from '../queue/deadLetterQueue';
-import type { JobQueue } from '../queue/jobQueue';
-import { firstMessageOf } from '../queue/outgoingJobMessage';
-import type { JobStore, StoredJob } from '../store/jobStore';
+import type { DeadLetterEntry, DeadLetterQueue, LockedDeadLetter } from './deadLetterQueue';
+import type { JobQueue } from './jobQueue';
+import { firstMessageOf } from './outgoingJobMessage';
+import type { JobStore, StoredJob } from './jobStore';
 import {
   ConflictError,
   NotFoundError,

@@ -1,9 +1,9 @@
 import type { RetrySettings } from '../config';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
-import { recheckMessageOf, retryMessageOf } from '../queue/outgoingJobMessage';
-import type { JobQueue } from '../queue/jobQueue';
-import type { JobStore, StoredJob } from '../store/jobStore';
+import { recheckMessageOf, retryMessageOf } from './outgoingJobMessage';
+import type { JobQueue } from './jobQueue';
+import type { JobStore, StoredJob } from './jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';

@@ -1,8 +1,8 @@
-import type { DeadLetterEntry, DeadLetterQueue } from '../queue/deadLetterQueue';
-import type { JobQueue } from '../queue/jobQueue';
-import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
-import { firstMessageOf, repairMessageOf, retryMessageOf } from '../queue/outgoingJobMessage';
-import type { JobStore, StoredJob } from '../store/jobStore';
+import type { DeadLetterEntry, DeadLetterQueue } from './deadLetterQueue';
+import type { JobQueue } from './jobQueue';
+import type { OutgoingJobMessage } from './outgoingJobMessage';
+import { firstMessageOf, repairMessageOf, retryMessageOf } from './outgoingJobMessage';
+import type { JobStore, StoredJob } from './jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { fieldErrors } from './fieldErrors';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { JobQueue } from '../queue/jobQueue';
-import type { OutgoingJobMessage } from '../queue/outgoingJobMessage';
-import { firstMessageOf } from '../queue/outgoingJobMessage';
-import type { JobStore, StoredJob } from '../store/jobStore';
+import type { JobQueue } from './jobQueue';
+import type { OutgoingJobMessage } from './outgoingJobMessage';
+import { firstMessageOf } from './outgoingJobMessage';
+import type { JobStore, StoredJob } from './jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';

@@ -2,10 +2,15 @@ import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
 import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import type { MessageSettler } from '../jobs/settlement';
-import type { DeadLetterEntry, DeadLetterQueue, DeadLetterScan, LockedDeadLetter } from './deadLetterQueue';
-import type { JobQueue } from './jobQueue';
+import type {
+  DeadLetterEntry,
+  DeadLetterQueue,
+  DeadLetterScan,
+  LockedDeadLetter,
+} from '../jobs/deadLetterQueue';
+import type { JobQueue } from '../jobs/jobQueue';
 import { MinHeap } from './minHeap';
-import type { OutgoingJobMessage } from './outgoingJobMessage';
+import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
 
 export interface InMemoryJobQueueOptions {
   queueName: string;

@@ -2,8 +2,13 @@ import { createRequire } from 'node:module';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type LongType from 'long';
 import { ConflictError, InfrastructureError, errorMessage } from '../jobs/errors';
-import type { DeadLetterEntry, DeadLetterQueue, DeadLetterScan, LockedDeadLetter } from './deadLetterQueue';
-import { attemptCycleProperty, diagnosticIdProperty } from './outgoingJobMessage';
+import type {
+  DeadLetterEntry,
+  DeadLetterQueue,
+  DeadLetterScan,
+  LockedDeadLetter,
+} from '../jobs/deadLetterQueue';
+import { attemptCycleProperty, diagnosticIdProperty } from '../jobs/outgoingJobMessage';
 import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
 import { defaultServiceBusCallTimeoutMs } from './serviceBusJobQueue';
 import { UnansweredCallError, withinBudget } from './withinBudget';

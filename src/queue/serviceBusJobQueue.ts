@@ -5,10 +5,10 @@ import type {
   ServiceBusSender,
 } from '@azure/service-bus';
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
-import type { JobQueue } from './jobQueue';
-import type { OutgoingJobMessage } from './outgoingJobMessage';
+import type { JobQueue } from '../jobs/jobQueue';
+import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
 import { UnansweredCallError, withinBudget } from './withinBudget';
-import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from './outgoingJobMessage';
+import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../jobs/outgoingJobMessage';
 
 /**
  * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,

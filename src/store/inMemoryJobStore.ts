@@ -7,8 +7,8 @@ import type {
   JobStore,
   StoredJob,
   UnfinishedJobQuery,
-} from './jobStore';
-import { isTerminalJobStatus } from './jobStore';
+} from '../jobs/jobStore';
+import { isTerminalJobStatus } from '../jobs/jobStore';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe

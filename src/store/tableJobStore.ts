@@ -12,8 +12,8 @@ import type {
   JobStore,
   StoredJob,
   UnfinishedJobQuery,
-} from './jobStore';
-import { terminalJobStatuses } from './jobStore';
+} from '../jobs/jobStore';
+import { terminalJobStatuses } from '../jobs/jobStore';
 
 const recordRowKey = 'job';
 const indexPartitionPrefix = 'index-';

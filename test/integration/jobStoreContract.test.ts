@@ -4,7 +4,7 @@ import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline'
 import { RestError, createHttpHeaders } from '@azure/core-rest-pipeline';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
-import type { JobListQuery, JobStore, StoredJob } from '../../src/store/jobStore';
+import type { JobListQuery, JobStore, StoredJob } from '../../src/jobs/jobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';

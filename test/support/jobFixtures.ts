@@ -3,7 +3,7 @@ import type { JobMessage } from '../../src/jobs/jobMessage';
 import { newJobMessage } from '../../src/jobs/jobMessage';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { newJobRecord } from '../../src/jobs/jobRecord';
-import type { JobStore, StoredJob } from '../../src/store/jobStore';
+import type { JobStore, StoredJob } from '../../src/jobs/jobStore';
 import { waitFor } from './waitFor';
 
 /** A body exactly as the platform's C# JobSubmissionService serializes it (System.Text.Json, camelCase). */

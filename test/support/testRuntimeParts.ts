@@ -5,8 +5,8 @@ import { defineJobHandler } from '../../src/handlers/jobHandler';
 import { JobDispatcher } from '../../src/jobs/jobDispatcher';
 import type { JobDispatcherOptions } from '../../src/jobs/jobDispatcher';
 import { silentLogger } from '../../src/jobs/logger';
-import type { JobQueue } from '../../src/queue/jobQueue';
-import type { OutgoingJobMessage } from '../../src/queue/outgoingJobMessage';
+import type { JobQueue } from '../../src/jobs/jobQueue';
+import type { OutgoingJobMessage } from '../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 
 /** A handler whose behaviour each test sets, recording every run. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
-import { sequenceNumberPattern } from '../../src/queue/deadLetterQueue';
+import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
 
 export type DlqCommand =
   | { kind: 'list'; limit: number; reason?: string; jobType?: string }

@@ -7,7 +7,7 @@ import { toWireBody } from '../../../src/jobs/jobMessage';
 import { silentLogger } from '../../../src/jobs/logger';
 import { InMemoryDocumentStore } from '../../../src/documents/inMemoryDocumentStore';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
-import type { OutgoingJobMessage } from '../../../src/queue/outgoingJobMessage';
+import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { jobMessage } from '../../support/jobFixtures';
 import { waitFor } from '../../support/waitFor';

@@ -4,7 +4,7 @@ import { newJobRecord } from '../../../src/jobs/jobRecord';
 import { silentLogger } from '../../../src/jobs/logger';
 import type { InMemoryDelivery } from '../../../src/queue/inMemoryJobQueue';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
-import { firstMessageOf, retryMessageOf } from '../../../src/queue/outgoingJobMessage';
+import { firstMessageOf, retryMessageOf } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { jobMessage } from '../../support/jobFixtures';
 import { waitFor } from '../../support/waitFor';

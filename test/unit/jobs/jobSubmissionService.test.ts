@@ -1,14 +1,14 @@
 import { InfrastructureError } from '../../../src/jobs/errors';
 import { jobIdForKey } from '../../../src/jobs/jobIdForKey';
 import { newJobRecord } from '../../../src/jobs/jobRecord';
-import { firstMessageOf } from '../../../src/queue/outgoingJobMessage';
+import { firstMessageOf } from '../../../src/jobs/outgoingJobMessage';
 import { jobMessage } from '../../support/jobFixtures';
 import { waitFor } from '../../support/waitFor';
 import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
 import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
 import { silentLogger } from '../../../src/jobs/logger';
-import type { JobQueue } from '../../../src/queue/jobQueue';
-import type { OutgoingJobMessage } from '../../../src/queue/outgoingJobMessage';
+import type { JobQueue } from '../../../src/jobs/jobQueue';
+import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
 import { scriptedHandler } from '../../support/testRuntimeParts';

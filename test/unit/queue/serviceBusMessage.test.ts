@@ -1,4 +1,4 @@
-import { firstMessageOf, retryMessageOf } from '../../../src/queue/outgoingJobMessage';
+import { firstMessageOf, retryMessageOf } from '../../../src/jobs/outgoingJobMessage';
 import { toServiceBusMessage } from '../../../src/queue/serviceBusJobQueue';
 import { jobMessage } from '../../support/jobFixtures';
 

@@ -1,4 +1,4 @@
-import type { JobRecord, JobStatus } from '../jobs/jobRecord';
+import type { JobRecord, JobStatus } from './jobRecord';
 
 /** A record as stored, with the version (ETag) a conditional write must name. */
 export interface StoredJob {

@@ -1,5 +1,5 @@
-import type { JobMessage } from '../jobs/jobMessage';
-import { toWireBody } from '../jobs/jobMessage';
+import type { JobMessage } from './jobMessage';
+import { toWireBody } from './jobMessage';
 
 /** A job on its way to the queue, with the broker message id that de-duplicates it. */
 export interface OutgoingJobMessage {
