@@ -1,6 +1,6 @@
 import type { RetrySettings } from '../config';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
+import type { JobHandler } from '../handlers/jobHandler';
 import { recheckMessageOf, retryMessageOf } from './outgoingJobMessage';
 import type { JobQueue } from './jobQueue';
 import type { JobStore, StoredJob } from './jobStore';
@@ -10,13 +10,7 @@ import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
 import { continueTrace, formatTraceParent } from '../telemetry/traceContext';
 import type { DeadLetterReason } from './deadLetterReason';
-import {
-  InfrastructureError,
-  JobsError,
-  errorMessage,
-  isInfrastructureError,
-  isPermanentJobError,
-} from './errors';
+import { InfrastructureError, errorMessage, isInfrastructureError } from './errors';
 import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
 import { parseJobMessage, toWireBody } from './jobMessage';
@@ -28,6 +22,7 @@ import { newJobRecord } from './jobRecord';
 import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
 import type { Settlement } from './settlement';
+import { HandlerRunner } from './handlerRunner';
 import { untilAvailable } from './untilAvailable';
 import { isGoneLocalWorker, newWorkerId } from './workerIdentity';
 
@@ -85,12 +80,7 @@ export class JobDispatcher {
   private readonly claimGraceMs: number;
   private readonly outageToleranceMs: number;
   private readonly events: JobTelemetry;
-  /**
-   * The handler runs under way, oldest first: one shutdown listener and one deadline timer for all of them, not one
-   * each. Every run has the same timeout, so the oldest run's deadline is always the next one due.
-   */
-  private readonly running = new Set<HandlerRun>();
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly handlers: HandlerRunner;
 
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
@@ -99,11 +89,10 @@ export class JobDispatcher {
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
     this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
-    options.shutdownSignal?.addEventListener(
-      'abort',
-      () => this.running.forEach((run) => run.abort(shutdownInterruption())),
-      { once: true },
-    );
+    this.handlers = new HandlerRunner({
+      handlerTimeoutMs: options.handlerTimeoutMs,
+      shutdownSignal: options.shutdownSignal,
+    });
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
@@ -251,7 +240,7 @@ export class JobDispatcher {
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
-    const result = await this.runHandler(handler, payload, job, cycle, attempt, logger);
+    const result = await this.handlers.run({ handler, payload, job, cycle, attempt, logger });
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -476,73 +465,6 @@ export class JobDispatcher {
     });
   }
 
-  private async runHandler(
-    handler: JobHandler,
-    payload: unknown,
-    job: JobMessage,
-    cycle: number,
-    attempt: number,
-    logger: Logger,
-  ): Promise<RunResult> {
-    const run = new HandlerRun(
-      job,
-      cycle,
-      attempt,
-      logger,
-      performance.now() + this.options.handlerTimeoutMs,
-    );
-    try {
-      // A handler that ignores its signal cannot hold the message past its timeout: this settles without it.
-      await new Promise<void>((resolve, reject) => {
-        run.cutShort = reject;
-        this.watch(run);
-        // Shutdown may have come while the claim was written: then the handler is not started at all.
-        if (this.options.shutdownSignal?.aborted) run.abort(shutdownInterruption());
-        else handler.handle(payload, run.context).then(resolve, reject);
-      });
-      return completedRun;
-    } catch (error) {
-      // The abort reason explains a handler that merely rethrew the AbortError its sleep or fetch raised.
-      const cause = run.abortReason ?? error;
-      const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
-      if (isPermanentJobError(error))
-        return { status: 'Poisoned', error: errorMessage(error), cause: error, interruptedByShutdown };
-      return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown };
-    } finally {
-      this.unwatch(run);
-    }
-  }
-
-  private watch(run: HandlerRun): void {
-    this.running.add(run);
-    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, timerDelay(this.options.handlerTimeoutMs));
-  }
-
-  /** The timer goes with the last run, so an idle dispatcher holds no timer (and keeps no process alive). */
-  private unwatch(run: HandlerRun): void {
-    this.running.delete(run);
-    if (this.running.size > 0 || this.deadlineTimer === undefined) return;
-    clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
-  }
-
-  /** Times out every run past its deadline, then waits for the next deadline, the oldest remaining run's. */
-  private readonly abortOverdueRuns = (): void => {
-    this.deadlineTimer = undefined;
-    const now = performance.now();
-    for (const run of this.running) {
-      if (run.deadline > now) {
-        this.deadlineTimer = setTimeout(this.abortOverdueRuns, timerDelay(run.deadline - now));
-        return;
-      }
-      this.running.delete(run);
-      const { handlerTimeoutMs } = this.options;
-      run.abort(
-        new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
-      );
-    }
-  };
-
   private outcomeOf(job: JobMessage, attempt: number, result: RunResult, durationMs: number): JobOutcome {
     return {
       jobId: job.jobId,
@@ -557,64 +479,6 @@ export class JobDispatcher {
 }
 
 type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
-
-const completedRun: RunResult = { status: 'Completed' };
-
-/**
- * One handler run: the context its handler sees, and how the dispatcher cuts it short (deadline, shutdown). The
- * signal is made on first use: most handlers never read it, and an AbortController per job is measurable.
- */
-class HandlerRun {
-  readonly context: JobHandlerContext;
-  /** Why the run was cut short, once it was. */
-  abortReason: JobsError | undefined;
-  /** Rejects the run's promise; set as the run starts. */
-  cutShort: ((reason: JobsError) => void) | undefined;
-  private controller: AbortController | undefined;
-
-  constructor(
-    job: JobMessage,
-    cycle: number,
-    attempt: number,
-    logger: Logger,
-    /** On the `performance.now()` clock. */
-    readonly deadline: number,
-  ) {
-    const signal = (): AbortSignal => this.signal();
-    this.context = {
-      job,
-      attempt,
-      cycle,
-      logger,
-      get signal() {
-        return signal();
-      },
-    };
-  }
-
-  abort(reason: JobsError): void {
-    this.abortReason = reason;
-    this.controller?.abort(reason);
-    this.cutShort?.(reason);
-  }
-
-  private signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
-    return this.controller.signal;
-  }
-}
-
-// Node fires a longer timer after 1 ms instead; a deadline further off is reached by waking up on the way.
-const maxTimerDelayMs = 2 ** 31 - 1;
-
-function timerDelay(ms: number): number {
-  return Math.min(ms, maxTimerDelayMs);
-}
-
-function shutdownInterruption(): JobsError {
-  return new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.');
-}
 
 /** Thrown by a conditional write that lost to another writer; never leaves the dispatcher. */
 class WriteConflict extends Error {}

@@ -193,16 +193,17 @@ export class JobReconciler {
       status: record.status,
       attempt: record.attempt,
     };
+    const touched: JobRecord = { ...record, updatedAt: isoTimestamp(now) };
+    const etag = await this.options.store.replace(touched, stored.etag);
+    if (etag === undefined) return false;
     if (!job) {
+      // Touched all the same, so that the sweep moves on to others rather than find this one on every run.
       this.options.logger.warn(
         'A job stopped moving, but its record holds no message to send again',
         context,
       );
       return false;
     }
-    const touched: JobRecord = { ...record, updatedAt: isoTimestamp(now) };
-    const etag = await this.options.store.replace(touched, stored.etag);
-    if (etag === undefined) return false;
     const message = messageFor(job, record, repair, etag, now);
     await this.options.queue.send([message]);
     this.options.logger.warn('A job had stopped moving; its message was sent again', {

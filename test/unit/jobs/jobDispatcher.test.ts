@@ -251,6 +251,20 @@ describe('JobDispatcher', () => {
     expect(retryQueue.scheduled).toHaveLength(0);
   });
 
+  it('does not start a job that arrives after shutdown began, and spends no attempt on it', async () => {
+    const shutdown = new AbortController();
+    const scripted = scriptedHandler();
+    const { dispatcher, store } = dispatcherFor([scripted.handler], { shutdownSignal: shutdown.signal });
+    const job = scriptedJob();
+    shutdown.abort();
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toMatchObject({ kind: 'abandon' });
+    expect(scripted.runs).toHaveLength(0);
+    expect((await store.get(job.jobId))?.record).toMatchObject({ status: 'Queued', attempt: 0 });
+  });
+
   it('holds the message through a store outage shorter than the tolerance, then runs the job once', async () => {
     const scripted = scriptedHandler();
     const store = new InMemoryJobStore();

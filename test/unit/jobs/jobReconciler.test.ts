@@ -85,6 +85,19 @@ describe('JobReconciler', () => {
     expect(queue.messageCount().active).toBe(0);
   });
 
+  it('when a stuck job has no message to send again, then it says so and moves on to the others', async () => {
+    const { clock, store, queue, reconciler, later } = world();
+    const bodiless = job();
+    await storeAt(store, newJobRecord(bodiless, clock.now));
+    later(staleAfterMs + 1);
+
+    const first = await reconciler().run();
+    const second = await reconciler().run();
+
+    expect([first.examined, first.resent, second.examined]).toEqual([1, 0, 0]);
+    expect(queue.messageCount().active).toBe(0);
+  });
+
   it('when a retry copy never came, then the next attempt is sent under its own id', async () => {
     const { clock, store, queue, reconciler, later } = world();
     const failed = job();

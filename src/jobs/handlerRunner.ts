@@ -1,0 +1,159 @@
+import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
+import { JobsError, errorMessage, isPermanentJobError } from './errors';
+import type { RunResult } from './jobDecision';
+import type { JobMessage } from './jobMessage';
+import type { Logger } from './logger';
+
+export interface HandlerRunnerOptions {
+  /** A run is cut short after this long, whether or not its handler watches its signal. */
+  handlerTimeoutMs: number;
+  /** Aborted when the app shuts down: every run under way is cut short, and none starts. */
+  shutdownSignal?: AbortSignal;
+}
+
+/** One handler run as the runner is asked for it. */
+export interface HandlerCall {
+  readonly handler: JobHandler;
+  readonly payload: unknown;
+  readonly job: JobMessage;
+  readonly cycle: number;
+  readonly attempt: number;
+  readonly logger: Logger;
+}
+
+/**
+ * Runs handlers under a deadline and the app's shutdown, and says how each run ended. A handler that ignores its
+ * signal cannot hold its message past the deadline: the run settles without it.
+ */
+export class HandlerRunner {
+  /**
+   * The runs under way, oldest first: one shutdown listener and one deadline timer for all of them, not one each.
+   * Every run has the same timeout, so the oldest run's deadline is always the next one due.
+   */
+  private readonly running = new Set<HandlerRun>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: HandlerRunnerOptions) {
+    options.shutdownSignal?.addEventListener(
+      'abort',
+      () => this.running.forEach((run) => run.abort(shutdownInterruption())),
+      { once: true },
+    );
+  }
+
+  async run({ handler, payload, job, cycle, attempt, logger }: HandlerCall): Promise<RunResult> {
+    const run = new HandlerRun(
+      job,
+      cycle,
+      attempt,
+      logger,
+      performance.now() + this.options.handlerTimeoutMs,
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        run.cutShort = reject;
+        this.watch(run);
+        if (this.options.shutdownSignal?.aborted) run.abort(shutdownInterruption());
+        else handler.handle(payload, run.context).then(resolve, reject);
+      });
+      return completedRun;
+    } catch (error) {
+      // The abort reason explains a handler that merely rethrew the AbortError its sleep or fetch raised.
+      const cause = run.abortReason ?? error;
+      const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
+      if (isPermanentJobError(error))
+        return { status: 'Poisoned', error: errorMessage(error), cause: error, interruptedByShutdown };
+      return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown };
+    } finally {
+      this.unwatch(run);
+    }
+  }
+
+  private watch(run: HandlerRun): void {
+    this.running.add(run);
+    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, timerDelay(this.options.handlerTimeoutMs));
+  }
+
+  /** The timer goes with the last run, so an idle runner holds no timer (and keeps no process alive). */
+  private unwatch(run: HandlerRun): void {
+    this.running.delete(run);
+    if (this.running.size > 0 || this.deadlineTimer === undefined) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+  }
+
+  /** Times out every run past its deadline, then waits for the next deadline, the oldest remaining run's. */
+  private readonly abortOverdueRuns = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (const run of this.running) {
+      if (run.deadline > now) {
+        this.deadlineTimer = setTimeout(this.abortOverdueRuns, timerDelay(run.deadline - now));
+        return;
+      }
+      this.running.delete(run);
+      const { handlerTimeoutMs } = this.options;
+      run.abort(
+        new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
+      );
+    }
+  };
+}
+
+const completedRun: RunResult = { status: 'Completed' };
+
+/**
+ * One handler run: the context its handler sees, and how the runner cuts it short (deadline, shutdown). The signal
+ * is made on first use: most handlers never read it, and an AbortController per job is measurable.
+ */
+class HandlerRun {
+  readonly context: JobHandlerContext;
+  /** Why the run was cut short, once it was. */
+  abortReason: JobsError | undefined;
+  /** Rejects the run's promise; set as the run starts. */
+  cutShort: ((reason: JobsError) => void) | undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    job: JobMessage,
+    cycle: number,
+    attempt: number,
+    logger: Logger,
+    /** On the `performance.now()` clock. */
+    readonly deadline: number,
+  ) {
+    const signal = (): AbortSignal => this.signal();
+    this.context = {
+      job,
+      attempt,
+      cycle,
+      logger,
+      get signal() {
+        return signal();
+      },
+    };
+  }
+
+  abort(reason: JobsError): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.cutShort?.(reason);
+  }
+
+  private signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+}
+
+// Node fires a longer timer after 1 ms instead; a deadline further off is reached by waking up on the way.
+const maxTimerDelayMs = 2 ** 31 - 1;
+
+function timerDelay(ms: number): number {
+  return Math.min(ms, maxTimerDelayMs);
+}
+
+function shutdownInterruption(): JobsError {
+  return new JobsError('ShuttingDown', 'The handler was interrupted by shutdown.');
+}
