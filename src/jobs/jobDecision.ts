@@ -22,7 +22,8 @@ export type DeliveryDecision =
   /** Nothing to run: the job completed, or the message is an older send that a later one has replaced. */
   | { kind: 'complete'; why: 'AlreadyCompleted' | 'Superseded' }
   /**
-   * The message is the original of an attempt whose retry is pending: make sure the retry copy is scheduled (a crash
+   * The message is the original (or an older copy) of an attempt whose retry is pending: make sure the retry copy is
+   * scheduled (a crash
    * may have come between recording the retry and scheduling it; a copy already there is a duplicate the queue
    * drops), then complete the original. Never run it: that would run the next attempt twice.
    */
@@ -50,14 +51,16 @@ export function decideDelivery(
   // A cycle the record has not seen yet (a replay whose record reset was lost): the message starts it.
   const fresh = delivered.cycle > record.cycle;
   if (!fresh) {
+    // A message's attempt can trail the record's with no newer message sent: a run cut short counts, and the same
+    // message's redelivery runs the next attempt. So an earlier attempt alone does not make a message an older copy.
     if (record.status === 'Completed') return { kind: 'complete', why: 'AlreadyCompleted' };
-    if (delivered.attempt < record.attempt) return superseded;
     if (record.status === 'DeadLettered') {
-      // Host settlement cannot dead-letter: the same message comes back until MaxDeliveryCount. Never rerun it.
+      // Never rerun it. Host settlement cannot dead-letter: the message comes back until MaxDeliveryCount. Should
+      // it be a second copy, the reconciler removes the extra one from the dead-letter queue.
       const reason = record.deadLetterReason ?? 'MaxRetriesExceeded';
       return { kind: 'deadLetter', reason, description: record.deadLetterDescription ?? '', recordIt: false };
     }
-    if (record.status === 'Retrying' && delivered.attempt === record.attempt) {
+    if (record.status === 'Retrying' && delivered.attempt <= record.attempt) {
       const due = record.nextAttemptAt ? new Date(record.nextAttemptAt) : now;
       return {
         kind: 'ensureRetry',
@@ -66,6 +69,8 @@ export function decideDelivery(
         at: due > now ? due : now,
       };
     }
+    // Running or Queued: a newer attempt's own message will come back, so this one is an older copy.
+    if (delivered.attempt < record.attempt) return superseded;
     const claimExpiresAt = liveClaimExpiry(record, now);
     if (claimExpiresAt && !claimHolderGone) return { kind: 'recheck', at: claimExpiresAt };
   }

@@ -36,6 +36,7 @@ export function repairOf(record: JobRecord, now: Date, staleAfterMs: number): Re
 }
 
 const none = { kind: 'none' } as const;
+const replaced = { kind: 'remove', why: 'A later attempt of the job has replaced this message.' } as const;
 
 /** What the reconciler does with a message in the dead-letter queue, given its job's record. */
 export type DeadLetterRepair =
@@ -66,11 +67,12 @@ export function deadLetterRepairOf(
 ): DeadLetterRepair {
   if (!record) return none;
   if (record.status === 'Completed') return { kind: 'remove', why: 'The job has completed.' };
-  if (message.cycle < record.cycle || (message.cycle === record.cycle && message.attempt < record.attempt))
-    return { kind: 'remove', why: 'A later attempt of the job has replaced this message.' };
+  if (message.cycle < record.cycle) return replaced;
   if (message.cycle > record.cycle) return none;
+  // Whatever its attempt (a run cut short moves the record's on under the same message), one copy stays.
   if (record.status === 'DeadLettered')
     return message.repeated ? { kind: 'remove', why: 'The job is in the dead-letter queue already.' } : none;
+  if (message.attempt < record.attempt) return replaced;
   // A worker that still holds a claim will settle the job itself.
   if (liveClaimExpiry(record, now)) return none;
   const known = deadLetterReasonSchema.safeParse(message.reason);

@@ -175,10 +175,14 @@ export class JobSubmissionService {
     const submitted: SubmittedJob[] = [];
     const toSend: OutgoingJobMessage[] = [];
     const created: StoredJob[] = [];
+    // A create that failed may have been applied, its answer lost: the refusal must undo it as well.
+    let uncertain: { record: JobRecord; body: string } | undefined;
     try {
       // One at a time, so two jobs of one batch with the same key resolve to one job.
       for (const message of messages) {
-        const result = await store.create(newJobRecord(message.job, this.now()), message.body);
+        uncertain = { record: newJobRecord(message.job, this.now()), body: message.body };
+        const result = await store.create(uncertain.record, uncertain.body);
+        uncertain = undefined;
         if (result.created) {
           created.push(result.stored);
           toSend.push({ ...message, recordEtag: result.stored.etag });
@@ -190,7 +194,7 @@ export class JobSubmissionService {
       }
       if (toSend.length > 0) await queue.send(toSend);
     } catch (error) {
-      await this.removeRefused(created);
+      await this.removeRefused(created, uncertain);
       throw error;
     }
     for (const { record } of created) this.reportSubmitted(record, trace);
@@ -206,24 +210,40 @@ export class JobSubmissionService {
     this.events.submitted(record, trace);
   }
 
-  /** Removes the records of a refused submission, each only if nobody has touched it since. */
-  private async removeRefused(created: readonly StoredJob[]): Promise<void> {
-    if (created.length === 0) return;
+  /**
+   * Removes the records of a refused submission, each only if nobody has touched it since. The uncertain create is
+   * made again with the same record: the store recognises its own write, so `created` says the first was applied
+   * (or this one was), and either way it is ours to remove.
+   */
+  private async removeRefused(
+    created: readonly StoredJob[],
+    uncertain: { record: JobRecord; body: string } | undefined,
+  ): Promise<void> {
     const { store, logger } = this.options;
-    const results = await Promise.allSettled(
-      created.map(({ record, etag }) => store.remove(record.jobId, etag)),
-    );
-    const stuck = created.filter((_, index) => results[index]?.status === 'rejected');
+    const removals = created.map(({ record, etag }) => ({
+      jobId: record.jobId,
+      remove: () => store.remove(record.jobId, etag),
+    }));
+    if (uncertain) {
+      const { record, body } = uncertain;
+      removals.push({
+        jobId: record.jobId,
+        remove: async () => {
+          const again = await store.create(record, body);
+          return again.created ? store.remove(record.jobId, again.stored.etag) : false;
+        },
+      });
+    }
+    const results = await Promise.allSettled(removals.map(({ remove }) => remove()));
+    const stuck = removals.filter((_, index) => results[index]?.status === 'rejected');
     if (stuck.length === 0) return;
-    const jobIds = stuck.map(({ record }) => record.jobId);
+    const jobIds = stuck.map(({ jobId }) => jobId);
     logger.warn('Could not remove the records of a refused submission; trying again in the background', {
       jobIds,
     });
     // The caller has its answer; the removal goes on without holding the request.
     void Promise.all(
-      stuck.map(({ record, etag }) =>
-        untilAvailable(() => store.remove(record.jobId, etag), { toleranceMs: backgroundRemovalMs }),
-      ),
+      stuck.map(({ remove }) => untilAvailable(remove, { toleranceMs: backgroundRemovalMs })),
     ).catch((error: unknown) =>
       logger.error('Records of a refused submission are left; the reconciler will send their jobs', {
         jobIds,

@@ -101,6 +101,12 @@ describe('deadLetterRepairOf', () => {
       { kind: 'none' },
     ],
     [
+      'the one copy of a dead-lettered job stays, even of an earlier attempt (a run cut short moved the record on)',
+      { status: 'DeadLettered', attempt: 3 },
+      {},
+      { kind: 'none' },
+    ],
+    [
       'a second copy of a dead-lettered job is removed',
       { status: 'DeadLettered', attempt: 2 },
       { repeated: true },

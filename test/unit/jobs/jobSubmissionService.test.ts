@@ -210,6 +210,25 @@ describe('JobSubmissionService', () => {
       expect((await store.list({ limit: 10 })).jobs).toEqual([]);
     });
 
+    it('when a create was applied but its answer lost, then the refused request removes that record too', async () => {
+      const { submission, store, queue } = service();
+      const create = store.create.bind(store);
+      let lostAnswers = 1;
+      store.create = async (record, body) => {
+        const result = await create(record, body);
+        if (lostAnswers-- > 0)
+          throw new InfrastructureError('StoreUnavailable', 'connection reset after the insert');
+        return result;
+      };
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'k4' })).rejects.toMatchObject({
+        code: 'StoreUnavailable',
+      });
+
+      expect(queue.sent).toHaveLength(0);
+      expect((await store.list({ limit: 10 })).jobs).toEqual([]);
+    });
+
     it('when the send fails and so does the removal, then the removal goes on in the background until it works', async () => {
       const { submission, store, queue } = service();
       const remove = store.remove.bind(store);
