@@ -43,8 +43,11 @@ export interface LockedDeadLetter {
  * `InfrastructureError('QueueUnavailable')` when the broker cannot be reached.
  */
 export interface DeadLetterQueue {
-  /** Reads up to `max` messages without locking or removing them. */
-  peekDeadLetters(max: number): Promise<DeadLetterScan>;
+  /**
+   * Reads up to `max` messages without locking or removing them, oldest first; after `afterSequenceNumber` when
+   * given (a scan that goes on where the last one stopped).
+   */
+  peekDeadLetters(max: number, afterSequenceNumber?: string): Promise<DeadLetterScan>;
   peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined>;
   /** Locks the message; `undefined` when it is not there or another operation holds it. */
   lockDeadLetter(sequenceNumber: string): Promise<LockedDeadLetter | undefined>;

@@ -54,6 +54,11 @@ export class JobReconciler {
   private readonly now: () => Date;
   private readonly batchSize: number;
   private readonly events: JobTelemetry;
+  /** Where this instance's pass over the dead-letter queue stands, and the jobs (and cycles) it has met in it. */
+  private deadLetterPass: { cursor: string | undefined; seen: Set<string> } = {
+    cursor: undefined,
+    seen: new Set(),
+  };
 
   constructor(private readonly options: JobReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -79,8 +84,12 @@ export class JobReconciler {
   }
 
   private async reconcileDeadLetters(report: ReconcileReport): Promise<void> {
-    const { entries } = await this.options.deadLetters.peekDeadLetters(this.batchSize);
-    const seen = new Set<string>();
+    const { cursor, seen } = this.deadLetterPass;
+    const { entries, truncated } = await this.options.deadLetters.peekDeadLetters(this.batchSize, cursor);
+    // A pass over the whole sub-queue takes as many runs as it needs, each going on where the last one stopped.
+    this.deadLetterPass = truncated
+      ? { cursor: entries.at(-1)?.sequenceNumber, seen }
+      : { cursor: undefined, seen: new Set() };
     for (const entry of entries) {
       const parsed = parseJobMessage(entry.body);
       if (!parsed.ok) continue;

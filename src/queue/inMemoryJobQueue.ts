@@ -144,11 +144,10 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
     return this.deadLettered;
   }
 
-  async peekDeadLetters(max: number): Promise<DeadLetterScan> {
-    return {
-      entries: this.deadLettered.slice(0, max).map(toDeadLetterEntry),
-      truncated: this.deadLettered.length > max,
-    };
+  async peekDeadLetters(max: number, afterSequenceNumber?: string): Promise<DeadLetterScan> {
+    const after = Number(afterSequenceNumber ?? 0);
+    const ahead = this.deadLettered.filter((message) => message.sequenceNumber > after);
+    return { entries: ahead.slice(0, max).map(toDeadLetterEntry), truncated: ahead.length > max };
   }
 
   async peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined> {

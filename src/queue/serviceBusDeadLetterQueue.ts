@@ -41,12 +41,13 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
     this.callTimeoutMs = callTimeoutMs;
   }
 
-  async peekDeadLetters(max: number): Promise<DeadLetterScan> {
+  async peekDeadLetters(max: number, afterSequenceNumber?: string): Promise<DeadLetterScan> {
+    const from = afterSequenceNumber === undefined ? Long.ONE : Long.fromString(afterSequenceNumber).add(1);
     return this.withPeeker(async (receiver) => {
       const entries: DeadLetterEntry[] = [];
       // One more than `max` is asked for: it says whether the sub-queue holds more.
       const pageSize = () => Math.min(peekPageSize, max + 1 - entries.length);
-      for await (const page of peekPages(receiver, pageSize, this.callTimeoutMs)) {
+      for await (const page of peekPages(receiver, pageSize, this.callTimeoutMs, from)) {
         entries.push(...page.map(toEntry));
         if (entries.length > max) return { entries: entries.slice(0, max), truncated: true };
       }
@@ -183,14 +184,15 @@ export class ServiceBusDeadLetterQueue implements DeadLetterQueue {
   }
 }
 
-/** The sub-queue page by page, oldest first, each page as large as `pageSize()` says at the time. */
+/** The sub-queue page by page from `start`, oldest first, each page as large as `pageSize()` says at the time. */
 async function* peekPages(
   receiver: ServiceBusReceiver,
   pageSize: () => number,
   callTimeoutMs: number,
+  start: Long = Long.ONE,
 ): AsyncGenerator<ServiceBusReceivedMessage[]> {
   // Explicit positions: without one, the SDK continues from the last peek of any receiver on the entity.
-  let from = Long.ONE;
+  let from = start;
   for (;;) {
     const page = await withinBudget(callTimeoutMs, (options) =>
       receiver.peekMessages(pageSize(), { ...options, fromSequenceNumber: from }),

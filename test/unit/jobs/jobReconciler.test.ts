@@ -27,13 +27,14 @@ function world() {
     maxConcurrency: 4,
   });
   queues.push(queue);
-  const reconciler = () =>
+  const reconciler = (batchSize?: number) =>
     new JobReconciler({
       store,
       queue,
       deadLetters: queue,
       logger: silentLogger,
       staleAfterMs,
+      batchSize,
       now: () => clock.now,
     });
   const later = (ms: number) => (clock.now = new Date(clock.now.getTime() + ms));
@@ -154,5 +155,33 @@ describe('JobReconciler', () => {
 
     expect(report.deadLettersRemoved).toBe(1);
     expect(queue.messageCount().deadLettered).toBe(0);
+  });
+
+  it('goes through a dead-letter queue larger than one run can read, and keeps one copy of each dead-lettered job', async () => {
+    const { clock, store, queue, reconciler } = world();
+    const jobs = [job(), job(), job()];
+    for (const deadLettered of jobs) {
+      await storeAt(store, {
+        ...newJobRecord(deadLettered, clock.now),
+        status: 'DeadLettered',
+        attempt: 1,
+        deadLetterReason: 'Poisoned',
+      });
+    }
+    queue.startProcessing((delivery) => delivery.abandon('host settlement'));
+    const copies = [...jobs.map((each) => firstMessageOf(each)), retryMessageOf(jobs[0]!, 1, 2)];
+    // One at a time, so the second copy of the first job is the last in the sub-queue, beyond one run's reach.
+    for (const [index, copy] of copies.entries()) {
+      await queue.send([copy]);
+      await waitFor(() => (queue.messageCount().deadLettered === index + 1 ? true : undefined));
+    }
+    const sweeper = reconciler(2);
+
+    const reports = [await sweeper.run(), await sweeper.run()];
+
+    expect(reports.map((report) => report.deadLettersRemoved)).toEqual([0, 1]);
+    expect(queue.deadLetteredMessages().map((message) => message.messageId)).toEqual(
+      jobs.map((each) => firstMessageOf(each).messageId),
+    );
   });
 });
