@@ -194,8 +194,13 @@ export class JobSubmissionService {
       }
       if (toSend.length > 0) await queue.send(toSend);
     } catch (error) {
-      await this.removeRefused(created, uncertain);
-      throw error;
+      const taken = await this.removeRefused(created, uncertain);
+      // The send said it failed, yet a dispatcher has already taken up every job it carried: it went through.
+      if (!taken) throw error;
+      this.options.logger.warn('The send reported a failure, but its jobs are already being processed', {
+        jobIds: created.map(({ record }) => record.jobId),
+        error: errorMessage(error),
+      });
     }
     for (const { record } of created) this.reportSubmitted(record, trace);
     return submitted;
@@ -214,11 +219,13 @@ export class JobSubmissionService {
    * Removes the records of a refused submission, each only if nobody has touched it since. The uncertain create is
    * made again with the same record: the store recognises its own write, so `created` says the first was applied
    * (or this one was), and either way it is ours to remove.
+   * @returns `true` when every record was there and had changed since (a dispatcher claimed it): the send that
+   *   reported a failure had gone through after all, and nothing was removed.
    */
   private async removeRefused(
     created: readonly StoredJob[],
     uncertain: { record: JobRecord; body: string } | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { store, logger } = this.options;
     const removals = created.map(({ record, etag }) => ({
       jobId: record.jobId,
@@ -236,7 +243,10 @@ export class JobSubmissionService {
     }
     const results = await Promise.allSettled(removals.map(({ remove }) => remove()));
     const stuck = removals.filter((_, index) => results[index]?.status === 'rejected');
-    if (stuck.length === 0) return;
+    if (stuck.length === 0) {
+      const taken = (result: PromiseSettledResult<boolean>) => result.status === 'fulfilled' && !result.value;
+      return !uncertain && created.length > 0 && results.every(taken);
+    }
     const jobIds = stuck.map(({ jobId }) => jobId);
     logger.warn('Could not remove the records of a refused submission; trying again in the background', {
       jobIds,
@@ -250,6 +260,7 @@ export class JobSubmissionService {
         error: errorMessage(error),
       }),
     );
+    return false;
   }
 }
 
