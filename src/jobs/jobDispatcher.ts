@@ -18,7 +18,7 @@ import type { RunDecision, RunResult } from './jobDecision';
 import { decideAfterRun, decideDelivery } from './jobDecision';
 import type { JobOutcome } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
-import { newJobRecord } from './jobRecord';
+import { deadLetteredRecord, newJobRecord } from './jobRecord';
 import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
 import type { Settlement } from './settlement';
@@ -382,19 +382,8 @@ export class JobDispatcher {
     );
   }
 
-  private deadLettered(record: JobRecord, settlement: DeadLetterSettlement): JobRecord {
-    const now = this.now().toISOString();
-    return {
-      ...record,
-      status: 'DeadLettered',
-      deadLetterReason: settlement.reason,
-      deadLetterDescription: settlement.description,
-      completedAt: now,
-      updatedAt: now,
-      nextAttemptAt: null,
-      claimedBy: null,
-      claimExpiresAt: null,
-    };
+  private deadLettered(record: JobRecord, { reason, description }: DeadLetterSettlement): JobRecord {
+    return deadLetteredRecord(record, reason, description, this.now().toISOString());
   }
 
   /**

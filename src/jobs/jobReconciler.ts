@@ -11,6 +11,7 @@ import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
 import { parseJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
+import { deadLetteredRecord } from './jobRecord';
 import type { DeadLetterRepair, RecordRepair } from './jobRepair';
 import { deadLetterRepairOf, repairOf } from './jobRepair';
 import type { Logger } from './logger';
@@ -144,17 +145,7 @@ export class JobReconciler {
     }
     if (repair.kind !== 'recordDeadLettered' || !stored) return;
     const at = isoTimestamp(this.now());
-    const deadLettered: JobRecord = {
-      ...stored.record,
-      status: 'DeadLettered',
-      deadLetterReason: repair.reason,
-      deadLetterDescription: repair.description,
-      completedAt: at,
-      updatedAt: at,
-      nextAttemptAt: null,
-      claimedBy: null,
-      claimExpiresAt: null,
-    };
+    const deadLettered = deadLetteredRecord(stored.record, repair.reason, repair.description, at);
     if ((await this.options.store.replace(deadLettered, stored.etag)) === undefined) return;
     report.recordedDeadLettered += 1;
     this.options.logger.warn('The broker dead-lettered the job; its record now says so', {

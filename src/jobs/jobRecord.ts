@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeadLetterReason } from './deadLetterReason';
 import { deadLetterReasonSchema } from './deadLetterReason';
 import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
@@ -91,4 +92,24 @@ export function liveClaimExpiry(record: JobRecord, now: Date): Date | undefined 
   if (record.status !== 'Running' || !record.claimExpiresAt) return undefined;
   const expiresAt = Date.parse(record.claimExpiresAt);
   return expiresAt > now.getTime() ? new Date(expiresAt) : undefined;
+}
+
+/** The record of a job that has been dead-lettered at `at` (ISO text) for `reason`: finished, claim released. */
+export function deadLetteredRecord(
+  record: JobRecord,
+  reason: DeadLetterReason,
+  description: string,
+  at: string,
+): JobRecord {
+  return {
+    ...record,
+    status: 'DeadLettered',
+    deadLetterReason: reason,
+    deadLetterDescription: description,
+    completedAt: at,
+    updatedAt: at,
+    nextAttemptAt: null,
+    claimedBy: null,
+    claimExpiresAt: null,
+  };
 }

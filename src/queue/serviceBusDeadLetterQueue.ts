@@ -10,8 +10,7 @@ import type {
 } from '../jobs/deadLetterQueue';
 import { attemptCycleProperty, diagnosticIdProperty } from '../jobs/outgoingJobMessage';
 import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
-import { defaultServiceBusCallTimeoutMs } from './serviceBusJobQueue';
-import { UnansweredCallError, withinBudget } from './withinBudget';
+import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
 
 // The SDK takes sequence numbers as its own `long` instances; this loads the copy it depends on rather than adding a
 // second dependency on the same package.

@@ -7,7 +7,7 @@ import type {
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
 import type { JobQueue } from '../jobs/jobQueue';
 import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
-import { UnansweredCallError, withinBudget } from './withinBudget';
+import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
 import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../jobs/outgoingJobMessage';
 
 /**
@@ -40,9 +40,6 @@ export function toServiceBusMessage({
     applicationProperties,
   };
 }
-
-/** The time budget of one Service Bus call, retries included, unless the constructor is given another. */
-export const defaultServiceBusCallTimeoutMs = 10_000;
 
 export interface ServiceBusQueueOptions {
   /**

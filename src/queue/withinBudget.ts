@@ -1,3 +1,6 @@
+/** The time budget of one Service Bus call, retries included, unless the constructor is given another. */
+export const defaultServiceBusCallTimeoutMs = 10_000;
+
 /** Service Bus did not answer one call within its time budget. */
 export class UnansweredCallError extends Error {
   constructor(readonly budgetMs: number) {
