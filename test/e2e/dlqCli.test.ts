@@ -33,6 +33,60 @@ function dlq(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolveRun) => child.once('close', (code) => resolveRun({ code, stdout, stderr })));
 }
 
+/**
+ * Every command, through the CLI, as an operator uses them: four jobs dead-lettered for two reasons, then `list`
+ * with a filter, `replay --reason … --job-type …`, `replay <seq> --payload`, `discard <seq>`, and an empty `list`.
+ * Ends with the sub-queue empty, as it started.
+ */
+async function everyCommand(baseUrl: string, run: (args: string[]) => Promise<CliRun>): Promise<void> {
+  const api = deadLetterClient(baseUrl);
+  const outOfAttempts = { jobType: 'diagnostics.simulate', payload: { failTimes: 1 }, maxAttempts: 1 };
+  const poisoned = { jobType: 'diagnostics.simulate', payload: { poison: true } };
+  const [retriedA, retriedB, corrected, discarded] = await Promise.all(
+    [outOfAttempts, outOfAttempts, poisoned, poisoned].map((job) => api.submit(job)),
+  );
+  const items = await Promise.all(
+    [retriedA, retriedB, corrected, discarded].map((jobId) => api.deadLettered(jobId!)),
+  );
+  const sequenceOf = (jobId: string) => items.find((item) => item.jobId === jobId)!.sequenceNumber;
+
+  const listed = await run(['list', '--reason', 'Poisoned']);
+  expect(listed).toMatchObject({ code: 0, stderr: '' });
+  expect(listed.stdout).toMatch(
+    new RegExp(`^${sequenceOf(corrected!)} +${corrected} +diagnostics\\.simulate +Poisoned `, 'm'),
+  );
+  expect(listed.stdout).toMatch(new RegExp(`^${sequenceOf(discarded!)} +${discarded} `, 'm'));
+  expect(listed.stdout).not.toContain(retriedA);
+  expect(listed.stdout).toMatch(/^2 shown of 2 matching, 4 read$/m);
+
+  const bulk = await run(['replay', '--reason', 'MaxRetriesExceeded', '--job-type', 'diagnostics.simulate']);
+  expect(bulk).toMatchObject({ code: 0, stderr: '' });
+  expect(bulk.stdout).toMatch(/^2 replayed, 0 failed\.$/m);
+  const one = await run(['replay', sequenceOf(corrected!), '--payload', '{"durationMs":1}']);
+  expect(one).toMatchObject({ code: 0, stderr: '' });
+  expect(one.stdout).toMatch(
+    new RegExp(`Replayed ${sequenceOf(corrected!)}: job ${corrected} is queued again`),
+  );
+  const dropped = await run(['discard', sequenceOf(discarded!)]);
+  expect(dropped).toMatchObject({ code: 0, stderr: '' });
+  expect(dropped.stdout).toMatch(
+    new RegExp(`Discarded ${sequenceOf(discarded!)} \\(Poisoned, job ${discarded}\\)`),
+  );
+
+  for (const jobId of [retriedA!, retriedB!, corrected!]) {
+    expect(await api.recordWhen(jobId, (record) => record.status === 'Completed')).toMatchObject({
+      deadLetterActions: [{ action: 'Replayed', sequenceNumber: sequenceOf(jobId) }],
+    });
+  }
+  expect((await api.record(discarded!)).deadLetterActions).toMatchObject([
+    { action: 'Discarded', sequenceNumber: sequenceOf(discarded!) },
+  ]);
+  const unknown = await run(['discard', '999999']);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toMatch(/No dead-lettered message has sequence number 999999/);
+  expect((await run(['list'])).stdout).toMatch(/The dead-letter queue is empty/);
+}
+
 describe('npm run dlq', () => {
   describe('on Service Bus', () => {
     let world: ServiceBusWorld;
@@ -43,57 +97,28 @@ describe('npm run dlq', () => {
 
     afterAll(() => world?.close());
 
-    it('when a job is dead-lettered, then `list` shows it in a table and `replay <seq>` sends it back to completion', async () => {
+    it('when no --url is given, then every command works in-process, through the core', async () => {
       const host = await world.startHost('explicit');
-      const api = deadLetterClient(host.url);
-      const jobId = await api.submit({
-        jobType: 'diagnostics.simulate',
-        payload: { failTimes: 1 },
-        maxAttempts: 1,
-      });
-      const item = await api.deadLettered(jobId);
       const env = serviceBusSettings(world.emulator, world.azurite, 'explicit');
 
-      const listed = await dlq(['list'], env);
-      const replayed = await dlq(['replay', item.sequenceNumber], env);
-      const unknown = await dlq(['discard', '999999'], env);
+      await everyCommand(host.url, (args) => dlq(args, env));
+    });
 
-      expect(listed.code).toBe(0);
-      expect(listed.stdout).toMatch(/^SEQ +JOB ID +JOB TYPE +REASON +ATTEMPTS/);
-      expect(listed.stdout).toMatch(
-        new RegExp(`^${item.sequenceNumber} +${jobId} +diagnostics\\.simulate +MaxRetriesExceeded +1 `, 'm'),
-      );
-      expect(listed.stdout).toMatch(/^By reason: +MaxRetriesExceeded 1$/m);
-      expect(replayed).toMatchObject({ code: 0, stderr: '' });
-      expect(replayed.stdout).toMatch(
-        new RegExp(`Replayed ${item.sequenceNumber}: job ${jobId} is queued again`),
-      );
-      expect(await api.recordWhen(jobId, (record) => record.status === 'Completed')).toMatchObject({
-        deadLetterActions: [{ action: 'Replayed', sequenceNumber: item.sequenceNumber }],
-      });
-      expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toMatch(/No dead-lettered message has sequence number 999999/);
-      expect((await dlq(['list'], env)).stdout).toMatch(/The dead-letter queue is empty/);
+    it('when --url names the running app, then every command works through its HTTP API', async () => {
+      const host = await world.startHost('host');
+      const env = serviceBusSettings(world.emulator, world.azurite, 'host');
+
+      await everyCommand(host.url, (args) => dlq([...args, '--url', host.url], env));
     });
   });
 
   describe('in embedded mode', () => {
     const env = { ...embeddedTestSettings };
 
-    it('when the app is running, then the CLI goes through its HTTP API', async () => {
+    it('when the app is running, then every command goes through its HTTP API', async () => {
       const host = await startLocalHost({ env, port: 0 });
       try {
-        const api = deadLetterClient(host.url);
-        const jobId = await api.submit({ jobType: 'diagnostics.simulate', payload: { poison: true } });
-        const item = await api.deadLettered(jobId);
-
-        const discarded = await dlq(['discard', item.sequenceNumber, '--url', host.url], env);
-
-        expect(discarded.code).toBe(0);
-        expect(discarded.stdout).toMatch(
-          new RegExp(`Discarded ${item.sequenceNumber} \\(Poisoned, job ${jobId}\\)`),
-        );
-        expect((await api.list()).scanned).toBe(0);
+        await everyCommand(host.url, (args) => dlq([...args, '--url', host.url], env));
       } finally {
         await host.close();
       }

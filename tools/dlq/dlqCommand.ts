@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
+import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/deadLetterService';
 import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
 import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
 
 export type DlqCommand =
-  | { kind: 'list'; limit: number; reason?: string; jobType?: string }
+  | { kind: 'list'; query: DeadLetterListQuery }
   | { kind: 'replay'; sequenceNumber: string; payload?: unknown }
-  | { kind: 'replayMatching'; reason?: string; jobType?: string }
+  | { kind: 'replayMatching'; filter: DeadLetterFilter }
   | { kind: 'discard'; sequenceNumber: string }
   | { kind: 'help' };
 
@@ -61,7 +62,7 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
         throw new UsageError(
           `--limit must be a whole number from 1 to ${deadLetterListLimit.max} (got '${values.limit}').`,
         );
-      return { command: { kind: 'list', limit, reason, jobType }, url };
+      return { command: { kind: 'list', query: { limit, reason, jobType } }, url };
     }
     case 'replay': {
       if (target === undefined) {
@@ -71,7 +72,7 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
           throw new UsageError(
             '--payload corrects one job: give the sequence number of the message to replay.',
           );
-        return { command: { kind: 'replayMatching', reason, jobType }, url };
+        return { command: { kind: 'replayMatching', filter: { reason, jobType } }, url };
       }
       if (reason !== undefined || jobType !== undefined)
         throw new UsageError("Give either a sequence number or --reason / --job-type to 'replay', not both.");

@@ -44,7 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
 async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: DeadLetterOperations) {
   switch (command.kind) {
     case 'list':
-      console.log(formatListing(await operations.list(command)));
+      console.log(formatListing(await operations.list(command.query)));
       return 0;
     case 'replay':
       console.log(
@@ -52,7 +52,7 @@ async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: D
       );
       return 0;
     case 'replayMatching': {
-      const result = await operations.replayMatching(command);
+      const result = await operations.replayMatching(command.filter);
       console.log(formatBulkReplay(result));
       return result.failed > 0 ? 1 : 0;
     }
