@@ -107,7 +107,9 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       authLevel: 'anonymous',
       handler: createHealth(runtime),
     },
-    // Operators' tools: the master key in Azure. `{sequenceNumber:long}` keeps `deadletters/replay` from matching.
+    // Operators' tools: the master key in Azure. The host orders routes by function name, not by how specific they
+    // are: `{sequenceNumber:long}` keeps `DELETE deadletters/replay` off the discard function. The replay route has
+    // one more segment and no rival, so it takes any text and its function answers 400 naming the parameter.
     {
       kind: 'http',
       name: 'listDeadLetters',
@@ -128,7 +130,7 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       kind: 'http',
       name: 'replayDeadLetter',
       methods: ['POST'],
-      route: 'deadletters/{sequenceNumber:long}/replay',
+      route: 'deadletters/{sequenceNumber}/replay',
       authLevel: 'admin',
       handler: createReplayDeadLetter(runtime),
     },

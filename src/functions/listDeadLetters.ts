@@ -1,9 +1,8 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { deadLetterListLimit } from '../jobs/deadLetterService';
 import type { JobsRuntime } from '../runtime';
-import { errorResponse } from './httpProblem';
-import { parseQuery } from './requestInput';
+import { httpFunction } from './httpFunction';
+import { noPathParameters, parseQuery } from './requestInput';
 
 const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(deadLetterListLimit.max).default(deadLetterListLimit.default),
@@ -13,13 +12,9 @@ const listQuerySchema = z.strictObject({
 
 /** `GET /api/deadletters?limit=&jobType=&reason=`: dead-lettered jobs, oldest first, with counts; nothing removed. */
 export function createListDeadLetters({ deadLetters, logger }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return httpFunction(logger, noPathParameters, async ({ request }) => {
     const query = parseQuery(request, listQuerySchema);
     if (!query.ok) return query.response;
-    try {
-      return { status: 200, jsonBody: await deadLetters.list(query.value) };
-    } catch (error) {
-      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
-    }
-  };
+    return { status: 200, jsonBody: await deadLetters.list(query.value) };
+  });
 }

@@ -1,9 +1,8 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { jobStatusSchema } from '../jobs/jobRecord';
 import type { JobsRuntime } from '../runtime';
-import { errorResponse } from './httpProblem';
-import { parseQuery } from './requestInput';
+import { httpFunction } from './httpFunction';
+import { noPathParameters, parseQuery } from './requestInput';
 
 const listQuerySchema = z.strictObject({
   status: jobStatusSchema.optional(),
@@ -14,23 +13,19 @@ const listQuerySchema = z.strictObject({
 
 /** `GET /api/jobs?status=&jobType=&limit=&continuationToken=`: jobs newest first, for operators. */
 export function createListJobs({ store, logger }: Pick<JobsRuntime, 'store' | 'logger'>) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return httpFunction(logger, noPathParameters, async ({ request }) => {
     const query = parseQuery(request, listQuerySchema);
     if (!query.ok) return query.response;
-    try {
-      const page = await store.list(query.value);
-      const next = page.continuationToken ? new URL(request.url) : undefined;
-      next?.searchParams.set('continuationToken', page.continuationToken ?? '');
-      return {
-        status: 200,
-        jsonBody: {
-          jobs: page.jobs,
-          continuationToken: page.continuationToken ?? null,
-          next: next?.toString() ?? null,
-        },
-      };
-    } catch (error) {
-      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
-    }
-  };
+    const page = await store.list(query.value);
+    const next = page.continuationToken ? new URL(request.url) : undefined;
+    next?.searchParams.set('continuationToken', page.continuationToken ?? '');
+    return {
+      status: 200,
+      jsonBody: {
+        jobs: page.jobs,
+        continuationToken: page.continuationToken ?? null,
+        next: next?.toString() ?? null,
+      },
+    };
+  });
 }

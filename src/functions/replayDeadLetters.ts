@@ -1,8 +1,7 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { JobsRuntime } from '../runtime';
-import { errorResponse } from './httpProblem';
-import { parseOptionalJsonBody } from './requestInput';
+import { httpFunction } from './httpFunction';
+import { noPathParameters, parseOptionalJsonBody } from './requestInput';
 
 const filterText = z.string().trim().min(1).max(128);
 
@@ -22,14 +21,10 @@ export function createReplayDeadLetters({
   deadLetters,
   logger,
 }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return httpFunction(logger, noPathParameters, async ({ request }) => {
     const body = await parseOptionalJsonBody(request, bulkReplayBodySchema, 64 * 1024);
     if (!body.ok) return body.response;
-    try {
-      const { reason, jobType } = body.value;
-      return { status: 200, jsonBody: await deadLetters.replayMatching({ reason, jobType }) };
-    } catch (error) {
-      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
-    }
-  };
+    const { reason, jobType } = body.value;
+    return { status: 200, jsonBody: await deadLetters.replayMatching({ reason, jobType }) };
+  });
 }

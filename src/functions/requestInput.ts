@@ -6,10 +6,10 @@ import { problem } from './httpProblem';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
 
-/** A dead-lettered message's sequence number: 64-bit on Service Bus, so kept as decimal text. */
-const sequenceNumberSchema = z
-  .string()
-  .regex(sequenceNumberPattern, 'Expected a sequence number (digits only).');
+/** The route of one dead-lettered message: its sequence number, 64-bit on Service Bus, so kept as decimal text. */
+export const sequenceNumberParams = z.object({
+  sequenceNumber: z.string().regex(sequenceNumberPattern, 'Expected a sequence number (digits only).'),
+});
 
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
@@ -45,15 +45,25 @@ export function parseQuery<T extends z.ZodType>(request: HttpRequest, schema: T)
   };
 }
 
-export function parseSequenceNumber(request: HttpRequest): Parsed<string> {
-  const result = sequenceNumberSchema.safeParse(request.params.sequenceNumber ?? '');
+/** Route parameters against `schema`; a 400 naming each failing parameter otherwise. */
+export function parsePathParameters<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+): Parsed<z.output<T>> {
+  const result = schema.safeParse(request.params);
   if (result.success) return { ok: true, value: result.data };
-  const message = result.error.issues[0]?.message ?? 'Invalid sequence number.';
+  const errors = result.error.issues.map((issue) => ({
+    field: issue.path.join('.'),
+    message: issue.message,
+  }));
   return {
     ok: false,
-    response: problem(400, 'Invalid sequence number', message, {
-      errors: [{ field: 'sequenceNumber', message }],
-    }),
+    response: problem(
+      400,
+      'Invalid path',
+      errors.map(({ field, message }) => `${field}: ${message}`).join('; '),
+      { errors },
+    ),
   };
 }
 
@@ -99,3 +109,6 @@ export async function parseOptionalJsonBody<T extends z.ZodType>(
     }),
   };
 }
+
+/** The route of a function that takes no parameters. */
+export const noPathParameters = z.object({});

@@ -1,49 +1,45 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { SubmittedJob } from '../jobs/jobSubmissionService';
 import type { JobsRuntime } from '../runtime';
-import { errorResponse, problem } from './httpProblem';
-import { isJsonContentType, parseJsonText } from './requestInput';
+import { httpFunction } from './httpFunction';
+import { problem } from './httpProblem';
+import { isJsonContentType, noPathParameters, parseJsonText } from './requestInput';
 
 /** A whole request: a full batch of small jobs fits; one job is limited further by the message size. */
 export const maxRequestBytes = 1024 * 1024;
 
 /** `POST /api/jobs`: one job or an array of up to 100. 202 when queued, 200 when the idempotency key already existed. */
 export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submission' | 'logger'>) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    try {
-      const contentType = request.headers.get('content-type') ?? '';
-      if (!isJsonContentType(contentType)) {
-        return problem(
-          415,
-          'Unsupported media type',
-          `Send the job as JSON with 'Content-Type: application/json' (got '${contentType || 'none'}').`,
-        );
-      }
-      const declaredLength = Number(request.headers.get('content-length') ?? 0);
-      const text = declaredLength > maxRequestBytes ? '' : await request.text();
-      if (declaredLength > maxRequestBytes || Buffer.byteLength(text) > maxRequestBytes) {
-        return problem(413, 'Payload too large', `A request body may be at most ${maxRequestBytes} bytes.`);
-      }
-      const body = parseJsonText(text);
-      if (!body.ok) return body.response;
-
-      const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
-      const traceParent = context.traceContext?.traceParent ?? undefined;
-      const jobsUrl = new URL('/api/jobs/', request.url);
-      if (Array.isArray(body.value)) {
-        const results = await submission.submitBatch(body.value, { idempotencyKey, traceParent });
-        return {
-          status: results.some((result) => result.created) ? 202 : 200,
-          jsonBody: results.map((result) => ({ ...toView(result, jobsUrl), created: result.created })),
-        };
-      }
-      const result = await submission.submit(body.value, { idempotencyKey, traceParent });
-      const view = toView(result, jobsUrl);
-      return { status: result.created ? 202 : 200, headers: { Location: view.statusUrl }, jsonBody: view };
-    } catch (error) {
-      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
+  return httpFunction(logger, noPathParameters, async ({ request, context }) => {
+    const contentType = request.headers.get('content-type') ?? '';
+    if (!isJsonContentType(contentType)) {
+      return problem(
+        415,
+        'Unsupported media type',
+        `Send the job as JSON with 'Content-Type: application/json' (got '${contentType || 'none'}').`,
+      );
     }
-  };
+    const declaredLength = Number(request.headers.get('content-length') ?? 0);
+    const text = declaredLength > maxRequestBytes ? '' : await request.text();
+    if (declaredLength > maxRequestBytes || Buffer.byteLength(text) > maxRequestBytes) {
+      return problem(413, 'Payload too large', `A request body may be at most ${maxRequestBytes} bytes.`);
+    }
+    const body = parseJsonText(text);
+    if (!body.ok) return body.response;
+
+    const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+    const traceParent = context.traceContext?.traceParent ?? undefined;
+    const jobsUrl = new URL('/api/jobs/', request.url);
+    if (Array.isArray(body.value)) {
+      const results = await submission.submitBatch(body.value, { idempotencyKey, traceParent });
+      return {
+        status: results.some((result) => result.created) ? 202 : 200,
+        jsonBody: results.map((result) => ({ ...toView(result, jobsUrl), created: result.created })),
+      };
+    }
+    const result = await submission.submit(body.value, { idempotencyKey, traceParent });
+    const view = toView(result, jobsUrl);
+    return { status: result.created ? 202 : 200, headers: { Location: view.statusUrl }, jsonBody: view };
+  });
 }
 
 function toView({ record }: SubmittedJob, jobsUrl: URL) {

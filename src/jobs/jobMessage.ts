@@ -4,13 +4,16 @@ import { isoTimestamp } from './isoTimestamp';
 
 const optionalId = z.string().max(256).nullish();
 
+/** A job's id: a GUID (any case; the app keeps it lowercase). */
+export const jobIdSchema = z.guid();
+
 /**
  * The job contract (ADR-004) as it travels on the queue: UTF-8 JSON, camelCase, exactly what the platform's
  * C# `JobSubmissionService` sends. Unknown fields (such as its computed `isAtMaxAttempts`) are ignored.
  */
 export const jobMessageSchema = z
   .object({
-    jobId: z.guid(),
+    jobId: jobIdSchema,
     jobType: z.string().trim().min(1).max(128),
     subjectId: optionalId,
     correlationId: optionalId,

@@ -225,7 +225,10 @@ export function describeDeadLetterApi(transport: string, startApp: () => Promise
       const unknownField = await dlq.replay('1', { payload: {}, extra: true });
 
       expect(unknown.status).toBe(404);
-      expect(notANumber.status).toBe(404);
+      expect(notANumber.status).toBe(400);
+      expect(((await notANumber.json()) as { errors: unknown[] }).errors).toEqual([
+        expect.objectContaining({ field: 'sequenceNumber' }),
+      ]);
       expect(noFilter.status).toBe(400);
       expect(((await noFilter.json()) as { errors: unknown[] }).errors).toEqual([
         expect.objectContaining({ field: '/reason' }),

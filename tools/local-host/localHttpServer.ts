@@ -56,22 +56,36 @@ async function handle(
   });
   const found = matches.find(({ route }) => route.definition.methods.includes(method as never));
   if (!found) {
-    const status = matches.length > 0 ? 405 : 404;
-    res.writeHead(status, { 'Content-Type': 'application/problem+json' });
-    res.end(JSON.stringify({ title: status === 405 ? 'Method not allowed' : 'Not found', status }));
     req.resume();
-    return;
+    const allowed = [...new Set(matches.flatMap(({ route }) => route.definition.methods))];
+    if (allowed.length > 0) {
+      return reply(
+        res,
+        405,
+        'Method not allowed',
+        `${url.pathname} answers ${allowed.join(', ')}, not ${method}.`,
+        {
+          Allow: allowed.join(', '),
+        },
+      );
+    }
+    return reply(
+      res,
+      404,
+      'Not found',
+      `No function answers ${url.pathname}. The API: ${describeRoutes(routes)}.`,
+    );
   }
 
   const body = await readBody(req);
   if (body === undefined) {
-    res.writeHead(413, { 'Content-Type': 'application/problem+json', Connection: 'close' });
-    res.end(JSON.stringify({ title: 'Payload too large', status: 413 }));
-    return;
+    const detail = `A request body may be at most ${maxBodyBytes} bytes.`;
+    return reply(res, 413, 'Payload too large', detail, { Connection: 'close' });
   }
-  const params = Object.fromEntries(
-    found.route.paramNames.map((name, index) => [name, decodeURIComponent(found.match[index + 1] ?? '')]),
-  );
+  const params = decodeParameters(found.route.paramNames, found.match);
+  if (!params) {
+    return reply(res, 400, 'Invalid path', `The path ${url.pathname} has malformed percent-encoding.`);
+  }
   const request = new HttpRequest({
     method,
     url: url.toString(),
@@ -106,6 +120,36 @@ async function handle(
     },
     trace,
   );
+}
+
+/** The local host's own answers (no function ran), as problem documents like the functions' own. */
+function reply(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+function describeRoutes(routes: readonly Route[]): string {
+  return routes
+    .flatMap(({ definition }) => definition.methods.map((method) => `${method} /api/${definition.route}`))
+    .join(', ');
+}
+
+/** Route parameters, percent-decoded as the host does; undefined when one is not valid percent-encoding. */
+function decodeParameters(
+  names: readonly string[],
+  match: RegExpExecArray,
+): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
+  } catch {
+    return undefined;
+  }
 }
 
 function toRoute(definition: HttpFunctionDefinition): Route {

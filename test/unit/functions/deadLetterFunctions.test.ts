@@ -32,7 +32,7 @@ describe('dead-letter HTTP functions', () => {
 
   afterEach(() => runtime.stop());
 
-  it('registers every dead-letter route with the admin (master key) auth level, sequence numbers constrained to long', () => {
+  it('registers every dead-letter route with the admin (master key) auth level, the discard route constrained to long so `deadletters/replay` never matches it', () => {
     const routes = createFunctionTable(runtime)
       .filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http')
       .filter((definition) => definition.route.startsWith('deadletters'))
@@ -44,7 +44,7 @@ describe('dead-letter HTTP functions', () => {
       {
         name: 'replayDeadLetter',
         methods: ['POST'],
-        route: 'deadletters/{sequenceNumber:long}/replay',
+        route: 'deadletters/{sequenceNumber}/replay',
         authLevel: 'admin',
       },
       {

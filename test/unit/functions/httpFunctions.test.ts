@@ -190,8 +190,8 @@ describe('HTTP functions', () => {
     it('answers 404 problem+json for an unknown job', async () => {
       const request = new HttpRequest({
         method: 'GET',
-        url: 'http://localhost/api/jobs/nope',
-        params: { jobId: 'nope' },
+        url: 'http://localhost/api/jobs/00000000-0000-4000-8000-000000000000',
+        params: { jobId: '00000000-0000-4000-8000-000000000000' },
       });
 
       const response = await createGetJob(runtime)(request, invocationContext());
