@@ -65,10 +65,10 @@ export type JobMessageParseResult = { ok: true; job: JobMessage } | { ok: false;
 
 /**
  * Parses a received body into a job. The body may be a parsed object, JSON text, or UTF-8 bytes (with or without
- * a byte-order mark); keys may be camelCase or PascalCase.
+ * a byte-order mark), holding the job or a JSON string of it; keys may be camelCase or PascalCase.
  */
 export function parseJobMessage(body: unknown): JobMessageParseResult {
-  const decoded = decodeBody(body);
+  const decoded = unwrapJsonText(decodeBody(body));
   if (!decoded.ok) return decoded;
   if (typeof decoded.value !== 'object' || decoded.value === null || Array.isArray(decoded.value)) {
     return {
@@ -95,6 +95,16 @@ function decodeBody(body: unknown): Decoded {
   if (typeof body === 'string') return parseJsonText(body);
   if (body === undefined || body === null) return { ok: false, description: 'The body is empty.' };
   return { ok: true, value: body };
+}
+
+/**
+ * JSON text inside a JSON string, once: what the JavaScript SDK sends for `body: JSON.stringify(job)`, since it
+ * encodes a string body as JSON again.
+ */
+function unwrapJsonText(decoded: Decoded): Decoded {
+  if (!decoded.ok || typeof decoded.value !== 'string') return decoded;
+  const inner = parseJsonText(decoded.value);
+  return inner.ok ? inner : decoded;
 }
 
 function parseJsonText(text: string): Decoded {

@@ -25,6 +25,18 @@ function cSharpProducerMessage(body: Record<string, unknown>): ServiceBusMessage
 const settledRecord = (host: LocalHost, jobId: string) =>
   jobRecordWhen(host.url, jobId, isSettled, { description: `job ${jobId} to settle` });
 
+/**
+ * The most common way JavaScript code sends JSON: `body: JSON.stringify(job)`. The SDK encodes a string body as
+ * JSON once more, so the job arrives as JSON text inside a JSON string.
+ */
+async function sendAsJsonText(world: ServiceBusWorld, host: LocalHost): Promise<void> {
+  const body = cSharpProducerBody({ idempotencyKey: `js-${randomUUID()}` });
+
+  await world.send({ body: JSON.stringify(body), messageId: String(body.jobId) });
+
+  expect(await settledRecord(host, String(body.jobId))).toMatchObject({ status: 'Completed', attempt: 1 });
+}
+
 const invalidMessages = [
   {
     reason: 'InvalidFormat',
@@ -78,6 +90,9 @@ describe('Service Bus only, explicit settlement', () => {
     });
   });
 
+  it('when a JavaScript producer sends the job as JSON text, then it is processed', () =>
+    sendAsJsonText(world, host));
+
   it.each(invalidMessages)(
     'when a message fails as $reason, then it is dead-lettered with that reason and a description after one delivery',
     async ({ reason, description, message }) => {
@@ -124,6 +139,9 @@ describe('Service Bus only, host settlement', () => {
   });
 
   afterAll(() => world?.close());
+
+  it('when a JavaScript producer sends the job as JSON text, then it is processed', () =>
+    sendAsJsonText(world, host));
 
   it('when a job is poisoned, then it reaches the dead-letter queue through MaxDeliveryCount, the handler ran once, and the record has the real reason', async () => {
     const body = cSharpProducerBody({ payload: { poison: true } });

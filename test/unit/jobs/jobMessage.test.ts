@@ -43,6 +43,16 @@ describe('parseJobMessage', () => {
     expect(parsed(new Uint8Array(Buffer.from(text)))).toEqual(parsed(body));
   });
 
+  it('parses a JSON string holding the job, as the JavaScript SDK sends `body: JSON.stringify(job)`, once only', () => {
+    const body = cSharpProducerBody();
+    const jsonText = JSON.stringify(body);
+
+    expect(parsed(Buffer.from(JSON.stringify(jsonText), 'utf8'))).toEqual(parsed(body));
+    expect(parsed(JSON.stringify(jsonText))).toEqual(parsed(body));
+    expect(refused(JSON.stringify(JSON.stringify(jsonText)))).toMatch(/not a job object \(got a string\)/);
+    expect(refused(JSON.stringify('hello'))).toMatch(/not a job object \(got a string\)/);
+  });
+
   it('accepts PascalCase keys and leaves payload keys untouched', () => {
     const camel = cSharpProducerBody({ payload: { DocumentId: 'x' } });
     const pascal = Object.fromEntries(
