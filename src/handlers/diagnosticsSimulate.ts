@@ -8,6 +8,8 @@ export const diagnosticsSimulatePayloadSchema = z.object({
   failTimes: z.int().min(0).max(100).default(0),
   failAlways: z.boolean().default(false),
   poison: z.boolean().default(false),
+  /** Free text the job carries and the handler ignores: a label to find it by, or bulk to try size limits. */
+  note: z.string().optional(),
 });
 
 /**

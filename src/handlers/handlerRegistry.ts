@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
+import { fieldErrors } from '../jobs/fieldErrors';
 import type { JobMessage } from '../jobs/jobMessage';
 import type { JobHandler } from './jobHandler';
 
@@ -8,7 +10,11 @@ export type HandlerMatch =
   | { ok: true; handler: JobHandler; payload: unknown }
   | { ok: false; reason: Extract<DeadLetterReason, 'NoHandler' | 'InvalidPayload'>; description: string };
 
-/** jobType → handler. Built once at start-up; a jobType registered twice stops the app from starting. */
+/**
+ * jobType → handler. Built once at start-up; a jobType registered twice stops the app from starting. A payload
+ * object schema is made strict here, unless the handler allows extra fields: a misspelt field (`durationMS`) is an
+ * error at submission and at dispatch, not a job that silently runs with defaults.
+ */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, JobHandler>();
 
@@ -20,7 +26,11 @@ export class HandlerRegistry {
           `Two handlers are registered for job type '${handler.jobType}'.`,
         );
       }
-      this.handlers.set(handler.jobType, handler);
+      this.handlers.set(handler.jobType, {
+        jobType: handler.jobType,
+        payloadSchema: strictPayloadSchema(handler),
+        handle: (payload, context) => handler.handle(payload, context),
+      });
     }
   }
 
@@ -45,11 +55,19 @@ export class HandlerRegistry {
     }
     const payload = handler.payloadSchema.safeParse(job.payload);
     if (payload.success) return { ok: true, handler, payload: payload.data };
-    const problems = payload.error.issues.map((issue) => `payload.${issue.path.join('.')}: ${issue.message}`);
+    const problems = fieldErrors(payload.error.issues, 'payload').map(
+      ({ field, message }) => `${field.replaceAll('/', '.')}: ${message.replace(/\.$/, '')}`,
+    );
     return {
       ok: false,
       reason: 'InvalidPayload',
       description: `The payload does not match '${job.jobType}': ${problems.join('; ')}.`,
     };
   }
+}
+
+function strictPayloadSchema({ payloadSchema, allowExtraPayloadFields }: JobHandler): z.ZodType {
+  return payloadSchema instanceof z.ZodObject && !allowExtraPayloadFields
+    ? payloadSchema.strict()
+    : payloadSchema;
 }

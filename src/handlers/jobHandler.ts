@@ -22,6 +22,12 @@ export interface JobHandlerContext {
 export interface JobHandler<TPayload = unknown> {
   readonly jobType: string;
   readonly payloadSchema: z.ZodType<TPayload>;
+  /**
+   * Accept payload fields the schema does not name. By default an object schema is strict: an unknown field is a
+   * 400 at submission and an `InvalidPayload` dead-letter at dispatch. Applies to the payload's top level; use
+   * `z.strictObject` for nested objects.
+   */
+  readonly allowExtraPayloadFields?: boolean;
   handle(payload: TPayload, context: JobHandlerContext): Promise<void>;
 }
 

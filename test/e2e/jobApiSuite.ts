@@ -177,7 +177,7 @@ export function describeJobApi(transport: string, startApp: () => Promise<JobApi
       });
       const tooLarge = await submit({
         jobType: 'diagnostics.simulate',
-        payload: { pad: 'x'.repeat(400_000) },
+        payload: { note: 'x'.repeat(400_000) },
       });
 
       expect(notJson.status).toBe(415);

@@ -61,6 +61,11 @@ const invalidMessages = [
     description: /payload\.durationMs/,
     message: () => cSharpProducerMessage(cSharpProducerBody({ payload: { durationMs: 'soon' } })),
   },
+  {
+    reason: 'InvalidPayload',
+    description: /payload\.durationMS: Unknown field/,
+    message: () => cSharpProducerMessage(cSharpProducerBody({ payload: { durationMS: 5 } })),
+  },
 ];
 
 describe('Service Bus only, explicit settlement', () => {

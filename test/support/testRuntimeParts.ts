@@ -13,9 +13,9 @@ import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 export function scriptedHandler(jobType = 'test.scripted') {
   const runs: JobHandlerContext[] = [];
   let behaviour: (context: JobHandlerContext) => Promise<void> = async () => undefined;
-  const handler: JobHandler<{ value: number }> = defineJobHandler({
+  const handler: JobHandler<{ value: number; note?: string | undefined }> = defineJobHandler({
     jobType,
-    payloadSchema: z.object({ value: z.number() }),
+    payloadSchema: z.object({ value: z.number(), note: z.string().optional() }),
     async handle(_payload, context) {
       runs.push(context);
       await behaviour(context);

@@ -103,6 +103,16 @@ describe('HTTP functions', () => {
       ).toEqual(['/payload/durationMs', '/payload/failTimes']);
     });
 
+    it('answers 400 naming a payload field the job type does not know, instead of running with defaults', async () => {
+      const body = JSON.stringify({ jobType: 'diagnostics.simulate', payload: { durationMS: 5 } });
+
+      const response = await createSubmitJob(runtime)(post(body), invocationContext());
+
+      expect(response.status).toBe(400);
+      expect(json(response).errors).toEqual([{ field: '/payload/durationMS', message: 'Unknown field.' }]);
+      expect(runtime.embeddedQueue?.messageCount().active).toBe(0);
+    });
+
     it('answers 400 for an unknown job type and for malformed JSON', async () => {
       const submit = createSubmitJob(runtime);
 
@@ -117,11 +127,11 @@ describe('HTTP functions', () => {
       const submit = createSubmitJob(runtime);
       const huge = JSON.stringify({
         jobType: 'diagnostics.simulate',
-        payload: { pad: 'x'.repeat(maxRequestBytes) },
+        payload: { note: 'x'.repeat(maxRequestBytes) },
       });
       const large = JSON.stringify({
         jobType: 'diagnostics.simulate',
-        payload: { pad: 'x'.repeat(300_000) },
+        payload: { note: 'x'.repeat(300_000) },
       });
 
       expect((await submit(post(huge), invocationContext())).status).toBe(413);

@@ -26,6 +26,27 @@ describe('HandlerRegistry', () => {
     );
   });
 
+  it('makes an object payload schema strict, so a misspelt field is InvalidPayload, not a run with defaults', () => {
+    const registry = new HandlerRegistry([scriptedHandler('strict.type').handler]);
+
+    const match = registry.match({ jobType: 'strict.type', payload: { value: 1, valeu: 2 } });
+
+    expect(match).toEqual({
+      ok: false,
+      reason: 'InvalidPayload',
+      description: "The payload does not match 'strict.type': payload.valeu: Unknown field.",
+    });
+  });
+
+  it('accepts unknown payload fields when the handler allows extra fields', () => {
+    const { handler } = scriptedHandler('lenient.type');
+    const registry = new HandlerRegistry([{ ...handler, allowExtraPayloadFields: true }]);
+
+    const match = registry.match({ jobType: 'lenient.type', payload: { value: 1, addedLater: 2 } });
+
+    expect(match).toMatchObject({ ok: true, payload: { value: 1 } });
+  });
+
   it('registers diagnostics.simulate only when diagnostics are enabled', () => {
     const documents = new InMemoryDocumentStore();
 

@@ -138,7 +138,7 @@ describe('JobSubmissionService', () => {
 
     const attempt = submission.submit({
       jobType: 'test.scripted',
-      payload: { value: 1, pad: 'x'.repeat(maxJobMessageBytes) },
+      payload: { value: 1, note: 'x'.repeat(maxJobMessageBytes) },
     });
 
     await expect(attempt).rejects.toMatchObject({ code: 'PayloadTooLarge' });
