@@ -12,17 +12,25 @@ export interface LocalHostProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `npm start`'s entry point in its own process, from the TypeScript sources, on a free port. */
-export async function startLocalHostProcess(env: Record<string, string>): Promise<LocalHostProcess> {
-  const child = spawn(
+/** A local mode's entry point in its own process, from the TypeScript sources. */
+export function spawnLocalMode(entry: 'main' | 'mainServiceBus', env: Record<string, string>): ChildProcess {
+  return spawn(
     process.execPath,
-    ['-r', resolve(__dirname, 'registerTypeScript.js'), resolve(root, 'tools/local-host/main.ts')],
-    {
-      cwd: root,
-      env: { ...process.env, ...env, PORT: '0', Jobs__LogLevel: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    ['-r', resolve(__dirname, 'registerTypeScript.js'), resolve(root, `tools/local-host/${entry}.ts`)],
+    // Info, whatever the settings say: readiness is read from the "Local host listening" line.
+    { cwd: root, env: { ...process.env, ...env, Jobs__LogLevel: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+}
+
+/**
+ * `npm start`'s entry point (or `npm run start:servicebus`'s) in its own process, from the TypeScript sources, on a
+ * free port unless `env` names one.
+ */
+export async function startLocalHostProcess(
+  env: Record<string, string>,
+  entry: 'main' | 'mainServiceBus' = 'main',
+): Promise<LocalHostProcess> {
+  const child = spawnLocalMode(entry, { PORT: '0', ...env });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));

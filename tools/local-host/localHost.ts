@@ -13,6 +13,7 @@ import type { JobsRuntime, RuntimeOverrides } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
 import { createLocalHttpServer } from './localHttpServer';
+import { listeningOn } from './localPorts';
 import { ServiceBusTriggerRunner } from './serviceBusTriggerRunner';
 import { TimerRunner } from './timerRunner';
 
@@ -64,8 +65,15 @@ export async function startLocalHost({
     runtime.logger,
   );
   const server = createLocalHttpServer(http, runtime.logger, runtime.telemetry);
-  server.listen(port ?? config.port, host);
-  await once(server, 'listening');
+  const listenPort = port ?? config.port;
+  await listeningOn({ PORT: listenPort }, async () => {
+    server.listen(listenPort, host);
+    await once(server, 'listening');
+  }).catch(async (error: unknown) => {
+    await runtime.stop();
+    if (!sharedQueue) await client?.close();
+    throw error;
+  });
   runtime.start();
   const runner =
     processJob &&

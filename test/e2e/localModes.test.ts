@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import type { AddressInfo, Server } from 'node:net';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { isSettled, jobRecordWhen, postJobs } from '../support/jobApi';
+import type { LocalHostProcess } from '../support/localHostProcess';
+import { spawnLocalMode, startLocalHostProcess } from '../support/localHostProcess';
+
+/** A port nothing listens on now: the OS picks it, and it is handed back at once. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function occupiedPort(): Promise<Server> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** Runs a local mode that is expected to stop by itself; its exit code and output. */
+async function runToExit(child: ChildProcess) {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('local modes', () => {
+  it('when two `npm run start:servicebus` run side by side on ports from settings, then each runs jobs on its own services', async () => {
+    const settings = async () => ({
+      PORT: String(await freePort()),
+      SERVICEBUS_EMULATOR_PORT: String(await freePort()),
+      AZURITE_TABLE_PORT: String(await freePort()),
+      AZURITE_BLOB_PORT: String(await freePort()),
+      Jobs__EnableDiagnostics: 'true',
+    });
+    const [first, second] = [await settings(), await settings()];
+    const apps: LocalHostProcess[] = [];
+    try {
+      apps.push(await startLocalHostProcess(first, 'mainServiceBus'));
+      apps.push(await startLocalHostProcess(second, 'mainServiceBus'));
+
+      for (const [app, ports] of [
+        [apps[0]!, first],
+        [apps[1]!, second],
+      ] as const) {
+        expect(app.url).toBe(`http://127.0.0.1:${ports.PORT}`);
+        const health = (await (await fetch(`${app.url}/api/health`)).json()) as { mode: string };
+        expect(health.mode).toBe('service-bus');
+        const response = await postJobs(app.url, { jobType: 'diagnostics.simulate', payload: {} });
+        const { jobId } = (await response.json()) as { jobId: string };
+        expect(await jobRecordWhen(app.url, jobId, isSettled)).toMatchObject({ status: 'Completed' });
+      }
+    } finally {
+      await Promise.all(apps.map((app) => app.stop('SIGTERM')));
+    }
+  });
+
+  it.each([
+    ['main', 'PORT'],
+    ['mainServiceBus', 'PORT'],
+    ['mainServiceBus', 'SERVICEBUS_EMULATOR_PORT'],
+    ['mainServiceBus', 'AZURITE_TABLE_PORT'],
+    ['mainServiceBus', 'AZURITE_BLOB_PORT'],
+  ] as const)(
+    'when %s finds %s taken, then it exits 1 with one line naming the port and the setting',
+    async (entry, setting) => {
+      const taken = await occupiedPort();
+      const { port } = taken.address() as AddressInfo;
+      try {
+        const ports = {
+          PORT: String(await freePort()),
+          SERVICEBUS_EMULATOR_PORT: String(await freePort()),
+          AZURITE_TABLE_PORT: String(await freePort()),
+          AZURITE_BLOB_PORT: String(await freePort()),
+        };
+        const run = await runToExit(spawnLocalMode(entry, { ...ports, [setting]: String(port) }));
+
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(
+          `Port ${port} is already in use: set ${setting} to a free port (for example ${setting}=${port + 1}).\n`,
+        );
+      } finally {
+        taken.close();
+      }
+    },
+  );
+});
