@@ -3,6 +3,7 @@ import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { postJobs } from '../support/jobApi';
 
 interface Problem {
   title: string;
@@ -11,9 +12,9 @@ interface Problem {
   errors?: { field: string; message: string }[];
 }
 
-// Bad paths and methods are answered before any transport is involved: checked once, on the table store, whose
-// keys cannot hold every character (an id like `a/b` used to reach it and come back as 503).
-describe('HTTP answers to requests that name nothing valid', () => {
+// Bad requests are answered before any transport is involved: checked once, not per transport and settlement mode,
+// on the table store, whose keys cannot hold every character (an id like `a/b` used to reach it and come back 503).
+describe('HTTP answers to bad requests', () => {
   let azurite: StartedAzurite;
   let host: LocalHost;
 
@@ -38,6 +39,43 @@ describe('HTTP answers to requests that name nothing valid', () => {
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     return { response, problem: (await response.json()) as Problem };
   }
+
+  it('when a job names an unknown type or an invalid payload, then the answer is 400 naming the field', async () => {
+    const unknown = await postJobs(host.url, { jobType: 'no.such.type', payload: {} });
+    const invalid = await postJobs(host.url, { jobType: 'diagnostics.simulate', payload: { failTimes: -1 } });
+
+    expect(unknown.status).toBe(400);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await unknown.json()) as { errors: unknown[] }).errors).toEqual([
+      expect.objectContaining({ field: '/jobType' }),
+    ]);
+    expect(((await invalid.json()) as { errors: unknown[] }).errors).toEqual([
+      expect.objectContaining({ field: '/payload/failTimes' }),
+    ]);
+  });
+
+  it('when the body is not JSON or too large, then the answer is 415 or 413', async () => {
+    const notJson = await fetch(`${host.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    const tooLarge = await postJobs(host.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { note: 'x'.repeat(400_000) },
+    });
+
+    expect(notJson.status).toBe(415);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('when a job id is unknown, then the answer is 404 problem+json', async () => {
+    const response = await fetch(`${host.url}/api/jobs/00000000-0000-0000-0000-000000000000`);
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
 
   it('when a job id is not a GUID, then the answer is 400 naming jobId, not 503', async () => {
     for (const path of ['/api/jobs/a%2Fb', '/api/jobs/not-a-job', `/api/jobs/${'x'.repeat(2000)}`]) {

@@ -154,42 +154,5 @@ export function describeJobApi(transport: string, startApp: () => Promise<JobApi
       const records = await Promise.all(accepted.map(({ jobId }) => settled(jobId, 40_000)));
       expect(records.every((record) => record.status === 'Completed')).toBe(true);
     });
-
-    it('when a job names an unknown type or an invalid payload, then the answer is 400 naming the field', async () => {
-      const unknown = await submit({ jobType: 'no.such.type', payload: {} });
-      const invalid = await submit({ jobType: 'diagnostics.simulate', payload: { failTimes: -1 } });
-
-      expect(unknown.status).toBe(400);
-      expect(unknown.headers.get('content-type')).toBe('application/problem+json');
-      expect(((await unknown.json()) as { errors: unknown[] }).errors).toEqual([
-        expect.objectContaining({ field: '/jobType' }),
-      ]);
-      expect(((await invalid.json()) as { errors: unknown[] }).errors).toEqual([
-        expect.objectContaining({ field: '/payload/failTimes' }),
-      ]);
-    });
-
-    it('when the body is not JSON or too large, then the answer is 415 or 413', async () => {
-      const notJson = await fetch(`${app.baseUrl}/api/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: 'hello',
-      });
-      const tooLarge = await submit({
-        jobType: 'diagnostics.simulate',
-        payload: { note: 'x'.repeat(400_000) },
-      });
-
-      expect(notJson.status).toBe(415);
-      expect(tooLarge.status).toBe(413);
-      expect(tooLarge.headers.get('content-type')).toBe('application/problem+json');
-    });
-
-    it('when a job id is unknown, then the answer is 404 problem+json', async () => {
-      const response = await fetch(`${app.baseUrl}/api/jobs/00000000-0000-0000-0000-000000000000`);
-
-      expect(response.status).toBe(404);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
-    });
   });
 }
