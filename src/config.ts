@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
   Jobs__Reconciler__IntervalMs: positiveInt.default(60_000),
   Jobs__EnableDiagnostics: flag.default(false),
   Jobs__LogLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `auto`: `pretty` on a terminal, `json` otherwise (in Azure, and when output is piped). */
+  Jobs__LogFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(7071),
   APPLICATIONINSIGHTS_CONNECTION_STRING: nonEmpty
     .regex(
@@ -156,6 +158,7 @@ const appConfigSchema = settingsSchema
     },
     enableDiagnostics: s.Jobs__EnableDiagnostics,
     logLevel: s.Jobs__LogLevel,
+    logFormat: s.Jobs__LogFormat,
     port: s.PORT,
     telemetry: s.APPLICATIONINSIGHTS_CONNECTION_STRING
       ? {

@@ -2,6 +2,8 @@ import { app } from '@azure/functions';
 import { loadConfig } from './config';
 import { assertExplicitSettlementSupported } from './functions/explicitSettlementSupport';
 import { createFunctionTable } from './functions/functionTable';
+import { toInvocationLogs, withInvocationLogs } from './functions/invocationLogs';
+import { writeToStdout } from './jobs/logger';
 import { createJobsRuntime } from './runtime';
 
 // The Functions host's entry point (package.json "main"). Settings are validated here, once: a bad setting stops
@@ -15,17 +17,20 @@ if (config.useServiceBus && config.serviceBus.settlement === 'explicit') {
 }
 
 app.setup({ enableHttpStream: false });
-const runtime = createJobsRuntime(config);
+// The app's log lines go through the invocation's context, so the host files them under the invocation's
+// operation_Id at their level; outside an invocation they go to stdout.
+const runtime = createJobsRuntime(config, { logWriter: toInvocationLogs(writeToStdout) });
 
 for (const definition of createFunctionTable(runtime)) {
   if (definition.kind === 'http') {
-    const { name, methods, route, authLevel, handler } = definition;
-    app.http(name, { methods, route, authLevel, handler });
+    const { name, methods, route, authLevel } = definition;
+    app.http(name, { methods, route, authLevel, handler: withInvocationLogs(definition.handler) });
   } else if (definition.kind === 'timer') {
-    const { name, schedule, handler } = definition;
-    app.timer(name, { schedule, handler });
+    const { name, schedule } = definition;
+    app.timer(name, { schedule, handler: withInvocationLogs(definition.handler) });
   } else {
-    const { name, queueName, connection, autoCompleteMessages, sdkBinding, handler } = definition;
+    const { name, queueName, connection, autoCompleteMessages, sdkBinding } = definition;
+    const handler = withInvocationLogs(definition.handler);
     app.serviceBusQueue(name, {
       queueName,
       connection,

@@ -9,7 +9,8 @@ import { JobDispatcher } from './jobs/jobDispatcher';
 import { JobReconciler } from './jobs/jobReconciler';
 import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
-import { createJsonLogger } from './jobs/logger';
+import type { LogWriter } from './jobs/logger';
+import { createLogger, resolveLogFormat } from './jobs/logger';
 import { settle } from './jobs/settlement';
 import type { DeadLetterQueue } from './jobs/deadLetterQueue';
 import { InMemoryJobQueue } from './queue/inMemoryJobQueue';
@@ -59,6 +60,8 @@ export interface MessageConsumer {
 
 export interface RuntimeOverrides {
   logger?: Logger;
+  /** Where the app's logger writes, when no `logger` is given: stdout by default. */
+  logWriter?: LogWriter;
   store?: JobStore;
   documents?: DocumentStore;
   queue?: JobQueue;
@@ -70,7 +73,13 @@ export interface RuntimeOverrides {
 const interruptGraceMs = 5_000;
 
 export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides = {}): JobsRuntime {
-  const logger = overrides.logger ?? createJsonLogger(config.logLevel, undefined, { app: 'sdap-jobs' });
+  const logger =
+    overrides.logger ??
+    createLogger(config.logLevel, {
+      format: resolveLogFormat(config.logFormat, process.stdout),
+      write: overrides.logWriter,
+      base: { app: 'sdap-jobs' },
+    });
   const telemetry = overrides.telemetry ?? createTelemetry(config.telemetry, logger);
   const storage = config.store.kind === 'table' ? createStorageStores(config.store) : undefined;
   const documents = overrides.documents ?? storage?.documents ?? new InMemoryDocumentStore();

@@ -2,6 +2,7 @@ import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
+import { createLogger } from '../../src/jobs/logger';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { postJobs } from '../support/jobApi';
 
@@ -115,5 +116,30 @@ describe('HTTP answers to bad requests', () => {
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST, GET');
     expect(problem.detail).toBe('/api/jobs answers POST, GET, not DELETE.');
+  });
+});
+
+describe('the local host access log', () => {
+  it('when requests are served, then each gets one line: method, path, status and time', async () => {
+    const lines: string[] = [];
+    const host = await startLocalHost({
+      env: embeddedTestSettings,
+      port: 0,
+      overrides: { logger: createLogger('info', { write: (line) => lines.push(line) }) },
+    });
+    try {
+      await fetch(`${host.url}/api/health?verbose=1`);
+      await fetch(`${host.url}/api/nothing`, { method: 'POST' });
+
+      const access = lines
+        .map((line) => JSON.parse(line).message)
+        .filter((message) => /^[A-Z]+ \//.test(message));
+      expect(access).toEqual([
+        expect.stringMatching(/^GET \/api\/health 200 \d+ms$/),
+        expect.stringMatching(/^POST \/api\/nothing 404 \d+ms$/),
+      ]);
+    } finally {
+      await host.close();
+    }
   });
 });

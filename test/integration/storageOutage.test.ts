@@ -4,7 +4,7 @@ import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { LocalHost } from '../../tools/local-host/localHost';
-import { createJsonLogger } from '../../src/jobs/logger';
+import { createLogger } from '../../src/jobs/logger';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { postJobs } from '../support/jobApi';
 import { storedRecordWhen } from '../support/jobFixtures';
@@ -82,7 +82,7 @@ describe('table store', () => {
       proxy = new TcpProxy('127.0.0.1', tablePort);
       await proxy.start();
       const viaProxy = azurite.connectionString.replace(`:${tablePort}/`, `:${proxy.port}/`);
-      const logger = createJsonLogger('warn', (line) => errors.push(line));
+      const logger = createLogger('warn', { write: (line) => errors.push(line) });
       host = await startLocalHost({
         env: {
           ...tableSettings(viaProxy),

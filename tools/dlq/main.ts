@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import { ValidationError } from '../../src/jobs/errors';
-import { createJsonLogger } from '../../src/jobs/logger';
+import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
 import { localEnvironment } from '../local-host/localSettings';
 import type { DeadLetterOperations } from './deadLetterOperations';
@@ -30,8 +30,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return run(command, httpDeadLetterOperations(url ?? `http://localhost:${config.port}`));
   }
   // Warnings and errors only, on stderr: stdout is for the answer.
-  const logger = createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`), {
-    app: 'sdap-jobs-dlq',
+  const logger = createLogger('warn', {
+    format: resolveLogFormat(config.logFormat, process.stderr),
+    write: (line) => process.stderr.write(`${line}\n`),
+    base: { app: 'sdap-jobs-dlq' },
   });
   const runtime = createJobsRuntime(config, { logger });
   try {

@@ -31,6 +31,12 @@ export function createLocalHttpServer(
   // fewer parameters first, and the first match wins.
   const routes = definitions.map(toRoute).sort((a, b) => a.paramNames.length - b.paramNames.length);
   return createServer((req, res) => {
+    const startedAt = performance.now();
+    // One access-log line a request, like morgan's `tiny`: method, path, status, time.
+    res.once('finish', () => {
+      const path = (req.url ?? '/').split('?')[0];
+      logger.info(`${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - startedAt)}ms`);
+    });
     handle(routes, req, res, logger, telemetry).catch((error: unknown) => {
       logger.error('Local host failed to serve a request', { error: String(error) });
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/problem+json' });

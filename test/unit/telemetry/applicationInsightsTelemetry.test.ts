@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createJsonLogger } from '../../../src/jobs/logger';
+import { createLogger } from '../../../src/jobs/logger';
 import { ApplicationInsightsTelemetry } from '../../../src/telemetry/applicationInsightsTelemetry';
 import { waitFor } from '../../support/waitFor';
 
@@ -24,7 +24,7 @@ process.env.FUNCTIONS_WORKER_RUNTIME = 'node';
 function telemetryWith(timing: { startupIdleMs: number; idleMs: number; maxDeferMs: number }) {
   return new ApplicationInsightsTelemetry({
     connectionString,
-    logger: createJsonLogger('silent'),
+    logger: createLogger('silent'),
     ...timing,
   });
 }
