@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from './jobs/errors';
+import { builtInPolicyDefaults } from './jobs/jobTypePolicy';
 
 const flag = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
 const positiveInt = z.coerce.number().int().positive();
@@ -17,11 +18,11 @@ export const settingsSchema = z.object({
   ServiceBusConnection__clientId: nonEmpty.optional(),
   Jobs__ServiceBus__QueueName: nonEmpty.default('sdap-jobs'),
   Jobs__ServiceBus__Settlement: z.enum(['host', 'explicit']).default('host'),
-  Jobs__DefaultMaxAttempts: positiveInt.max(100).default(3),
-  Jobs__Retry__BaseDelayMs: nonNegativeInt.default(5_000),
-  Jobs__Retry__MaxDelayMs: nonNegativeInt.default(300_000),
-  Jobs__Retry__Jitter: z.coerce.number().min(0).max(1).default(0.2),
-  Jobs__HandlerTimeoutMs: positiveInt.default(240_000),
+  Jobs__DefaultMaxAttempts: positiveInt.max(100).default(builtInPolicyDefaults.defaultMaxAttempts),
+  Jobs__Retry__BaseDelayMs: nonNegativeInt.default(builtInPolicyDefaults.retry.baseDelayMs),
+  Jobs__Retry__MaxDelayMs: nonNegativeInt.default(builtInPolicyDefaults.retry.maxDelayMs),
+  Jobs__Retry__Jitter: z.coerce.number().min(0).max(1).default(builtInPolicyDefaults.retry.jitter),
+  Jobs__HandlerTimeoutMs: positiveInt.default(builtInPolicyDefaults.handlerTimeoutMs),
   Jobs__MaxConcurrency: positiveInt.max(1_000).default(16),
   Jobs__InMemory__LockDurationMs: positiveInt.default(60_000),
   Jobs__InMemory__MaxDeliveryCount: positiveInt.default(10),
@@ -185,7 +186,6 @@ const appConfigSchema = settingsSchema
   });
 
 export type AppConfig = z.output<typeof appConfigSchema>;
-export type RetrySettings = AppConfig['retry'];
 
 /**
  * Reads the settings from an environment (by default `process.env`), once, at start-up.

@@ -84,7 +84,11 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
   const storage = config.store.kind === 'table' ? createStorageStores(config.store) : undefined;
   const documents = overrides.documents ?? storage?.documents ?? new InMemoryDocumentStore();
   const store = overrides.store ?? storage?.store ?? new InMemoryJobStore();
-  const registry = createHandlerRegistry({ documents, enableDiagnostics: config.enableDiagnostics });
+  const registry = createHandlerRegistry({
+    documents,
+    enableDiagnostics: config.enableDiagnostics,
+    policyDefaults: config,
+  });
   const embeddedQueue = config.useServiceBus
     ? undefined
     : new InMemoryJobQueue({
@@ -104,8 +108,6 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     registry,
     store,
     retryQueue: queue,
-    retry: config.retry,
-    handlerTimeoutMs: config.handlerTimeoutMs,
     claimGraceMs: config.claimGraceMs,
     outageToleranceMs: config.outageToleranceMs,
     logger,
@@ -116,7 +118,6 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     registry,
     store,
     queue,
-    defaultMaxAttempts: config.defaultMaxAttempts,
     logger,
     telemetry,
   });

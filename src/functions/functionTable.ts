@@ -4,6 +4,7 @@ import { createDiscardDeadLetter } from './discardDeadLetter';
 import { createGetJob } from './getJob';
 import { createHealth } from './health';
 import { createListDeadLetters } from './listDeadLetters';
+import { createListJobTypes } from './listJobTypes';
 import { createListJobs } from './listJobs';
 import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
 import { createReconcileJobs, reconcileJobsSchedule } from './reconcileJobs';
@@ -98,6 +99,14 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       route: 'jobs/{jobId}',
       authLevel: 'function',
       handler: createGetJob(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'listJobTypes',
+      methods: ['GET'],
+      route: 'jobtypes',
+      authLevel: 'function',
+      handler: createListJobTypes(runtime),
     },
     {
       kind: 'http',

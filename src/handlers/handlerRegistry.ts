@@ -3,49 +3,71 @@ import type { DeadLetterReason } from '../jobs/deadLetterReason';
 import { JobsError } from '../jobs/errors';
 import { fieldErrors } from '../jobs/fieldErrors';
 import type { JobMessage } from '../jobs/jobMessage';
+import type { JobTypePolicy, JobTypePolicyDefaults } from '../jobs/jobTypePolicy';
+import { builtInPolicyDefaults, effectivePolicy, jobTypePolicyOverridesSchema } from '../jobs/jobTypePolicy';
 import type { JobHandler } from './jobHandler';
 
-/** A job's handler and its payload as the handler's schema reads it, or why the job cannot run. */
+/** A job's handler, its type's policy and its payload as the handler's schema reads it, or why the job cannot run. */
 export type HandlerMatch =
-  | { ok: true; handler: JobHandler; payload: unknown }
+  | { ok: true; handler: JobHandler; policy: JobTypePolicy; payload: unknown }
   | { ok: false; reason: Extract<DeadLetterReason, 'NoHandler' | 'InvalidPayload'>; description: string };
 
+interface Registration {
+  readonly handler: JobHandler;
+  readonly policy: JobTypePolicy;
+}
+
 /**
- * jobType → handler. Built once at start-up; a jobType registered twice stops the app from starting. A payload
- * object schema is made strict here, unless the handler allows extra fields: a misspelt field (`durationMS`) is an
- * error at submission and at dispatch, not a job that silently runs with defaults.
+ * jobType → handler and policy. Built once at start-up; a jobType registered twice, or a policy out of range, stops
+ * the app from starting. A payload object schema is made strict here, unless the handler allows extra fields: a
+ * misspelt field (`durationMS`) is an error at submission and at dispatch, not a job that silently runs with defaults.
  */
 export class HandlerRegistry {
-  private readonly handlers = new Map<string, JobHandler>();
+  private readonly registrations = new Map<string, Registration>();
 
-  constructor(handlers: Iterable<JobHandler>) {
+  constructor(handlers: Iterable<JobHandler>, defaults: JobTypePolicyDefaults = builtInPolicyDefaults) {
     for (const handler of handlers) {
-      if (this.handlers.has(handler.jobType)) {
+      if (this.registrations.has(handler.jobType)) {
         throw new JobsError(
           'DuplicateJobType',
           `Two handlers are registered for job type '${handler.jobType}'.`,
         );
       }
-      this.handlers.set(handler.jobType, {
-        jobType: handler.jobType,
-        payloadSchema: strictPayloadSchema(handler),
-        handle: (payload, context) => handler.handle(payload, context),
+      const overrides = jobTypePolicyOverridesSchema.safeParse(handler.policy);
+      if (!overrides.success) {
+        const problems = fieldErrors(overrides.error.issues, 'policy').map(
+          ({ field, message }) => `${field}: ${message}`,
+        );
+        throw new JobsError('InvalidConfiguration', `Job type '${handler.jobType}': ${problems.join('; ')}`);
+      }
+      this.registrations.set(handler.jobType, {
+        handler: {
+          jobType: handler.jobType,
+          payloadSchema: strictPayloadSchema(handler),
+          handle: (payload, context) => handler.handle(payload, context),
+        },
+        policy: effectivePolicy(overrides.data, defaults),
       });
     }
   }
 
   get(jobType: string): JobHandler | undefined {
-    return this.handlers.get(jobType);
+    return this.registrations.get(jobType)?.handler;
+  }
+
+  /** The type's effective policy: its handler's own values over the app's settings. */
+  policyOf(jobType: string): JobTypePolicy | undefined {
+    return this.registrations.get(jobType)?.policy;
   }
 
   jobTypes(): string[] {
-    return [...this.handlers.keys()].sort();
+    return [...this.registrations.keys()].sort();
   }
 
   /** The dispatcher's verdict on a job before it runs: the dead-letter listing repeats it for record-less messages. */
   match(job: Pick<JobMessage, 'jobType' | 'payload'>): HandlerMatch {
-    const handler = this.handlers.get(job.jobType);
-    if (!handler) {
+    const registration = this.registrations.get(job.jobType);
+    if (!registration) {
       const known = this.jobTypes().join(', ') || 'none';
       return {
         ok: false,
@@ -53,8 +75,9 @@ export class HandlerRegistry {
         description: `No handler for job type '${job.jobType}' (known: ${known}).`,
       };
     }
+    const { handler, policy } = registration;
     const payload = handler.payloadSchema.safeParse(job.payload);
-    if (payload.success) return { ok: true, handler, payload: payload.data };
+    if (payload.success) return { ok: true, handler, policy, payload: payload.data };
     const problems = fieldErrors(payload.error.issues, 'payload').map(
       ({ field, message }) => `${field.replaceAll('/', '.')}: ${message.replace(/\.$/, '')}`,
     );

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { JobMessage } from '../jobs/jobMessage';
+import type { JobTypePolicyOverrides } from '../jobs/jobTypePolicy';
 import type { Logger } from '../jobs/logger';
 
 /** What a handler gets besides its payload. */
@@ -28,6 +29,12 @@ export interface JobHandler<TPayload = unknown> {
    * `z.strictObject` for nested objects.
    */
   readonly allowExtraPayloadFields?: boolean;
+  /**
+   * The type's own attempts, handler timeout and backoff; what it leaves out comes from the app's settings
+   * (`Jobs__DefaultMaxAttempts`, `Jobs__HandlerTimeoutMs`, `Jobs__Retry__*`). A `maxAttempts` here is the default and
+   * the bound: a submission may ask for fewer attempts, not more.
+   */
+  readonly policy?: JobTypePolicyOverrides;
   handle(payload: TPayload, context: JobHandlerContext): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import type { DocumentStore } from '../documents/documentStore';
+import type { JobTypePolicyDefaults } from '../jobs/jobTypePolicy';
 import { createDiagnosticsSimulateHandler } from './diagnosticsSimulate';
 import { createDocumentDeleteHandler } from './documentDelete';
 import { createDocumentUploadHandler } from './documentUpload';
@@ -7,16 +8,22 @@ import { HandlerRegistry } from './handlerRegistry';
 export interface HandlerDependencies {
   documents: DocumentStore;
   enableDiagnostics: boolean;
+  /** The app's settings every job type's policy starts from. */
+  policyDefaults?: JobTypePolicyDefaults;
 }
 
 /** Every job type the app runs. A new job type is one file in this folder and one line here. */
 export function createHandlerRegistry({
   documents,
   enableDiagnostics,
+  policyDefaults,
 }: HandlerDependencies): HandlerRegistry {
-  return new HandlerRegistry([
-    createDocumentUploadHandler(documents),
-    createDocumentDeleteHandler(documents),
-    ...(enableDiagnostics ? [createDiagnosticsSimulateHandler()] : []),
-  ]);
+  return new HandlerRegistry(
+    [
+      createDocumentUploadHandler(documents),
+      createDocumentDeleteHandler(documents),
+      ...(enableDiagnostics ? [createDiagnosticsSimulateHandler()] : []),
+    ],
+    policyDefaults,
+  );
 }

@@ -8,6 +8,7 @@ export type JobsErrorCode =
   | 'StoreUnavailable'
   | 'PermanentJobFailure'
   | 'TransientJobFailure'
+  | 'RetryLater'
   | 'HandlerTimedOut'
   | 'ShuttingDown'
   | 'MessageLockLost'
@@ -67,6 +68,20 @@ export class TransientJobError extends JobsError {
 }
 
 /**
+ * A handler throws this to say when to try again, for example from an upstream 429's `Retry-After`: the next attempt
+ * is scheduled after `delayMs` (at most the type's `retry.maxDelayMs`) instead of the backoff. It counts as an
+ * attempt, and after the last one the job is dead-lettered as `MaxRetriesExceeded` like any failure.
+ */
+export class RetryLaterError extends JobsError {
+  readonly delayMs: number;
+
+  constructor(message: string, delayMs: number, options?: { cause?: unknown }) {
+    super('RetryLater', message, options);
+    this.delayMs = delayMs;
+  }
+}
+
+/**
  * Our own infrastructure (queue or job store) failed. Submissions answer 503; processing abandons the
  * message so the broker redelivers it, and the handler does not run.
  */
@@ -103,6 +118,14 @@ export function isJobsError(error: unknown): error is JobsError {
 // Name-based, as the Service Bus SDK's guards are: a handler package with its own copy of this module still counts.
 export function isPermanentJobError(error: unknown): error is PermanentJobError {
   return error instanceof Error && error.name === 'PermanentJobError';
+}
+
+export function isRetryLaterError(error: unknown): error is RetryLaterError {
+  return (
+    error instanceof Error &&
+    error.name === 'RetryLaterError' &&
+    typeof (error as RetryLaterError).delayMs === 'number'
+  );
 }
 
 export function isInfrastructureError(error: unknown): error is InfrastructureError {

@@ -1,12 +1,10 @@
 import type { JobHandler, JobHandlerContext } from '../handlers/jobHandler';
-import { JobsError, errorMessage, isPermanentJobError } from './errors';
+import { JobsError, errorMessage, isPermanentJobError, isRetryLaterError } from './errors';
 import type { RunResult } from './jobDecision';
 import type { JobMessage } from './jobMessage';
 import type { Logger } from './logger';
 
 export interface HandlerRunnerOptions {
-  /** A run is cut short after this long, whether or not its handler watches its signal. */
-  handlerTimeoutMs: number;
   /** Aborted when the app shuts down: every run under way is cut short, and none starts. */
   shutdownSignal?: AbortSignal;
 }
@@ -19,6 +17,8 @@ export interface HandlerCall {
   readonly cycle: number;
   readonly attempt: number;
   readonly logger: Logger;
+  /** The run is cut short after this long, whether or not its handler watches its signal (the type's policy). */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -27,11 +27,13 @@ export interface HandlerCall {
  */
 export class HandlerRunner {
   /**
-   * The runs under way, oldest first: one shutdown listener and one deadline timer for all of them, not one each.
-   * Every run has the same timeout, so the oldest run's deadline is always the next one due.
+   * The runs under way: one shutdown listener and one deadline timer for all of them, not one each. The timer is set
+   * for the earliest deadline; job types have timeouts of their own, so that is not always the oldest run's.
    */
   private readonly running = new Set<HandlerRun>();
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** When the timer fires, on the `performance.now()` clock. */
+  private timerDue = Infinity;
 
   constructor(private readonly options: HandlerRunnerOptions) {
     options.shutdownSignal?.addEventListener(
@@ -41,14 +43,8 @@ export class HandlerRunner {
     );
   }
 
-  async run({ handler, payload, job, cycle, attempt, logger }: HandlerCall): Promise<RunResult> {
-    const run = new HandlerRun(
-      job,
-      cycle,
-      attempt,
-      logger,
-      performance.now() + this.options.handlerTimeoutMs,
-    );
+  async run({ handler, payload, job, cycle, attempt, logger, timeoutMs }: HandlerCall): Promise<RunResult> {
+    const run = new HandlerRun(job, cycle, attempt, logger, timeoutMs, performance.now() + timeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
         run.cutShort = reject;
@@ -63,7 +59,8 @@ export class HandlerRunner {
       const interruptedByShutdown = cause instanceof JobsError && cause.code === 'ShuttingDown';
       if (isPermanentJobError(error))
         return { status: 'Poisoned', error: errorMessage(error), cause: error, interruptedByShutdown };
-      return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown };
+      const retryAfterMs = isRetryLaterError(error) && !run.abortReason ? error.delayMs : undefined;
+      return { status: 'Failed', error: errorMessage(cause), cause, interruptedByShutdown, retryAfterMs };
     } finally {
       this.unwatch(run);
     }
@@ -71,7 +68,13 @@ export class HandlerRunner {
 
   private watch(run: HandlerRun): void {
     this.running.add(run);
-    this.deadlineTimer ??= setTimeout(this.abortOverdueRuns, timerDelay(this.options.handlerTimeoutMs));
+    if (run.deadline < this.timerDue) this.wakeAt(run.deadline);
+  }
+
+  private wakeAt(deadline: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.timerDue = deadline;
+    this.deadlineTimer = setTimeout(this.abortOverdueRuns, timerDelay(deadline - performance.now()));
   }
 
   /** The timer goes with the last run, so an idle runner holds no timer (and keeps no process alive). */
@@ -80,23 +83,24 @@ export class HandlerRunner {
     if (this.running.size > 0 || this.deadlineTimer === undefined) return;
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
+    this.timerDue = Infinity;
   }
 
-  /** Times out every run past its deadline, then waits for the next deadline, the oldest remaining run's. */
+  /** Times out every run past its deadline, then waits for the earliest deadline left. */
   private readonly abortOverdueRuns = (): void => {
     this.deadlineTimer = undefined;
+    this.timerDue = Infinity;
     const now = performance.now();
+    let next = Infinity;
     for (const run of this.running) {
       if (run.deadline > now) {
-        this.deadlineTimer = setTimeout(this.abortOverdueRuns, timerDelay(run.deadline - now));
-        return;
+        next = Math.min(next, run.deadline);
+        continue;
       }
       this.running.delete(run);
-      const { handlerTimeoutMs } = this.options;
-      run.abort(
-        new JobsError('HandlerTimedOut', `The handler did not finish within ${handlerTimeoutMs} ms.`),
-      );
+      run.abort(new JobsError('HandlerTimedOut', `The handler did not finish within ${run.timeoutMs} ms.`));
     }
+    if (next < Infinity) this.wakeAt(next);
   };
 }
 
@@ -119,6 +123,7 @@ class HandlerRun {
     cycle: number,
     attempt: number,
     logger: Logger,
+    readonly timeoutMs: number,
     /** On the `performance.now()` clock. */
     readonly deadline: number,
   ) {

@@ -1,4 +1,4 @@
-import type { RetrySettings } from '../config';
+import type { RetrySettings } from './jobTypePolicy';
 import type { DeadLetterReason } from './deadLetterReason';
 import type { JobOutcomeStatus } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
@@ -97,6 +97,8 @@ export type RunResult =
       error: string;
       cause: unknown;
       interruptedByShutdown: boolean;
+      /** The handler asked for the next attempt after this long (`RetryLaterError`). */
+      retryAfterMs?: number;
     };
 
 /** What a handler run comes to. Retries are copies of the message scheduled by the app (Service Bus has no delay). */
@@ -124,6 +126,9 @@ export function decideAfterRun(
     const description = `Failed ${attempt} of ${maxAttempts} attempts; last error: ${result.error}`;
     return { kind: 'deadLetter', reason: 'MaxRetriesExceeded', description };
   }
-  const delayMs = retryDelayMs(attempt, retry, random);
+  const delayMs =
+    result.retryAfterMs === undefined
+      ? retryDelayMs(attempt, retry, random)
+      : Math.round(Math.min(Math.max(0, result.retryAfterMs), retry.maxDelayMs));
   return { kind: 'retry', at: new Date(now.getTime() + delayMs), delayMs, error: result.error };
 }

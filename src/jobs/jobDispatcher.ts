@@ -1,6 +1,4 @@
-import type { RetrySettings } from '../config';
-import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { JobHandler } from '../handlers/jobHandler';
+import type { HandlerMatch, HandlerRegistry } from '../handlers/handlerRegistry';
 import { recheckMessageOf, retryMessageOf } from './outgoingJobMessage';
 import type { JobQueue } from './jobQueue';
 import type { JobStore, StoredJob } from './jobStore';
@@ -31,8 +29,6 @@ export interface JobDispatcherOptions {
   store: JobStore;
   /** Where retry copies are scheduled: the same queue the job came from. */
   retryQueue: Pick<JobQueue, 'schedule'>;
-  retry: RetrySettings;
-  handlerTimeoutMs: number;
   logger: Logger;
   /** Job events, metrics and failures; processing continues the trace the message carries. */
   telemetry?: Telemetry;
@@ -89,10 +85,7 @@ export class JobDispatcher {
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
     this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
-    this.handlers = new HandlerRunner({
-      handlerTimeoutMs: options.handlerTimeoutMs,
-      shutdownSignal: options.shutdownSignal,
-    });
+    this.handlers = new HandlerRunner({ shutdownSignal: options.shutdownSignal });
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
@@ -194,8 +187,7 @@ export class JobDispatcher {
       case 'run':
         if (!match.ok) throw new Error('A job without a handler cannot run.');
         return this.run(
-          match.handler,
-          match.payload,
+          match,
           { ...delivery, logger: logger.child({ attempt: decision.attempt }) },
           stored,
           decision.cycle,
@@ -205,8 +197,7 @@ export class JobDispatcher {
   }
 
   private async run(
-    handler: JobHandler,
-    payload: unknown,
+    { handler, policy, payload }: Extract<HandlerMatch, { ok: true }>,
     delivery: Delivery,
     queued: StoredJob,
     cycle: number,
@@ -232,15 +223,21 @@ export class JobDispatcher {
       updatedAt: startedAt,
       nextAttemptAt: null,
       claimedBy: this.workerId,
-      claimExpiresAt: isoTimestamp(
-        new Date(started.getTime() + this.options.handlerTimeoutMs + this.claimGraceMs),
-      ),
+      claimExpiresAt: isoTimestamp(new Date(started.getTime() + policy.handlerTimeoutMs + this.claimGraceMs)),
     });
 
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
-    const result = await this.handlers.run({ handler, payload, job, cycle, attempt, logger });
+    const result = await this.handlers.run({
+      handler,
+      payload,
+      job,
+      cycle,
+      attempt,
+      logger,
+      timeoutMs: policy.handlerTimeoutMs,
+    });
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -256,14 +253,7 @@ export class JobDispatcher {
       claimExpiresAt: null,
     });
 
-    const decision = decideAfterRun(
-      result,
-      attempt,
-      job.maxAttempts,
-      this.options.retry,
-      this.now(),
-      this.random,
-    );
+    const decision = decideAfterRun(result, attempt, job.maxAttempts, policy.retry, this.now(), this.random);
     switch (decision.kind) {
       case 'complete': {
         const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));

@@ -30,7 +30,6 @@ export interface JobSubmissionServiceOptions {
   registry: HandlerRegistry;
   store: JobStore;
   queue: JobQueue;
-  defaultMaxAttempts: number;
   logger: Logger;
   telemetry?: Telemetry;
   now?: () => Date;
@@ -129,7 +128,9 @@ export class JobSubmissionService {
     const parsed = jobSubmissionRequestSchema.safeParse(request);
     const fields = (request ?? {}) as { jobType?: unknown; payload?: unknown };
     const jobType = parsed.success ? parsed.data.jobType : fields.jobType;
-    const handler = typeof jobType === 'string' ? this.options.registry.get(jobType) : undefined;
+    const { registry } = this.options;
+    const handler = typeof jobType === 'string' ? registry.get(jobType) : undefined;
+    const policy = typeof jobType === 'string' ? registry.policyOf(jobType) : undefined;
     const payload = handler?.payloadSchema.safeParse(fields.payload ?? {});
 
     const errors = parsed.success ? [] : fieldErrors(parsed.error.issues);
@@ -141,7 +142,14 @@ export class JobSubmissionService {
       });
     }
     if (payload && !payload.success) errors.push(...fieldErrors(payload.error.issues, '/payload'));
-    if (!parsed.success || errors.length > 0) return errors;
+    const maxAttempts = parsed.success ? parsed.data.maxAttempts : undefined;
+    if (policy?.maxAttemptsIsBound && maxAttempts !== undefined && maxAttempts > policy.maxAttempts) {
+      errors.push({
+        field: '/maxAttempts',
+        message: `Jobs of type '${String(jobType)}' allow at most ${policy.maxAttempts} attempts.`,
+      });
+    }
+    if (!parsed.success || !policy || errors.length > 0) return errors;
     const key = parsed.data.idempotencyKey ?? idempotencyKey;
     return newJobMessage({
       jobId: key ? jobIdForKey(key) : randomUUID(),
@@ -149,7 +157,7 @@ export class JobSubmissionService {
       jobType: parsed.data.jobType,
       subjectId: parsed.data.subjectId ?? '',
       correlationId: parsed.data.correlationId ?? '',
-      maxAttempts: parsed.data.maxAttempts ?? this.options.defaultMaxAttempts,
+      maxAttempts: maxAttempts ?? policy.maxAttempts,
       // The caller's payload, not the parsed one: the handler applies its schema's defaults again at run time.
       payload: parsed.data.payload,
       createdAt,

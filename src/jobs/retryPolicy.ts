@@ -1,4 +1,4 @@
-import type { RetrySettings } from '../config';
+import type { RetrySettings } from './jobTypePolicy';
 
 /**
  * Delay before attempt `failedAttempt + 1`: exponential from `baseDelayMs` (×2 per attempt), capped at

@@ -3,6 +3,7 @@ import { HandlerRegistry } from '../../src/handlers/handlerRegistry';
 import type { JobHandler, JobHandlerContext } from '../../src/handlers/jobHandler';
 import { defineJobHandler } from '../../src/handlers/jobHandler';
 import { JobDispatcher } from '../../src/jobs/jobDispatcher';
+import type { JobTypePolicyDefaults } from '../../src/jobs/jobTypePolicy';
 import type { JobDispatcherOptions } from '../../src/jobs/jobDispatcher';
 import { silentLogger } from '../../src/jobs/logger';
 import type { JobQueue } from '../../src/jobs/jobQueue';
@@ -41,14 +42,22 @@ class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
   }
 }
 
-export function dispatcherFor(handlers: JobHandler[], options: Partial<JobDispatcherOptions> = {}) {
+/** The app-wide policy dispatcher tests start from: quick, so a test can see retries and timeouts. */
+export const testPolicyDefaults: JobTypePolicyDefaults = {
+  defaultMaxAttempts: 3,
+  handlerTimeoutMs: 5_000,
+  retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 },
+};
+
+export function dispatcherFor(
+  handlers: JobHandler[],
+  { policy, ...options }: Partial<JobDispatcherOptions> & { policy?: Partial<JobTypePolicyDefaults> } = {},
+) {
   const store = options.store ?? new InMemoryJobStore();
   const retryQueue = new RecordingRetryQueue();
   const dispatcher = new JobDispatcher({
-    registry: new HandlerRegistry(handlers),
+    registry: new HandlerRegistry(handlers, { ...testPolicyDefaults, ...policy }),
     retryQueue,
-    retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 },
-    handlerTimeoutMs: 5_000,
     logger: silentLogger,
     ...options,
     store,

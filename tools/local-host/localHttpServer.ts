@@ -142,7 +142,11 @@ function reply(
 
 function describeRoutes(routes: readonly Route[]): string {
   return routes
-    .flatMap(({ definition }) => definition.methods.map((method) => `${method} /api/${definition.route}`))
+    .flatMap(({ definition }) => {
+      // As a caller reads it: `{sequenceNumber}`, not the host's `{sequenceNumber:long}`.
+      const route = definition.route.replace(/\{(\w+):\w+\}/g, '{$1}');
+      return definition.methods.map((method) => `${method} /api/${route}`);
+    })
     .join(', ');
 }
 

@@ -2,6 +2,7 @@ import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import { createGetJob } from '../../../src/functions/getJob';
 import { createHealth } from '../../../src/functions/health';
+import { createListJobTypes } from '../../../src/functions/listJobTypes';
 import { createListJobs } from '../../../src/functions/listJobs';
 import { createSubmitJob, maxRequestBytes } from '../../../src/functions/submitJob';
 import { InfrastructureError } from '../../../src/jobs/errors';
@@ -242,6 +243,29 @@ describe('HTTP functions', () => {
           .errors.map((error: { field: string }) => error.field)
           .sort(),
       ).toEqual(['limit', 'status']);
+    });
+  });
+
+  describe('listJobTypes', () => {
+    it('lists every job type with its effective policy', async () => {
+      const request = new HttpRequest({ method: 'GET', url: 'http://localhost/api/jobtypes' });
+
+      const response = await createListJobTypes(runtime)(request, invocationContext());
+
+      expect(response.status).toBe(200);
+      const { jobTypes } = json(response);
+      expect(jobTypes.map((entry: { jobType: string }) => entry.jobType)).toEqual(
+        runtime.registry.jobTypes(),
+      );
+      expect(jobTypes.find((entry: { jobType: string }) => entry.jobType === 'diagnostics.simulate')).toEqual(
+        {
+          jobType: 'diagnostics.simulate',
+          maxAttempts: runtime.config.defaultMaxAttempts,
+          maxAttemptsIsBound: false,
+          handlerTimeoutMs: runtime.config.handlerTimeoutMs,
+          retry: runtime.config.retry,
+        },
+      );
     });
   });
 

@@ -47,6 +47,37 @@ describe('HandlerRegistry', () => {
     expect(match).toMatchObject({ ok: true, payload: { value: 1 } });
   });
 
+  it("gives each type its own policy over the app's settings, and refuses a policy out of range at start-up", () => {
+    const own = {
+      ...scriptedHandler('own.policy').handler,
+      policy: { maxAttempts: 7, retry: { baseDelayMs: 50 } },
+    };
+    const settings = {
+      defaultMaxAttempts: 3,
+      handlerTimeoutMs: 1_000,
+      retry: { baseDelayMs: 10, maxDelayMs: 20, jitter: 0 },
+    };
+
+    const registry = new HandlerRegistry([own, scriptedHandler('plain').handler], settings);
+
+    expect(registry.policyOf('own.policy')).toEqual({
+      maxAttempts: 7,
+      maxAttemptsIsBound: true,
+      handlerTimeoutMs: 1_000,
+      // A base above the app's maximum lifts the maximum with it, as the settings themselves require.
+      retry: { baseDelayMs: 50, maxDelayMs: 50, jitter: 0 },
+    });
+    expect(registry.policyOf('plain')).toEqual({
+      maxAttempts: 3,
+      maxAttemptsIsBound: false,
+      handlerTimeoutMs: 1_000,
+      retry: settings.retry,
+    });
+    expect(() => new HandlerRegistry([{ ...own, policy: { maxAttempts: 0 } }])).toThrow(
+      /Job type 'own\.policy': policy\/maxAttempts/,
+    );
+  });
+
   it('registers diagnostics.simulate only when diagnostics are enabled', () => {
     const documents = new InMemoryDocumentStore();
 

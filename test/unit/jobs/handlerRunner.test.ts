@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineJobHandler } from '../../../src/handlers/jobHandler';
-import { PermanentJobError } from '../../../src/jobs/errors';
+import { PermanentJobError, RetryLaterError } from '../../../src/jobs/errors';
 import { HandlerRunner } from '../../../src/jobs/handlerRunner';
 import { silentLogger } from '../../../src/jobs/logger';
 import { z } from 'zod';
@@ -14,13 +14,27 @@ function handlerThat(handle: (signal: AbortSignal) => Promise<void>) {
   });
 }
 
-function call(handler: ReturnType<typeof handlerThat>) {
-  return { handler, payload: {}, job: jobMessage(), cycle: 1, attempt: 1, logger: silentLogger };
+function call(handler: ReturnType<typeof handlerThat>, timeoutMs = 5_000) {
+  return { handler, payload: {}, job: jobMessage(), cycle: 1, attempt: 1, logger: silentLogger, timeoutMs };
 }
 
 describe('HandlerRunner', () => {
+  it('cuts each run short at its own deadline, whatever the order the runs started in', async () => {
+    const runner = new HandlerRunner({});
+    const hang = handlerThat(() => new Promise(() => undefined));
+    const finished: number[] = [];
+
+    await Promise.all(
+      [400, 40, 200].map((timeoutMs) =>
+        runner.run(call(hang, timeoutMs)).then(() => finished.push(timeoutMs)),
+      ),
+    );
+
+    expect(finished).toEqual([40, 200, 400]);
+  });
+
   it('says a run completed, failed or was poisoned as its handler did', async () => {
-    const runner = new HandlerRunner({ handlerTimeoutMs: 5_000 });
+    const runner = new HandlerRunner({});
 
     const completed = await runner.run(call(handlerThat(async () => undefined)));
     const failed = await runner.run(call(handlerThat(async () => Promise.reject(new Error('flaky')))));
@@ -34,7 +48,7 @@ describe('HandlerRunner', () => {
   });
 
   it('cuts a run short at its deadline, even when the handler ignores its signal', async () => {
-    const runner = new HandlerRunner({ handlerTimeoutMs: 50 });
+    const runner = new HandlerRunner({});
     let signal: AbortSignal | undefined;
 
     const result = await runner.run(
@@ -43,6 +57,7 @@ describe('HandlerRunner', () => {
           signal = given;
           await new Promise(() => undefined);
         }),
+        50,
       ),
     );
 
@@ -52,19 +67,41 @@ describe('HandlerRunner', () => {
 
   it('cuts runs under way short on shutdown, and starts none after it', async () => {
     const shutdown = new AbortController();
-    const runner = new HandlerRunner({ handlerTimeoutMs: 60_000, shutdownSignal: shutdown.signal });
+    const runner = new HandlerRunner({ shutdownSignal: shutdown.signal });
     let started = 0;
     const slow = handlerThat(async (signal) => {
       started += 1;
       await sleep(60_000, undefined, { signal });
     });
 
-    const running = runner.run(call(slow));
+    const running = runner.run(call(slow, 60_000));
     shutdown.abort();
-    const later = await runner.run(call(slow));
+    const later = await runner.run(call(slow, 60_000));
 
     expect(await running).toMatchObject({ status: 'Failed', interruptedByShutdown: true });
     expect(later).toMatchObject({ status: 'Failed', interruptedByShutdown: true });
     expect(started).toBe(1);
+  });
+});
+
+describe('HandlerRunner and RetryLaterError', () => {
+  it('reports the delay a handler asked for, and no delay when the run was cut short', async () => {
+    const runner = new HandlerRunner({});
+
+    const asked = await runner.run(
+      call(handlerThat(async () => Promise.reject(new RetryLaterError('429 from upstream', 30_000)))),
+    );
+    const timedOut = await runner.run(
+      call(
+        handlerThat(async (signal) => {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          throw new RetryLaterError('gave up after the abort', 30_000);
+        }),
+        20,
+      ),
+    );
+
+    expect(asked).toMatchObject({ status: 'Failed', error: '429 from upstream', retryAfterMs: 30_000 });
+    expect(timedOut).toMatchObject({ status: 'Failed', retryAfterMs: undefined });
   });
 });

@@ -202,6 +202,28 @@ describe('decideAfterRun', () => {
       },
     ],
     [
+      'a run that asked to be retried later (RetryLaterError) retries after its delay, not the backoff',
+      { ...failed, retryAfterMs: 7_500 },
+      1,
+      { kind: 'retry', at: new Date(now.getTime() + 7_500), delayMs: 7_500, error: 'flaky' },
+    ],
+    [
+      "a retry-after longer than the type's maximum delay waits the maximum",
+      { ...failed, retryAfterMs: 3_600_000 },
+      1,
+      { kind: 'retry', at: new Date(now.getTime() + 60_000), delayMs: 60_000, error: 'flaky' },
+    ],
+    [
+      'a retry-after on the last attempt still counts: MaxRetriesExceeded',
+      { ...failed, retryAfterMs: 1_000 },
+      3,
+      {
+        kind: 'deadLetter',
+        reason: 'MaxRetriesExceeded',
+        description: 'Failed 3 of 3 attempts; last error: flaky',
+      },
+    ],
+    [
       'a run cut short by shutdown goes back to the queue',
       { ...failed, interruptedByShutdown: true },
       1,

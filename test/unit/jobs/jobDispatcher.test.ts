@@ -1,4 +1,9 @@
-import { InfrastructureError, PermanentJobError, TransientJobError } from '../../../src/jobs/errors';
+import {
+  InfrastructureError,
+  PermanentJobError,
+  RetryLaterError,
+  TransientJobError,
+} from '../../../src/jobs/errors';
 import type { JobMessage } from '../../../src/jobs/jobMessage';
 import { toWireBody } from '../../../src/jobs/jobMessage';
 import { newJobRecord } from '../../../src/jobs/jobRecord';
@@ -213,7 +218,9 @@ describe('JobDispatcher', () => {
           context.signal.addEventListener('abort', () => reject(context.signal.reason)),
         ),
     );
-    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], { handlerTimeoutMs: 20 });
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler], {
+      policy: { handlerTimeoutMs: 20 },
+    });
     const job = scriptedJob();
 
     const settlement = await dispatcher.dispatch(received(job));
@@ -226,10 +233,29 @@ describe('JobDispatcher', () => {
     );
   });
 
+  it("runs a job under its type's own timeout and backoff, and a handler's retry-after over the backoff", async () => {
+    const scripted = scriptedHandler();
+    const limited = {
+      ...scripted.handler,
+      policy: { handlerTimeoutMs: 20, retry: { baseDelayMs: 40_000, jitter: 0 } },
+    };
+    scripted.behave(() => new Promise(() => undefined));
+    const now = new Date('2026-01-01T00:00:00Z');
+    const { dispatcher, retryQueue } = dispatcherFor([limited], { now: () => now });
+
+    await dispatcher.dispatch(received(scriptedJob()));
+    scripted.behave(async () => Promise.reject(new RetryLaterError('429: Retry-After 7', 7_000)));
+    await dispatcher.dispatch(received(scriptedJob({ attempt: 2 })));
+
+    expect(retryQueue.scheduled.map(({ enqueueAt }) => enqueueAt.getTime() - now.getTime())).toEqual([
+      40_000, 7_000,
+    ]);
+  });
+
   it('settles at the timeout even when the handler ignores its signal', async () => {
     const scripted = scriptedHandler();
     scripted.behave(() => new Promise(() => undefined));
-    const { dispatcher } = dispatcherFor([scripted.handler], { handlerTimeoutMs: 20 });
+    const { dispatcher } = dispatcherFor([scripted.handler], { policy: { handlerTimeoutMs: 20 } });
 
     const settlement = await dispatcher.dispatch(received(scriptedJob({ maxAttempts: 1 })));
 
@@ -504,7 +530,7 @@ describe('JobDispatcher', () => {
       const { dispatcher, store } = dispatcherFor([scripted.handler], {
         now: () => now,
         workerId: 'worker-a',
-        handlerTimeoutMs: 5_000,
+        policy: { handlerTimeoutMs: 5_000 },
         claimGraceMs: 1_000,
       });
       const job = scriptedJob();

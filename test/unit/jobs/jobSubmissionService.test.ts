@@ -10,6 +10,7 @@ import { silentLogger } from '../../../src/jobs/logger';
 import type { JobQueue } from '../../../src/jobs/jobQueue';
 import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
+import { builtInPolicyDefaults } from '../../../src/jobs/jobTypePolicy';
 import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
 import { scriptedHandler } from '../../support/testRuntimeParts';
 
@@ -36,10 +37,12 @@ function service() {
   const store = new InMemoryJobStore();
   const queue = new RecordingQueue();
   const submission = new JobSubmissionService({
-    registry: new HandlerRegistry([scriptedHandler().handler]),
+    registry: new HandlerRegistry([scriptedHandler().handler], {
+      ...builtInPolicyDefaults,
+      defaultMaxAttempts: 4,
+    }),
     store,
     queue,
-    defaultMaxAttempts: 4,
     logger: silentLogger,
   });
   return { submission, store, queue };
@@ -131,6 +134,29 @@ describe('JobSubmissionService', () => {
     expect([...first, ...second].every((result) => result.created)).toBe(true);
     expect(new Set(queue.sent.map((message) => message.job.jobId)).size).toBe(4);
     expect(queue.sent.map((message) => message.job.idempotencyKey)).toEqual(['', '', '', '']);
+  });
+
+  it("defaults maxAttempts to the type's own, and refuses more than the type allows", async () => {
+    const bounded = { ...scriptedHandler('bounded.type').handler, policy: { maxAttempts: 5 } };
+    const submission = new JobSubmissionService({
+      registry: new HandlerRegistry([bounded, scriptedHandler().handler]),
+      store: new InMemoryJobStore(),
+      queue: new RecordingQueue(),
+      logger: silentLogger,
+    });
+    const job = { jobType: 'bounded.type', payload: { value: 1 } };
+
+    const byDefault = await submission.submit(job);
+    const fewer = await submission.submit({ ...job, maxAttempts: 2 });
+    const tooMany = submission.submit({ ...job, maxAttempts: 6 });
+    const unbounded = await submission.submit({ ...valid, maxAttempts: 50 });
+
+    expect(byDefault.record.maxAttempts).toBe(5);
+    expect(fewer.record.maxAttempts).toBe(2);
+    await expect(tooMany).rejects.toMatchObject({
+      errors: [{ field: '/maxAttempts', message: "Jobs of type 'bounded.type' allow at most 5 attempts." }],
+    });
+    expect(unbounded.record.maxAttempts).toBe(50);
   });
 
   it('refuses a job too large for one Service Bus message', async () => {
