@@ -42,6 +42,7 @@ export const settingsSchema = z.object({
   Jobs__Documents__Container: nonEmpty.default('documents'),
   Jobs__ClaimGraceMs: nonNegativeInt.default(10_000),
   Jobs__OutageToleranceMs: nonNegativeInt.default(240_000),
+  Jobs__CancelCheckIntervalMs: nonNegativeInt.default(5_000),
   Jobs__Reconciler__StaleAfterMs: positiveInt.default(300_000),
   Jobs__Reconciler__IntervalMs: positiveInt.default(60_000),
   Jobs__EnableDiagnostics: flag.default(false),
@@ -153,6 +154,7 @@ const appConfigSchema = settingsSchema
     },
     claimGraceMs: s.Jobs__ClaimGraceMs,
     outageToleranceMs: s.Jobs__OutageToleranceMs,
+    cancelCheckIntervalMs: s.Jobs__CancelCheckIntervalMs,
     reconciler: {
       staleAfterMs: s.Jobs__Reconciler__StaleAfterMs,
       intervalMs: s.Jobs__Reconciler__IntervalMs,

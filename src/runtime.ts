@@ -10,6 +10,7 @@ import { JobReconciler } from './jobs/jobReconciler';
 import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
 import type { LogWriter } from './jobs/logger';
+import { JobCancellation } from './jobs/jobCancellation';
 import { createLogger, resolveLogFormat } from './jobs/logger';
 import { settle } from './jobs/settlement';
 import type { DeadLetterQueue } from './jobs/deadLetterQueue';
@@ -34,6 +35,8 @@ export interface JobsRuntime {
   readonly documents: DocumentStore;
   readonly dispatcher: JobDispatcher;
   readonly submission: JobSubmissionService;
+  /** Cancelling jobs, queued or running. */
+  readonly cancellation: JobCancellation;
   /** Listing, replaying and discarding dead-lettered jobs. */
   readonly deadLetters: DeadLetterService;
   /** Moves on jobs that stopped moving: run by the timer function, and by the local host. */
@@ -110,6 +113,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     retryQueue: queue,
     claimGraceMs: config.claimGraceMs,
     outageToleranceMs: config.outageToleranceMs,
+    cancelCheckIntervalMs: config.cancelCheckIntervalMs,
     logger,
     telemetry,
     shutdownSignal: shutdown.signal,
@@ -131,6 +135,12 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
           createServiceBusClient(config.serviceBus),
           config.serviceBus.queueName,
         ));
+  const cancellation = new JobCancellation({
+    store,
+    cancelRunning: (jobId) => dispatcher.cancelRunning(jobId),
+    logger,
+    telemetry,
+  });
   const deadLetters = new DeadLetterService({
     deadLetters: deadLetterQueue,
     queue,
@@ -167,6 +177,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     documents,
     dispatcher,
     submission,
+    cancellation,
     deadLetters,
     reconciler,
     telemetry,

@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpMethod, ServiceBusQueueHandler, TimerHandler } from '@azure/functions';
 import type { JobsRuntime } from '../runtime';
+import { createCancelJob } from './cancelJob';
 import { createDiscardDeadLetter } from './discardDeadLetter';
 import { createGetJob } from './getJob';
 import { createHealth } from './health';
@@ -99,6 +100,14 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       route: 'jobs/{jobId}',
       authLevel: 'function',
       handler: createGetJob(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'cancelJob',
+      methods: ['POST'],
+      route: 'jobs/{jobId}/cancel',
+      authLevel: 'function',
+      handler: createCancelJob(runtime),
     },
     {
       kind: 'http',

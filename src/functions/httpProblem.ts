@@ -11,7 +11,12 @@ export function problem(
   status: number,
   title: string,
   detail: string,
-  extra: { errors?: readonly FieldError[]; headers?: Record<string, string> } = {},
+  extra: {
+    errors?: readonly FieldError[];
+    headers?: Record<string, string>;
+    /** More members of the problem document (RFC 9457 extension members). */
+    extensions?: Record<string, unknown>;
+  } = {},
 ): HttpResponseInit {
   return {
     status,
@@ -21,6 +26,7 @@ export function problem(
       title,
       status,
       detail,
+      ...extra.extensions,
       ...(extra.errors ? { errors: extra.errors } : {}),
     }),
   };

@@ -9,6 +9,7 @@ export type JobsErrorCode =
   | 'PermanentJobFailure'
   | 'TransientJobFailure'
   | 'RetryLater'
+  | 'Cancelled'
   | 'HandlerTimedOut'
   | 'ShuttingDown'
   | 'MessageLockLost'

@@ -66,6 +66,16 @@ export class HandlerRunner {
     }
   }
 
+  /** Aborts the job's run under way in this process, if there is one: an operator cancelled the job. */
+  cancel(jobId: string): boolean {
+    for (const run of this.running) {
+      if (run.context.job.jobId !== jobId) continue;
+      run.abort(new JobsError('Cancelled', 'The job was cancelled.'));
+      return true;
+    }
+    return false;
+  }
+
   private watch(run: HandlerRun): void {
     this.running.add(run);
     if (run.deadline < this.timerDue) this.wakeAt(run.deadline);

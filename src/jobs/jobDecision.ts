@@ -20,7 +20,9 @@ export type DeliveryDecision =
   /** Claim the job for this attempt and run its handler. */
   | { kind: 'run'; cycle: number; attempt: number }
   /** Nothing to run: the job completed, or the message is an older send that a later one has replaced. */
-  | { kind: 'complete'; why: 'AlreadyCompleted' | 'Superseded' }
+  | { kind: 'complete'; why: 'AlreadyCompleted' | 'Superseded' | 'Cancelled' }
+  /** An operator asked to cancel the job while it ran, and its run is over: record it Cancelled, never run it. */
+  | { kind: 'cancel' }
   /**
    * The message is the original (or an older copy) of an attempt whose retry is pending: make sure the retry copy is
    * scheduled (a crash
@@ -48,6 +50,8 @@ export function decideDelivery(
   claimHolderGone = false,
 ): DeliveryDecision {
   if (delivered.cycle < record.cycle) return superseded;
+  // Cancellation wins over every copy: a retry scheduled before it, a recheck, a replay.
+  if (record.status === 'Cancelled') return { kind: 'complete', why: 'Cancelled' };
   // A cycle the record has not seen yet (a replay whose record reset was lost): the message starts it.
   const fresh = delivered.cycle > record.cycle;
   if (!fresh) {
@@ -73,6 +77,8 @@ export function decideDelivery(
     if (delivered.attempt < record.attempt) return superseded;
     const claimExpiresAt = liveClaimExpiry(record, now);
     if (claimExpiresAt && !claimHolderGone) return { kind: 'recheck', at: claimExpiresAt };
+    // The run the cancel was meant for is over (its worker died with it): nothing may run it again.
+    if (record.cancelRequestedAt) return { kind: 'cancel' };
   }
 
   if (!handler.ok) {

@@ -2,6 +2,7 @@ import type { HandlerMatch, HandlerRegistry } from '../handlers/handlerRegistry'
 import { recheckMessageOf, retryMessageOf } from './outgoingJobMessage';
 import type { JobQueue } from './jobQueue';
 import type { JobStore, StoredJob } from './jobStore';
+import { isTerminalJobStatus } from './jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
@@ -16,7 +17,7 @@ import type { RunDecision, RunResult } from './jobDecision';
 import { decideAfterRun, decideDelivery } from './jobDecision';
 import type { JobOutcome } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
-import { deadLetteredRecord, newJobRecord } from './jobRecord';
+import { cancelledRecord, deadLetteredRecord, newJobRecord } from './jobRecord';
 import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
 import type { Settlement } from './settlement';
@@ -44,6 +45,11 @@ export interface JobDispatcherOptions {
    * Keep it below the host's `maxAutoLockRenewalDuration` (5 minutes), which bounds how long a lock can be held.
    */
   outageToleranceMs?: number;
+  /**
+   * While a handler runs, its record is read this often to see whether an operator cancelled it from another
+   * instance (a cancel in this process aborts the run at once). 0: never.
+   */
+  cancelCheckIntervalMs?: number;
   now?: () => Date;
   random?: () => number;
 }
@@ -160,13 +166,16 @@ export class JobDispatcher {
     );
     switch (decision.kind) {
       case 'complete':
-        logger.info(
-          decision.why === 'AlreadyCompleted'
-            ? 'Completing a redelivery of a job that already completed'
-            : 'Completing an older copy of the job: a later attempt has taken its place',
-          { recordAttempt: stored.record.attempt, recordStatus: stored.record.status },
-        );
+        logger.info(completionNotes[decision.why], {
+          recordAttempt: stored.record.attempt,
+          recordStatus: stored.record.status,
+        });
         return { kind: 'complete' };
+      case 'cancel': {
+        const cancelled = await this.write(stored, cancelledRecord(stored.record, isoTimestamp(this.now())));
+        this.reportCancelled(delivery, cancelled.record);
+        return { kind: 'complete' };
+      }
       case 'deadLetter':
         if (!decision.recordIt) return deadLetter(decision.reason, decision.description);
         return this.deadLetterJob(delivery, stored, decision.reason, decision.description);
@@ -229,15 +238,10 @@ export class JobDispatcher {
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
-    const result = await this.handlers.run({
-      handler,
-      payload,
-      job,
-      cycle,
-      attempt,
-      logger,
-      timeoutMs: policy.handlerTimeoutMs,
-    });
+    const stopWatching = this.watchForCancel(job.jobId);
+    const result = await this.handlers
+      .run({ handler, payload, job, cycle, attempt, logger, timeoutMs: policy.handlerTimeoutMs })
+      .finally(stopWatching);
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -257,6 +261,7 @@ export class JobDispatcher {
     switch (decision.kind) {
       case 'complete': {
         const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));
+        if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
         logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
           durationMs: outcome.durationMs,
         });
@@ -272,13 +277,15 @@ export class JobDispatcher {
           decision.reason,
           decision.description,
         );
-      case 'abandon':
-        await this.writeResult(claimed, (latest) => ({
+      case 'abandon': {
+        const written = await this.writeResult(claimed, (latest) => ({
           ...ran(latest, 'Retrying'),
           nextAttemptAt: isoTimestamp(this.now()),
         }));
+        if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
         logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
         return { kind: 'abandon', description: decision.error };
+      }
       case 'retry':
         return this.scheduleRetry(delivery, claimed, ran, cycle, attempt, decision);
     }
@@ -300,6 +307,7 @@ export class JobDispatcher {
       nextAttemptAt: enqueueAt.toISOString(),
     }));
     if (!written) return { kind: 'complete' };
+    if (written.status === 'Cancelled') return this.reportCancelled(delivery, written);
     // The original is completed only once its successor is safely scheduled. If we die in between, the original
     // comes back, finds the record Retrying at its attempt, and schedules the same copy (a duplicate if it exists).
     await this.patiently(() =>
@@ -355,6 +363,7 @@ export class JobDispatcher {
     const settlement = deadLetter(reason, description);
     const written = await this.writeResult(claimed, (latest) => this.deadLettered(ran(latest), settlement));
     if (!written) return { kind: 'complete' };
+    if (written.status === 'Cancelled') return this.reportCancelled(delivery, written);
     this.reportDeadLetter(delivery, attempt, settlement);
     return settlement;
   }
@@ -370,6 +379,38 @@ export class JobDispatcher {
       settlement.description,
       received.messageId,
     );
+  }
+
+  /** The job ended Cancelled (`record`): its message is completed, and nothing runs it again. */
+  private reportCancelled({ job, logger, trace }: Delivery, record: JobRecord): Settlement {
+    logger.info('Job cancelled', { attempt: record.attempt, cancelRequestedAt: record.cancelRequestedAt });
+    this.events.cancelled(job, record.attempt, trace);
+    return { kind: 'complete' };
+  }
+
+  /**
+   * Cancels this process's run of the job, if it has one under way: the handler's signal aborts. `false` when the
+   * job is not running here (another instance sees the cancel on its record; see `cancelCheckIntervalMs`).
+   */
+  cancelRunning(jobId: string): boolean {
+    return this.handlers.cancel(jobId);
+  }
+
+  /** Reads the running job's record now and then for a cancel made elsewhere; the returned function stops it. */
+  private watchForCancel(jobId: string): () => void {
+    const intervalMs = this.options.cancelCheckIntervalMs ?? 0;
+    if (intervalMs <= 0) return () => undefined;
+    const timer = setInterval(() => {
+      this.options.store.get(jobId).then(
+        (stored) => {
+          if (stored?.record.cancelRequestedAt) this.handlers.cancel(jobId);
+        },
+        // An unreadable record says nothing about a cancel; the next look may.
+        () => undefined,
+      );
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private deadLettered(record: JobRecord, { reason, description }: DeadLetterSettlement): JobRecord {
@@ -408,18 +449,22 @@ export class JobDispatcher {
   }
 
   /**
-   * Records what a run came to. The handler has already run, so a conflict is resolved on the latest version
-   * instead of deciding again; `false` when another worker had meanwhile settled the job for good.
+   * Records what a run came to, and returns the record written. The handler has already run, so a conflict is
+   * resolved on the latest version instead of deciding again; `undefined` when another worker had meanwhile settled
+   * the job for good. A job whose cancel was asked for while it ran ends Cancelled, whatever the run came to.
    */
-  private async writeResult(claimed: StoredJob, change: (latest: JobRecord) => JobRecord): Promise<boolean> {
+  private async writeResult(
+    claimed: StoredJob,
+    change: (latest: JobRecord) => JobRecord,
+  ): Promise<JobRecord | undefined> {
     const { store } = this.options;
     let current = claimed;
     for (let round = 1; round <= maxDecisionRounds; round += 1) {
-      const next = change(current.record);
-      if (await this.patiently(() => store.replace(next, current.etag))) return true;
+      const changed = change(current.record);
+      const next = changed.cancelRequestedAt ? cancelledRecord(changed, changed.updatedAt) : changed;
+      if (await this.patiently(() => store.replace(next, current.etag))) return next;
       const latest = await this.patiently(() => store.get(current.record.jobId));
-      if (!latest || latest.record.status === 'Completed' || latest.record.status === 'DeadLettered')
-        return false;
+      if (!latest || isTerminalJobStatus(latest.record.status)) return undefined;
       current = latest;
     }
     throw new InfrastructureError(
@@ -458,6 +503,12 @@ export class JobDispatcher {
 }
 
 type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
+
+const completionNotes = {
+  AlreadyCompleted: 'Completing a redelivery of a job that already completed',
+  Superseded: 'Completing an older copy of the job: a later attempt has taken its place',
+  Cancelled: 'Completing a message of a cancelled job without running it',
+} as const;
 
 /** Thrown by a conditional write that lost to another writer; never leaves the dispatcher. */
 class WriteConflict extends Error {}

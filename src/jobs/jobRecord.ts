@@ -5,7 +5,14 @@ import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
 import { jobOutcomeSchema } from './jobOutcome';
 
-export const jobStatusSchema = z.enum(['Queued', 'Running', 'Retrying', 'Completed', 'DeadLettered']);
+export const jobStatusSchema = z.enum([
+  'Queued',
+  'Running',
+  'Retrying',
+  'Completed',
+  'DeadLettered',
+  'Cancelled',
+]);
 
 /** What an operator did with one of the job's dead-lettered messages. */
 export const deadLetterActionSchema = z.object({
@@ -55,6 +62,11 @@ export const jobRecordSchema = z.object({
   claimExpiresAt: z.iso.datetime({ offset: true }).nullable(),
   /** Replays and discards of its dead-lettered messages, oldest first; absent from records stored before them. */
   deadLetterActions: z.array(deadLetterActionSchema).default([]),
+  /**
+   * When an operator asked to cancel the job while it ran: its handler is aborted, and whatever the run comes to,
+   * the job ends `Cancelled`. Absent from records stored before cancellation.
+   */
+  cancelRequestedAt: z.iso.datetime({ offset: true }).nullable().default(null),
 });
 
 export type JobRecord = z.output<typeof jobRecordSchema>;
@@ -84,6 +96,7 @@ export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): Jo
     claimedBy: null,
     claimExpiresAt: null,
     deadLetterActions: [],
+    cancelRequestedAt: null,
   };
 }
 
@@ -106,6 +119,19 @@ export function deadLetteredRecord(
     status: 'DeadLettered',
     deadLetterReason: reason,
     deadLetterDescription: description,
+    completedAt: at,
+    updatedAt: at,
+    nextAttemptAt: null,
+    claimedBy: null,
+    claimExpiresAt: null,
+  };
+}
+
+/** The record of a job cancelled at `at` (ISO text): finished, never to run again, claim released. */
+export function cancelledRecord(record: JobRecord, at: string): JobRecord {
+  return {
+    ...record,
+    status: 'Cancelled',
     completedAt: at,
     updatedAt: at,
     nextAttemptAt: null,

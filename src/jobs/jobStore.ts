@@ -38,10 +38,7 @@ export interface UnfinishedJobQuery {
   limit: number;
 }
 
-/**
- * Statuses a job never leaves on its own. This app never writes `Cancelled`; a record in it (from another writer)
- * counts as finished, so a sweep leaves it alone.
- */
+/** Statuses a job never leaves on its own: a sweep leaves such a job alone, and retention removes it in time. */
 export const terminalJobStatuses: readonly string[] = ['Completed', 'DeadLettered', 'Cancelled'];
 
 /** Whether a job in `status` is finished (one of {@link terminalJobStatuses}). */

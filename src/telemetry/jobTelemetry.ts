@@ -13,6 +13,7 @@ export const jobEventNames = {
   replayed: 'JobReplayed',
   discarded: 'JobDiscarded',
   repaired: 'JobRepaired',
+  cancelled: 'JobCancelled',
 } as const;
 
 export const jobMetricNames = {
@@ -158,6 +159,17 @@ export class JobTelemetry {
       trace,
       properties: { ...identity, sequenceNumber, reason },
     });
+  }
+
+  /** The job ended Cancelled: before it ran, or when the run under way when it was cancelled ended. */
+  cancelled(job: JobIdentity, attempts: number, trace: TraceContext | undefined): void {
+    if (!this.telemetry.enabled) return;
+    this.telemetry.trackEvent({
+      name: jobEventNames.cancelled,
+      trace,
+      properties: propertiesOf(job, attempts),
+    });
+    this.ended(job, 'Cancelled', attempts);
   }
 
   /** The reconciler repaired a job that had stopped moving (`repair` says how, `detail` what it found). */

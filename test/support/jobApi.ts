@@ -65,6 +65,6 @@ export function jobRecordWhen(
   );
 }
 
-/** A job that will not run again: completed or dead-lettered. */
+/** A job that will not run again: completed, dead-lettered or cancelled. */
 export const isSettled = (record: JobRecord): boolean =>
-  record.status === 'Completed' || record.status === 'DeadLettered';
+  record.status === 'Completed' || record.status === 'DeadLettered' || record.status === 'Cancelled';

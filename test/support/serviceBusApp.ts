@@ -1,5 +1,6 @@
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
+import type { RuntimeOverrides } from '../../src/runtime';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { QueueProperties, StartedEmulator } from '../../tools/servicebus-emulator';
@@ -46,10 +47,15 @@ export async function startServiceBusWorld(queue: Partial<QueueProperties> = {})
     emulator,
     azurite,
     client,
-    async startHost(settlement: string, extra: Record<string, string> = {}): Promise<LocalHost> {
+    async startHost(
+      settlement: string,
+      extra: Record<string, string> = {},
+      overrides: RuntimeOverrides = {},
+    ): Promise<LocalHost> {
       const host = await startLocalHost({
         env: serviceBusSettings(emulator, azurite, settlement, extra),
         port: 0,
+        overrides,
       });
       hosts.push(host);
       return host;

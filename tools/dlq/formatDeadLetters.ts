@@ -4,7 +4,6 @@ import type {
   DiscardResult,
   ReplayResult,
 } from '../../src/jobs/deadLetterService';
-import type { FieldError } from '../../src/jobs/errors';
 
 const maxDescription = 60;
 
@@ -58,11 +57,6 @@ export function formatBulkReplay(result: BulkReplayResult): string {
 
 export function formatDiscard(result: DiscardResult): string {
   return `Discarded ${result.sequenceNumber} (${result.reason}${result.jobId ? `, job ${result.jobId}` : ''}).`;
-}
-
-/** One indented line a failing field, to follow the error's message. */
-export function formatFieldErrors(errors: readonly FieldError[]): string {
-  return errors.map(({ field, message }) => `\n  ${field || '(body)'}: ${message}`).join('');
 }
 
 function table(header: string[], rows: string[][]): string[] {

@@ -6,13 +6,8 @@ import { localEnvironment } from '../local-host/localSettings';
 import type { DeadLetterOperations } from './deadLetterOperations';
 import type { DlqCommand } from './dlqCommand';
 import { UsageError, parseDlqArguments, usage } from './dlqCommand';
-import {
-  formatBulkReplay,
-  formatDiscard,
-  formatFieldErrors,
-  formatListing,
-  formatReplay,
-} from './formatDeadLetters';
+import { formatBulkReplay, formatDiscard, formatListing, formatReplay } from './formatDeadLetters';
+import { formatFieldErrors } from '../cli/appApi';
 import { httpDeadLetterOperations } from './httpDeadLetterOperations';
 
 // `npm run dlq -- list | replay <seq> | replay --reason R | discard <seq>`: the dead-letter operations of the HTTP

@@ -151,6 +151,46 @@ describe('decideDelivery', () => {
         recordIt: true,
       },
     ],
+    [
+      'a cancelled job completes its message without running: the original',
+      { status: 'Cancelled', attempt: 0 },
+      [1, 1],
+      3,
+      runnable,
+      { kind: 'complete', why: 'Cancelled' },
+    ],
+    [
+      'a cancelled job completes its retry copy scheduled before the cancel',
+      { status: 'Cancelled', attempt: 1 },
+      [1, 2],
+      3,
+      runnable,
+      { kind: 'complete', why: 'Cancelled' },
+    ],
+    [
+      'a cancelled job completes even a message of a cycle it has not seen',
+      { status: 'Cancelled', attempt: 1 },
+      [2, 1],
+      3,
+      runnable,
+      { kind: 'complete', why: 'Cancelled' },
+    ],
+    [
+      'a running job whose cancel was asked for is looked at again while its claim holds',
+      { status: 'Running', attempt: 1, claimedBy: 'w', claimExpiresAt: later, cancelRequestedAt: earlier },
+      [1, 1],
+      3,
+      runnable,
+      { kind: 'recheck', at: new Date(later) },
+    ],
+    [
+      'a running job whose cancel was asked for, and whose worker died, is cancelled, not run again',
+      { status: 'Running', attempt: 1, claimedBy: 'w', claimExpiresAt: earlier, cancelRequestedAt: earlier },
+      [1, 1],
+      3,
+      runnable,
+      { kind: 'cancel' },
+    ],
   ];
 
   it.each(table)('%s', (_, fields, [cycle, attempt], maxAttempts, handler, expected) => {

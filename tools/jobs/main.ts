@@ -1,0 +1,90 @@
+import { loadConfig } from '../../src/config';
+import { ValidationError } from '../../src/jobs/errors';
+import type { CancelResult } from '../../src/jobs/jobCancellation';
+import type { JobRecord } from '../../src/jobs/jobRecord';
+import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
+import { createJobsRuntime } from '../../src/runtime';
+import { callAppApi, formatFieldErrors } from '../cli/appApi';
+import { localEnvironment } from '../local-host/localSettings';
+import { JobsUsageError, jobsUsage, parseJobsArguments } from './jobsCommand';
+
+/** What a cancel came to, as the CLI reports it. */
+type CancelAnswer = Pick<CancelResult, 'outcome'> & { record: Pick<JobRecord, 'jobId' | 'status'> };
+
+/** What the CLI does with one job, through the core in this process or through a running app's HTTP API. */
+interface JobOperations {
+  show(jobId: string): Promise<JobRecord>;
+  cancel(jobId: string): Promise<CancelAnswer>;
+}
+
+// `npm run jobs -- show <jobId> | cancel <jobId>`, with the settings `npm start` reads. Exit code 0 on success,
+// 1 when the operation failed (a finished job cannot be cancelled), 2 when the command was wrong.
+async function main(argv: readonly string[]): Promise<number> {
+  const { command, url } = parseJobsArguments(argv);
+  if (command.kind === 'help') {
+    console.log(jobsUsage);
+    return 0;
+  }
+  const config = loadConfig(localEnvironment());
+  if (!config.useServiceBus || url)
+    return run(command, httpJobOperations(url ?? `http://localhost:${config.port}`));
+  const logger = createLogger('warn', {
+    format: resolveLogFormat(config.logFormat, process.stderr),
+    write: (line) => process.stderr.write(`${line}\n`),
+    base: { app: 'sdap-jobs-cli' },
+  });
+  const runtime = createJobsRuntime(config, { logger });
+  try {
+    return await run(command, {
+      show: async (jobId) => {
+        const record = (await runtime.store.get(jobId))?.record;
+        if (!record) throw new Error(`No job with id '${jobId}'.`);
+        return record;
+      },
+      cancel: (jobId) => runtime.cancellation.cancel(jobId),
+    });
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function run(command: { kind: 'show' | 'cancel'; jobId: string }, operations: JobOperations) {
+  if (command.kind === 'show') {
+    console.log(JSON.stringify(await operations.show(command.jobId), null, 2));
+    return 0;
+  }
+  const { outcome, record } = await operations.cancel(command.jobId);
+  const lines = {
+    Cancelled: `Cancelled job ${record.jobId}: it will not run.`,
+    CancelRequested: `Cancel requested for job ${record.jobId}: it is running, and ends Cancelled when its run stops.`,
+    AlreadyFinished: `Job ${record.jobId} is ${record.status}: there is nothing to cancel.`,
+  };
+  console.log(lines[outcome]);
+  return outcome === 'AlreadyFinished' ? 1 : 0;
+}
+
+/** The operations over a running app's HTTP API; a finished job's 409 comes back as an error naming its status. */
+function httpJobOperations(baseUrl: string): JobOperations {
+  return {
+    show: (jobId) => callAppApi<JobRecord>(baseUrl, `/jobs/${jobId}`),
+    cancel: async (jobId) => {
+      const record = await callAppApi<Pick<JobRecord, 'jobId' | 'status'>>(baseUrl, `/jobs/${jobId}/cancel`, {
+        method: 'POST',
+      });
+      return { outcome: record.status === 'Cancelled' ? 'Cancelled' : 'CancelRequested', record };
+    },
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof JobsUsageError) {
+      console.error(`${error.message}\n\n${jobsUsage}`);
+      process.exit(2);
+    }
+    const details = error instanceof ValidationError ? formatFieldErrors(error.errors) : '';
+    console.error(error instanceof Error ? `${error.message}${details}` : String(error));
+    process.exit(1);
+  },
+);
