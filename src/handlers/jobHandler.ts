@@ -13,6 +13,11 @@ export interface JobHandlerContext {
   /** Aborted when the handler times out or the app shuts down: stop work and throw. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * Reports how far the run has got: `percent` from 0 to 100 and an optional note, shown on the job's record. Cheap
+   * to call often: at most one write a second reaches the store, and the last report is always kept.
+   */
+  progress(percent: number, note?: string): void;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface HandlerCall {
   readonly logger: Logger;
   /** The run is cut short after this long, whether or not its handler watches its signal (the type's policy). */
   readonly timeoutMs: number;
+  /** Where the handler's `progress` reports go. */
+  readonly onProgress?: (percent: number, note?: string) => void;
 }
 
 /**
@@ -43,8 +45,9 @@ export class HandlerRunner {
     );
   }
 
-  async run({ handler, payload, job, cycle, attempt, logger, timeoutMs }: HandlerCall): Promise<RunResult> {
-    const run = new HandlerRun(job, cycle, attempt, logger, timeoutMs, performance.now() + timeoutMs);
+  async run(call: HandlerCall): Promise<RunResult> {
+    const { handler, payload, timeoutMs } = call;
+    const run = new HandlerRun(call, performance.now() + timeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
         run.cutShort = reject;
@@ -128,15 +131,14 @@ class HandlerRun {
   cutShort: ((reason: JobsError) => void) | undefined;
   private controller: AbortController | undefined;
 
+  readonly timeoutMs: number;
+
   constructor(
-    job: JobMessage,
-    cycle: number,
-    attempt: number,
-    logger: Logger,
-    readonly timeoutMs: number,
+    { job, cycle, attempt, logger, timeoutMs, onProgress }: HandlerCall,
     /** On the `performance.now()` clock. */
     readonly deadline: number,
   ) {
+    this.timeoutMs = timeoutMs;
     const signal = (): AbortSignal => this.signal();
     this.context = {
       job,
@@ -146,6 +148,7 @@ class HandlerRun {
       get signal() {
         return signal();
       },
+      progress: (percent, note) => onProgress?.(percent, note),
     };
   }
 

@@ -22,6 +22,7 @@ import type { Logger } from './logger';
 import type { ReceivedJobMessage } from './receivedJobMessage';
 import type { Settlement } from './settlement';
 import { HandlerRunner } from './handlerRunner';
+import { ProgressReporter } from './progressReporter';
 import { untilAvailable } from './untilAvailable';
 import { isGoneLocalWorker, newWorkerId } from './workerIdentity';
 
@@ -239,9 +240,26 @@ export class JobDispatcher {
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
     const stopWatching = this.watchForCancel(job.jobId);
+    const reporter = new ProgressReporter({
+      store: this.options.store,
+      claimed,
+      workerId: this.workerId,
+      now: this.now,
+    });
     const result = await this.handlers
-      .run({ handler, payload, job, cycle, attempt, logger, timeoutMs: policy.handlerTimeoutMs })
+      .run({
+        handler,
+        payload,
+        job,
+        cycle,
+        attempt,
+        logger,
+        timeoutMs: policy.handlerTimeoutMs,
+        onProgress: reporter.report,
+      })
       .finally(stopWatching);
+    // The record as the progress reports left it: the result is written on that version.
+    const { current, progress } = await reporter.finish();
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -249,6 +267,7 @@ export class JobDispatcher {
     const ran = (latest: JobRecord, status = latest.status): JobRecord => ({
       ...latest,
       status,
+      progress,
       completedAt: status === 'Completed' ? outcome.completedAt : latest.completedAt,
       lastOutcome: outcome,
       outcomes: withOutcome(latest.outcomes, outcome),
@@ -260,7 +279,7 @@ export class JobDispatcher {
     const decision = decideAfterRun(result, attempt, job.maxAttempts, policy.retry, this.now(), this.random);
     switch (decision.kind) {
       case 'complete': {
-        const written = await this.writeResult(claimed, (latest) => ran(latest, 'Completed'));
+        const written = await this.writeResult(current, (latest) => ran(latest, 'Completed'));
         if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
         logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
           durationMs: outcome.durationMs,
@@ -271,14 +290,14 @@ export class JobDispatcher {
       case 'deadLetter':
         return this.deadLetterAfterRun(
           delivery,
-          claimed,
+          current,
           ran,
           attempt,
           decision.reason,
           decision.description,
         );
       case 'abandon': {
-        const written = await this.writeResult(claimed, (latest) => ({
+        const written = await this.writeResult(current, (latest) => ({
           ...ran(latest, 'Retrying'),
           nextAttemptAt: isoTimestamp(this.now()),
         }));
@@ -287,7 +306,7 @@ export class JobDispatcher {
         return { kind: 'abandon', description: decision.error };
       }
       case 'retry':
-        return this.scheduleRetry(delivery, claimed, ran, cycle, attempt, decision);
+        return this.scheduleRetry(delivery, current, ran, cycle, attempt, decision);
     }
   }
 

@@ -27,6 +27,15 @@ export const deadLetterActionSchema = z.object({
 
 export type DeadLetterAction = z.output<typeof deadLetterActionSchema>;
 
+/** How far a running job has got, as its handler reported it. */
+export const jobProgressSchema = z.object({
+  percent: z.number().min(0).max(100),
+  note: z.string().nullable(),
+  at: z.iso.datetime({ offset: true }),
+});
+
+export type JobProgress = z.output<typeof jobProgressSchema>;
+
 /** Only the latest actions are kept, so a record always fits one Table Storage property. */
 export const maxDeadLetterActionsKept = 20;
 
@@ -67,6 +76,8 @@ export const jobRecordSchema = z.object({
    * the job ends `Cancelled`. Absent from records stored before cancellation.
    */
   cancelRequestedAt: z.iso.datetime({ offset: true }).nullable().default(null),
+  /** What the handler last reported of its run (`progress(percent, note)`); absent before the first report. */
+  progress: jobProgressSchema.nullable().default(null),
 });
 
 export type JobRecord = z.output<typeof jobRecordSchema>;
@@ -97,6 +108,7 @@ export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): Jo
     claimExpiresAt: null,
     deadLetterActions: [],
     cancelRequestedAt: null,
+    progress: null,
   };
 }
 

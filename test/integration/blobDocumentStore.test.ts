@@ -29,6 +29,7 @@ function documentHandlers(documents: BlobDocumentStore) {
       cycle: 1,
       signal: new AbortController().signal,
       logger: silentLogger,
+      progress: () => undefined,
     });
   };
   return { run };

@@ -16,7 +16,14 @@ function run(
 ) {
   if (!handler) throw new Error('handler not registered');
   const parsed = handler.payloadSchema.parse(payload);
-  return handler.handle(parsed, { job, attempt: job.attempt, cycle, signal, logger: silentLogger });
+  return handler.handle(parsed, {
+    job,
+    attempt: job.attempt,
+    cycle,
+    signal,
+    logger: silentLogger,
+    progress: () => undefined,
+  });
 }
 
 describe('HandlerRegistry', () => {
