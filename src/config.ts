@@ -43,6 +43,8 @@ export const settingsSchema = z.object({
   Jobs__ClaimGraceMs: nonNegativeInt.default(10_000),
   Jobs__OutageToleranceMs: nonNegativeInt.default(240_000),
   Jobs__CancelCheckIntervalMs: nonNegativeInt.default(5_000),
+  Jobs__Retention__Days: z.coerce.number().positive().default(30),
+  Jobs__Retention__MaxFinishedInMemory: positiveInt.default(10_000),
   Jobs__Reconciler__StaleAfterMs: positiveInt.default(300_000),
   Jobs__Reconciler__IntervalMs: positiveInt.default(60_000),
   Jobs__EnableDiagnostics: flag.default(false),
@@ -155,6 +157,10 @@ const appConfigSchema = settingsSchema
     claimGraceMs: s.Jobs__ClaimGraceMs,
     outageToleranceMs: s.Jobs__OutageToleranceMs,
     cancelCheckIntervalMs: s.Jobs__CancelCheckIntervalMs,
+    retention: {
+      days: s.Jobs__Retention__Days,
+      maxFinishedInMemory: s.Jobs__Retention__MaxFinishedInMemory,
+    },
     reconciler: {
       staleAfterMs: s.Jobs__Reconciler__StaleAfterMs,
       intervalMs: s.Jobs__Reconciler__IntervalMs,

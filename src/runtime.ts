@@ -11,6 +11,7 @@ import { JobSubmissionService } from './jobs/jobSubmissionService';
 import type { Logger } from './jobs/logger';
 import type { LogWriter } from './jobs/logger';
 import { JobCancellation } from './jobs/jobCancellation';
+import { JobRetention } from './jobs/jobRetention';
 import { createLogger, resolveLogFormat } from './jobs/logger';
 import { settle } from './jobs/settlement';
 import type { DeadLetterQueue } from './jobs/deadLetterQueue';
@@ -41,6 +42,8 @@ export interface JobsRuntime {
   readonly deadLetters: DeadLetterService;
   /** Moves on jobs that stopped moving: run by the timer function, and by the local host. */
   readonly reconciler: JobReconciler;
+  /** Removes finished jobs past retention: run by its timer function, and by the local host. */
+  readonly retention: JobRetention;
   readonly telemetry: Telemetry;
   /** The in-memory queue in embedded mode (`Jobs__UseServiceBus=false`), else undefined. */
   readonly embeddedQueue: InMemoryJobQueue | undefined;
@@ -86,7 +89,8 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
   const telemetry = overrides.telemetry ?? createTelemetry(config.telemetry, logger);
   const storage = config.store.kind === 'table' ? createStorageStores(config.store) : undefined;
   const documents = overrides.documents ?? storage?.documents ?? new InMemoryDocumentStore();
-  const store = overrides.store ?? storage?.store ?? new InMemoryJobStore();
+  const store =
+    overrides.store ?? storage?.store ?? new InMemoryJobStore(config.retention.maxFinishedInMemory);
   const registry = createHandlerRegistry({
     documents,
     enableDiagnostics: config.enableDiagnostics,
@@ -158,6 +162,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     telemetry,
     staleAfterMs: config.reconciler.staleAfterMs,
   });
+  const retention = new JobRetention({ store, retentionDays: config.retention.days, logger });
 
   logger.info('sdap-jobs configured', {
     mode: queue.transport,
@@ -180,6 +185,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     cancellation,
     deadLetters,
     reconciler,
+    retention,
     telemetry,
     embeddedQueue,
     shutdownSignal: shutdown.signal,

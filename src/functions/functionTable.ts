@@ -8,6 +8,7 @@ import { createListDeadLetters } from './listDeadLetters';
 import { createListJobTypes } from './listJobTypes';
 import { createListJobs } from './listJobs';
 import { createProcessJobExplicitlySettled, createProcessJobHostSettled } from './processJob';
+import { createPurgeFinishedJobs, purgeFinishedJobsSchedule } from './purgeFinishedJobs';
 import { createReconcileJobs, reconcileJobsSchedule } from './reconcileJobs';
 import { createReplayDeadLetter } from './replayDeadLetter';
 import { createReplayDeadLetters } from './replayDeadLetters';
@@ -165,6 +166,12 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       name: 'reconcileJobs',
       schedule: reconcileJobsSchedule,
       handler: createReconcileJobs(runtime),
+    },
+    {
+      kind: 'timer',
+      name: 'purgeFinishedJobs',
+      schedule: purgeFinishedJobsSchedule,
+      handler: createPurgeFinishedJobs(runtime),
     },
   ];
   if (!runtime.config.useServiceBus) return always;

@@ -31,7 +31,8 @@ export interface JobListPage {
   readonly continuationToken: string | undefined;
 }
 
-export interface UnfinishedJobQuery {
+/** Jobs last changed before a time, at most so many: the reconciler's sweep, and retention. */
+export interface JobAgeQuery {
   /** Only records whose `updatedAt` is before this. */
   updatedBefore: Date;
   /** Most records returned. */
@@ -84,5 +85,7 @@ export interface JobStore {
    * Up to `limit` jobs, bodies included, whose status is not terminal and whose record was last written before
    * `updatedBefore`, in no particular order: the ones a sweep should look at.
    */
-  findUnfinished(query: UnfinishedJobQuery): Promise<StoredJob[]>;
+  findUnfinished(query: JobAgeQuery): Promise<StoredJob[]>;
+  /** Finished jobs (Completed, DeadLettered, Cancelled) last changed before `updatedBefore`, for retention. */
+  findFinished(query: JobAgeQuery): Promise<StoredJob[]>;
 }

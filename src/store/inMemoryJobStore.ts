@@ -6,17 +6,22 @@ import type {
   JobListQuery,
   JobStore,
   StoredJob,
-  UnfinishedJobQuery,
+  JobAgeQuery,
 } from '../jobs/jobStore';
 import { isTerminalJobStatus } from '../jobs/jobStore';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe
- * as long as callers treat records as values (the dispatcher and submission do).
+ * as long as callers treat records as values (the dispatcher and submission do). Keeps at most `maxFinished`
+ * finished jobs, the longest finished first out, so a long-running process does not grow without end.
  */
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
+  /** Finished jobs' ids, in the order they finished (a Set keeps insertion order). */
+  private readonly finished = new Set<string>();
   private version = 0;
+
+  constructor(private readonly maxFinished = Infinity) {}
 
   async create(record: JobRecord, body?: string): Promise<CreateJobResult> {
     const existing = this.jobs.get(record.jobId);
@@ -41,6 +46,7 @@ export class InMemoryJobStore implements JobStore {
     const current = this.jobs.get(jobId);
     if (current && current.etag !== etag) return false;
     this.jobs.delete(jobId);
+    this.finished.delete(jobId);
     return true;
   }
 
@@ -63,7 +69,7 @@ export class InMemoryJobStore implements JobStore {
     };
   }
 
-  async findUnfinished({ updatedBefore, limit }: UnfinishedJobQuery): Promise<StoredJob[]> {
+  async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     const found: StoredJob[] = [];
     for (const stored of this.jobs.values()) {
       if (found.length >= limit) break;
@@ -73,11 +79,32 @@ export class InMemoryJobStore implements JobStore {
     return found;
   }
 
+  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
+    const found: StoredJob[] = [];
+    for (const jobId of this.finished) {
+      const stored = this.jobs.get(jobId);
+      if (found.length >= limit) break;
+      if (stored && Date.parse(stored.record.updatedAt) < updatedBefore.getTime()) found.push(stored);
+    }
+    return found;
+  }
+
   private store(record: JobRecord, body: string | undefined): StoredJob {
     this.version += 1;
     const stored: StoredJob = { record, etag: String(this.version), ...(body === undefined ? {} : { body }) };
     this.jobs.set(record.jobId, stored);
+    this.finished.delete(record.jobId);
+    if (isTerminalJobStatus(record.status)) this.keepFinished(record.jobId);
     return stored;
+  }
+
+  private keepFinished(jobId: string): void {
+    this.finished.add(jobId);
+    for (const oldest of this.finished) {
+      if (this.finished.size <= this.maxFinished) break;
+      this.finished.delete(oldest);
+      this.jobs.delete(oldest);
+    }
   }
 }
 

@@ -33,6 +33,7 @@ export function createStorageStores(config: AppConfig['store']): StorageStores {
       remove: (jobId, etag) => stores().store.remove(jobId, etag),
       list: (query) => stores().store.list(query),
       findUnfinished: (query) => stores().store.findUnfinished(query),
+      findFinished: (query) => stores().store.findFinished(query),
     },
     documents: {
       stage: (stagingKey, document) => stores().documents.stage(stagingKey, document),

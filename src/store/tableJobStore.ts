@@ -11,7 +11,7 @@ import type {
   JobListQuery,
   JobStore,
   StoredJob,
-  UnfinishedJobQuery,
+  JobAgeQuery,
 } from '../jobs/jobStore';
 import { terminalJobStatuses } from '../jobs/jobStore';
 
@@ -186,7 +186,7 @@ export class TableJobStore implements JobStore {
     return { jobs, continuationToken: cursor.daysLeft > 0 ? encodeCursor(cursor) : undefined };
   }
 
-  async findUnfinished({ updatedBefore, limit }: UnfinishedJobQuery): Promise<StoredJob[]> {
+  async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     if (limit < 1) return [];
     await this.ensureTable();
     // The record entities, not the index: the record is written first and is the truth when an index write failed.
@@ -202,6 +202,26 @@ export class TableJobStore implements JobStore {
         maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize),
         continuationToken,
       });
+      found.push(...page.slice(0, limit - found.length).map(toStoredJob));
+      continuationToken = page.continuationToken;
+    } while (continuationToken && found.length < limit);
+    return found;
+  }
+
+  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
+    if (limit < 1) return [];
+    await this.ensureTable();
+    const finished = terminalJobStatuses.map((status) => odata`status eq ${status}`).join(' or ');
+    const filter = `${odata`RowKey eq ${recordRowKey}`} and ${odata`updatedAt lt ${updatedBefore}`} and (${finished})`;
+    const found: StoredJob[] = [];
+    let continuationToken: string | undefined;
+    do {
+      // The record only: retention removes the entity, bodies and all, and never needs to read them.
+      const page = await this.readPage<EntityProperties>(
+        filter,
+        { maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize), continuationToken },
+        ['record'],
+      );
       found.push(...page.slice(0, limit - found.length).map(toStoredJob));
       continuationToken = page.continuationToken;
     } while (continuationToken && found.length < limit);
@@ -244,10 +264,11 @@ export class TableJobStore implements JobStore {
   private async readPage<T extends object>(
     filter: string,
     { maxPageSize, continuationToken }: { maxPageSize: number; continuationToken: string | undefined },
+    select?: string[],
   ): Promise<TableEntityResultPage<T>> {
     try {
       const page = await this.table
-        .listEntities<T>({ ...this.call, queryOptions: { filter } })
+        .listEntities<T>({ ...this.call, queryOptions: { filter, ...(select && { select }) } })
         .byPage({ maxPageSize, continuationToken })
         .next();
       return page.done ? Object.assign([], { continuationToken: undefined }) : page.value;
