@@ -70,7 +70,8 @@ describe('Service Bus emulator: errors', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => undefined);
 
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Not AMQP, and not the WebSocket upgrade (a GET) that the port also serves.
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\n\r\n');
     await closed;
     const sender = bus.sender('known');
     const receiver = bus.receiver('known');

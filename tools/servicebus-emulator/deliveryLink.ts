@@ -27,7 +27,8 @@ const DEAD_LETTER_CONDITION = 'com.microsoft:dead-letter';
 
 /**
  * A client's receiver link, seen from the queue: credit decides how many messages it may take, and its
- * dispositions settle them (accepted = complete, modified = abandon or defer, rejected = dead-letter).
+ * dispositions settle them (accepted = complete, modified = abandon or defer, rejected = dead-letter,
+ * released = back to the queue without counting a delivery).
  */
 export class DeliveryLink implements QueueConsumer {
   private handedToRhea = 0;
@@ -46,7 +47,7 @@ export class DeliveryLink implements QueueConsumer {
       sender.set_drained(true);
     });
     sender.on('accepted', (context: EventContext) => this.settle(context, (lock) => queue.complete(lock)));
-    sender.on('released', (context: EventContext) => this.settle(context, (lock) => queue.abandon(lock)));
+    sender.on('released', (context: EventContext) => this.settle(context, (lock) => queue.release(lock)));
     sender.on('modified', (context: EventContext) =>
       this.settle(context, (lock) => {
         const state = (context.delivery?.remote_state ?? {}) as ModifiedState;

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServiceBusEmulator } from './serviceBusEmulator';
 
@@ -12,26 +13,36 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '5672' },
       host: { type: 'string', default: '127.0.0.1' },
       config: { type: 'string' },
+      'tls-port': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config <path to Config.json>]',
+      'Usage: npm run emulator -- [--port 5672] [--host 127.0.0.1] [--config <path to Config.json>]\n' +
+        '                            [--tls-port 5671 [--tls-cert cert.pem --tls-key key.pem]]',
     );
     return;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a TCP port number, got '${values.port}'`);
+  const port = portNumber('--port', values.port);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
+    throw new Error('--tls-cert and --tls-key go together');
   }
+  const tlsCertificate =
+    values['tls-cert'] && values['tls-key']
+      ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key'], 'utf8') }
+      : undefined;
+  if (tlsCertificate && values['tls-port'] === undefined) throw new Error('--tls-cert needs --tls-port');
   const emulator = await startServiceBusEmulator({
     host: values.host,
     port,
     config: values.config ? resolve(values.config) : defaultConfigPath(),
+    ...(values['tls-port'] !== undefined
+      ? { tls: { port: portNumber('--tls-port', values['tls-port']), certificate: tlsCertificate } }
+      : {}),
   });
-  console.log(`Service Bus emulator listening on ${emulator.host}:${emulator.port}`);
-
   const stop = () => {
     emulator.close().then(
       () => process.exit(0),
@@ -41,8 +52,28 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before the ready line: a supervisor may signal as soon as it reads it.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+
+  console.log(`Service Bus emulator listening on ${emulator.host}:${emulator.port}`);
+  if (emulator.tls) {
+    // Clients must trust the certificate; a generated one exists only in memory until written out here.
+    const certificatePath =
+      values['tls-cert'] ?? join(tmpdir(), `servicebus-emulator-${emulator.tls.port}.pem`);
+    if (!values['tls-cert']) writeFileSync(certificatePath, emulator.tls.certificate);
+    console.log(
+      `Service Bus emulator listening with TLS on ${emulator.host}:${emulator.tls.port} (certificate: ${certificatePath})`,
+    );
+  }
+}
+
+function portNumber(option: string, text: string | undefined): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${option} must be a TCP port number, got '${text}'`);
+  }
+  return port;
 }
 
 /** The repository's config, found from the working directory or from this file's place in dist/. */

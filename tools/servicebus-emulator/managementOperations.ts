@@ -41,8 +41,9 @@ export function answerManagementRequest(queue: QueueEntity, request: Message): M
       statusDescription: `Malformed ${operation} request: ${(error as Error).message}`,
     };
   }
+  // An AMQP int, as the service sends it: rhea would encode a positive number as uint, which uamqp refuses.
   const applicationProperties: Record<string, unknown> = {
-    statusCode: response.statusCode,
+    statusCode: amqpTypes.wrap_int(response.statusCode),
     statusDescription: response.statusDescription ?? (response.statusCode < 300 ? 'OK' : 'Error'),
   };
   if (response.errorCondition) applicationProperties.errorCondition = response.errorCondition;
@@ -163,7 +164,8 @@ function receiveDeferred(queue: QueueEntity, body: RequestBody): ManagementRespo
     body: {
       messages: received.map(({ encoded, lock }) => {
         const entry: Record<string, unknown> = { message: encoded };
-        // Unlike a delivery tag, this lock token travels as a uuid in RFC byte order.
+        // Unlike a delivery tag, this lock token travels as a uuid in RFC byte order. The JavaScript SDK
+        // reads it here; the message itself carries it too, in x-opt-lock-token, where the Python SDK looks.
         if (lock) entry['lock-token'] = amqpTypes.wrap_uuid(uuidBytes(lock.token.id));
         return entry;
       }),

@@ -158,11 +158,25 @@ export class QueueEntity {
     return { ok: true };
   }
 
+  /** A failed delivery: the message goes back with its delivery count one higher (not in a dead-letter queue). */
   abandon(lockTokenId: string, propertiesToModify?: Record<string, unknown>, now = Date.now()): Settlement {
     const message = this.lockedMessage(lockTokenId, now);
     if (!message) return LOCK_LOST;
     if (propertiesToModify) message.content = withApplicationProperties(message.content, propertiesToModify);
-    this.releaseLock(message, now);
+    // On the service, abandoning a message in a dead-letter sub-queue does not increment its delivery count.
+    this.releaseLock(message, now, !this.isDeadLetterQueue);
+    this.pump();
+    return { ok: true };
+  }
+
+  /**
+   * AMQP's `released` outcome (§3.4.4): the message was not processed, so it goes back without counting
+   * a delivery, unlike abandon.
+   */
+  release(lockTokenId: string, now = Date.now()): Settlement {
+    const message = this.lockedMessage(lockTokenId, now);
+    if (!message) return LOCK_LOST;
+    this.releaseLock(message, now, false);
     this.pump();
     return { ok: true };
   }
@@ -222,12 +236,18 @@ export class QueueEntity {
     if (messages.some((message) => message?.state !== 'deferred')) return undefined;
     return (messages as QueueMessage[]).map((message) => {
       this.deferred.delete(message);
+      // The service counts each fetch of a deferred message as a delivery: the first fetch after a
+      // peek-lock receive and defer shows 1. Settling it (abandon, lock expiry) does not count again.
+      message.deliveryCount++;
       if (mode === 'receiveAndDelete') {
         this.remove(message);
         return { encoded: this.encode(message, undefined, MESSAGE_STATE.deferred), lock: undefined };
       }
       const lock = this.lock(message, now, 'deferred');
-      return { encoded: this.encode(message, lock.lockedUntil, MESSAGE_STATE.deferred), lock };
+      return {
+        encoded: this.encode(message, lock.lockedUntil, MESSAGE_STATE.deferred, lock.token.id),
+        lock,
+      };
     });
   }
 
@@ -240,7 +260,7 @@ export class QueueEntity {
       if (lockedUntil <= now) expiredLocks.push(message);
       else next = Math.min(next, lockedUntil);
     }
-    for (const message of expiredLocks) this.releaseLock(message, now);
+    for (const message of expiredLocks) this.releaseLock(message, now, true);
     for (const message of [...this.scheduled]) {
       if (message.scheduledAt <= now) {
         this.scheduled.delete(message);
@@ -354,18 +374,22 @@ export class QueueEntity {
     const message = this.locks.get(lockTokenId);
     if (!message?.lock) return undefined;
     if (message.lock.lockedUntil <= now) {
-      this.releaseLock(message, now);
+      this.releaseLock(message, now, true);
       this.pump();
       return undefined;
     }
     return message;
   }
 
-  /** Abandon and lock expiry: one more failed delivery, then back in line or to the dead-letter queue. */
-  private releaseLock(message: QueueMessage, now: number): void {
+  /**
+   * Abandon, release and lock expiry: back in line (or to the deferred set), after counting a failed
+   * delivery when `failedDelivery`; MaxDeliveryCount then moves the message to the dead-letter queue.
+   */
+  private releaseLock(message: QueueMessage, now: number, failedDelivery: boolean): void {
     const returnTo = message.lock?.returnTo ?? 'active';
     this.unlock(message);
-    message.deliveryCount++;
+    // A deferred message's fetch already counted its delivery.
+    if (failedDelivery && returnTo === 'active') message.deliveryCount++;
     if (returnTo === 'deferred') {
       message.state = 'deferred';
       this.deferred.add(message);
@@ -434,8 +458,14 @@ export class QueueEntity {
     message.state = 'removed';
   }
 
-  private encode(message: QueueMessage, lockedUntil: number | undefined, messageState?: number): Buffer {
+  private encode(
+    message: QueueMessage,
+    lockedUntil: number | undefined,
+    messageState?: number,
+    lockToken?: string,
+  ): Buffer {
     return encodeForDelivery(message.content, message.deliveryCount, {
+      lockToken,
       sequenceNumber: message.sequenceNumber,
       enqueuedTime: message.enqueuedTime,
       lockedUntil,

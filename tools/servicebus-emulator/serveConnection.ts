@@ -1,17 +1,18 @@
-import type { Socket } from 'node:net';
-import type { Connection, EventContext, Receiver, Sender } from 'rhea';
+import type { Duplex } from 'node:stream';
+import type { Connection, EventContext, Message, Receiver, Sender } from 'rhea';
 import { answerCbsRequest } from './cbs';
 import { DeliveryLink } from './deliveryLink';
-import { parseEntityAddress } from './entityAddress';
+import { parseEntityAddress, type EntityAddress } from './entityAddress';
 import { MAX_MESSAGE_SIZE, acceptIncomingMessages } from './incomingLink';
 import { log } from './log';
 import { answerManagementRequest } from './managementOperations';
 import type { Namespace } from './namespace';
 import { ReplyRouter } from './replyRouter';
+import { conformServerSessions } from './rheaServerSession';
 
 /** The parts of a rhea connection a listener needs that rhea's typings leave out. */
 export interface ServerConnection extends Connection {
-  accept(socket: Socket): ServerConnection;
+  accept(socket: Duplex): ServerConnection;
   _process(): void;
 }
 
@@ -21,6 +22,7 @@ interface LinkInternals {
 }
 
 const SESSION_FILTER = 'com.microsoft:session-filter';
+const RCV_SETTLE_FIRST = 0;
 
 /**
  * Serves one client connection: routes each link the client attaches to $cbs, an entity's $management node,
@@ -42,16 +44,17 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
       connection._process();
     }
   };
-  const guard =
-    (handler: (context: EventContext) => void) =>
-    (context: EventContext): void => {
+  const guard: Guard =
+    <T>(handler: (value: T) => void) =>
+    (value: T): void => {
       try {
-        handler(context);
+        handler(value);
       } catch (error) {
         fail('amqp:internal-error', error);
       }
     };
 
+  conformServerSessions(connection);
   connection.on('protocol_error', (error: unknown) => fail('amqp:decode-error', error));
   // rhea's own decoding errors are named TypeError without being one; anything else is our fault.
   connection.on('error', (error: unknown) =>
@@ -95,9 +98,17 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
       const sender = context.sender;
       if (!sender) return;
       echoTermini(sender);
+      if (isDynamic(sender.source)) {
+        refuse(
+          sender,
+          'amqp:not-implemented',
+          'Dynamic nodes are not supported: attach the reply link with a fixed source address and send it as reply-to, as Service Bus documents.',
+        );
+        return;
+      }
       const address = parseEntityAddress(sender.source?.address);
       if (address.kind === 'cbs' || (address.kind === 'entity' && address.management)) {
-        replies.register(sender);
+        replies.register(sender, nodeName(address));
         return;
       }
       if (address.kind !== 'entity') {
@@ -132,13 +143,7 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
       echoTermini(receiver);
       const address = parseEntityAddress(receiver.target?.address);
       if (address.kind === 'cbs') {
-        receiver.on(
-          'message',
-          guard((message) => {
-            if (message.message) answerCbsRequest(message.message, replies);
-            message.delivery?.accept();
-          }),
-        );
+        answerRequests(receiver, nodeName(address), replies, guard, answerCbsRequest);
         return;
       }
       if (address.kind !== 'entity') {
@@ -156,13 +161,8 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
       }
       const queue = found.queue;
       if (address.management) {
-        receiver.on(
-          'message',
-          guard((message) => {
-            if (message.message)
-              replies.reply(message.message.reply_to, answerManagementRequest(queue, message.message));
-            message.delivery?.accept();
-          }),
+        answerRequests(receiver, nodeName(address), replies, guard, (request) =>
+          answerManagementRequest(queue, request),
         );
         return;
       }
@@ -180,13 +180,54 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
   );
 }
 
-/** The SDK dereferences the source and target of our attach, so they go back as the client sent them. */
+/**
+ * The SDK dereferences the source and target of our attach, so they go back as the client sent them, and
+ * so do the settle modes, but for one: where we receive, we answer rcv-settle-mode `first` whatever the
+ * client asked, so that its transfers are settled at once. `second` is valid AMQP, but uamqp's sender then
+ * waits for a settled disposition that never comes, and times out.
+ */
 function echoTermini(link: Sender | Receiver): void {
   const attach = (link as unknown as LinkInternals).local.attach;
   attach.snd_settle_mode = link.snd_settle_mode;
-  attach.rcv_settle_mode = link.rcv_settle_mode;
+  attach.rcv_settle_mode = link.is_receiver() ? RCV_SETTLE_FIRST : link.rcv_settle_mode;
   link.set_source({ address: link.source?.address });
   link.set_target({ address: link.target?.address });
+}
+
+type RequestHandler = (request: Message) => Message;
+/** Runs a handler so that a fault in it closes this connection only. */
+type Guard = <T>(handler: (value: T) => void) => (value: T) => void;
+
+/**
+ * A request/response node: each request is accepted first and answered after that disposition has gone
+ * out, as the service does. rhea writes a session's transfers before its dispositions within one pass, so
+ * the reply waits for the next turn of the event loop; uamqp fails an operation whose reply comes first.
+ */
+function answerRequests(
+  receiver: Receiver,
+  node: string,
+  replies: ReplyRouter,
+  guard: Guard,
+  answer: RequestHandler,
+): void {
+  receiver.on(
+    'message',
+    guard((context) => {
+      const request = context.message;
+      context.delivery?.accept();
+      if (!request) return;
+      const response = answer(request);
+      setImmediate(guard(() => replies.reply(request.reply_to, node, response)));
+    }),
+  );
+}
+
+function nodeName(address: EntityAddress): string {
+  return address.kind === 'entity' ? `${address.path}/$management` : '$cbs';
+}
+
+function isDynamic(terminus: unknown): boolean {
+  return (terminus as { dynamic?: boolean } | undefined)?.dynamic === true;
 }
 
 /** Attach, then detach with the error: the SDK surfaces the detach error for the link it was creating. */

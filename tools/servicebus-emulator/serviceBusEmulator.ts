@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import rhea from 'rhea';
 import type { AmqpError, ConnectionOptions, SenderOptions, ServerConnectionOptions } from 'rhea';
 import { captureRawMessageBytes } from './amqpCodec';
@@ -11,15 +13,27 @@ import {
 } from './emulatorConfig';
 import { log } from './log';
 import { Namespace } from './namespace';
+import { serviceBusSaslMechanisms } from './saslMechanisms';
+import { createSelfSignedCertificate, type TlsCertificate } from './selfSignedCertificate';
 import { serveConnection, type ServerConnection } from './serveConnection';
+import { acceptWebSocket, looksLikeHttp } from './webSocketStream';
 
 export interface StartedEmulator {
   host: string;
   port: number;
   /** The official emulator's connection-string form, pointing at this instance. */
   connectionString: string;
-  /** Closes every connection (with `amqp:connection:forced`), the listener and all timers. */
+  /** The TLS listener (AMQPS and WebSocket over TLS), when `tls` was given. */
+  tls?: { port: number; certificate: string };
+  /** Closes every connection (with `amqp:connection:forced`), the listeners and all timers. */
   close(): Promise<void>;
+}
+
+export interface TlsListenerOptions {
+  /** TCP port of the TLS listener; 0 (the default) picks a free one. The service uses 5671. */
+  port?: number;
+  /** Certificate and key (PEM); by default a self-signed one for localhost is made at start-up. */
+  certificate?: TlsCertificate;
 }
 
 export interface ServiceBusEmulatorOptions {
@@ -31,6 +45,11 @@ export interface ServiceBusEmulatorOptions {
   config?: EmulatorConfig | string;
   /** Extra queues, or overrides of configured ones, by name; durations may be shorter than Azure allows. */
   queues?: Record<string, Partial<QueueProperties>>;
+  /**
+   * Also listen with TLS, as the service does on 5671 (clients such as uamqp speak nothing else). Both
+   * listeners also serve AMQP over WebSocket at `/$servicebus/websocket`.
+   */
+  tls?: TlsListenerOptions;
 }
 
 const SHUTDOWN: AmqpError = {
@@ -58,7 +77,10 @@ export async function startServiceBusEmulator(
   });
   const namespace = new Namespace(settings, (deadline) => timer.request(deadline));
   const container = rhea.create_container({ id: `servicebus-emulator-${settings.name}` });
+  container.sasl_server_mechanisms = serviceBusSaslMechanisms();
   const connections = new Map<Socket, ServerConnection>();
+  // Every open socket, also those not yet speaking AMQP (before their first bytes or WebSocket handshake).
+  const sockets = new Set<Socket>();
   const serverOptions: ServerConnectionOptions = {
     container_id: settings.name,
     // rhea creates links when the client attaches; these defaults are the only way to shape them.
@@ -71,41 +93,89 @@ export async function startServiceBusEmulator(
   // rhea types create_connection for clients only; a server connection takes the same options minus host.
   const connectionOptions = serverOptions as unknown as ConnectionOptions;
 
-  const server = createServer((socket) => {
+  const serve = (socket: Socket, stream: Duplex = socket) => {
     const connection = container.create_connection(connectionOptions) as ServerConnection;
     connections.set(socket, connection);
     socket.on('close', () => connections.delete(socket));
     serveConnection(connection, namespace);
-    connection.accept(socket);
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+    connection.accept(stream);
+  };
+  // AMQP and WebSocket share each port: the first bytes tell an AMQP header from an HTTP upgrade request.
+  const route = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', (error) => log('socket error:', error));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (!looksLikeHttp(first)) {
+        socket.unshift(first);
+        serve(socket);
+        socket.resume();
+        return;
+      }
+      acceptWebSocket(socket, first).then(
+        (stream) => serve(socket, stream),
+        (error: unknown) => log('refused a WebSocket request:', error),
+      );
+      socket.resume();
     });
+  };
+
+  const servers: Server[] = [createServer(route)];
+  const tlsCertificate = options.tls ? (options.tls.certificate ?? createSelfSignedCertificate()) : undefined;
+  if (tlsCertificate) {
+    const tlsServer = createTlsServer({ cert: tlsCertificate.cert, key: tlsCertificate.key }, route);
+    tlsServer.on('tlsClientError', (error) => log('TLS handshake failed:', error));
+    servers.push(tlsServer);
+  }
+  const [port, tlsPort] = await Promise.all([
+    listen(servers[0]!, options.port ?? 0, host),
+    servers[1] ? listen(servers[1], options.tls?.port ?? 0, host) : undefined,
+  ]).catch(async (error: unknown) => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    timer.close();
+    throw error;
   });
-  server.on('error', (error) => log('listener error:', error));
-  const port = (server.address() as AddressInfo).port;
   log(`listening on ${host}:${port} with queues ${settings.queues.map((queue) => queue.name).join(', ')}`);
+  if (tlsPort !== undefined) log(`listening with TLS on ${host}:${tlsPort}`);
 
   let closing: Promise<void> | undefined;
   return {
     host,
     port,
     connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
-    close: () => (closing ??= shutDown(server, connections, timer)),
+    ...(tlsCertificate && tlsPort !== undefined
+      ? { tls: { port: tlsPort, certificate: tlsCertificate.cert } }
+      : {}),
+    close: () => (closing ??= shutDown(servers, sockets, connections, timer)),
   };
 }
 
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log('listener error:', error));
+  return (server.address() as AddressInfo).port;
+}
+
 async function shutDown(
-  server: Server,
+  servers: Server[],
+  sockets: Set<Socket>,
   connections: Map<Socket, ServerConnection>,
   timer: DeadlineTimer,
 ): Promise<void> {
   timer.close();
-  const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of sockets) {
+    if (!connections.has(socket)) socket.destroy();
+  }
+  const listenersClosed = Promise.all(
+    servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
   const socketsClosed = Promise.all(
     [...connections.keys()].map((socket) => new Promise((resolve) => socket.once('close', resolve))),
   );
@@ -124,5 +194,5 @@ async function shutDown(
   ]);
   clearTimeout(grace);
   for (const socket of connections.keys()) socket.destroy();
-  await listenerClosed;
+  await listenersClosed;
 }

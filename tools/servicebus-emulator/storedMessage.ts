@@ -12,6 +12,7 @@ import {
   type HeaderFields,
   type TypedValue,
 } from './amqpCodec';
+import { uuidBytes } from './lockToken';
 
 /**
  * A message as the broker keeps it: the sections it rewrites on every delivery (header, message annotations)
@@ -36,6 +37,7 @@ const ANNOTATION = {
   enqueueSequenceNumber: 'x-opt-enqueue-sequence-number',
   deadLetterSource: 'x-opt-deadletter-source',
   messageState: 'x-opt-message-state',
+  lockToken: 'x-opt-lock-token',
 } as const;
 
 /**
@@ -163,6 +165,11 @@ export interface DeliveryAnnotations {
   enqueueSequenceNumber?: number;
   deadLetterSource?: string;
   messageState?: number;
+  /**
+   * The lock of a message received by sequence number, carried in the delivery annotations
+   * (`x-opt-lock-token`, a uuid), where the Python SDK reads it: such a message has no delivery tag.
+   */
+  lockToken?: string;
 }
 
 /** Encodes the message as it goes out: fresh header and broker annotations, the bare message untouched. */
@@ -185,11 +192,16 @@ export function encodeForDelivery(
   }
   if (broker.messageState !== undefined)
     set(ANNOTATION.messageState, amqpTypes.wrap_int(broker.messageState));
-  const parts = [
-    encodeHeader({ ...message.header, delivery_count: deliveryCount }),
-    encodeMapSection(SECTION.messageAnnotations, annotations),
-    message.properties,
-  ];
+  const parts = [encodeHeader({ ...message.header, delivery_count: deliveryCount })];
+  if (broker.lockToken !== undefined) {
+    parts.push(
+      encodeMapSection(SECTION.deliveryAnnotations, [
+        amqpTypes.wrap_symbol(ANNOTATION.lockToken),
+        amqpTypes.wrap_uuid(uuidBytes(broker.lockToken)),
+      ]),
+    );
+  }
+  parts.push(encodeMapSection(SECTION.messageAnnotations, annotations), message.properties);
   if (message.applicationProperties) parts.push(message.applicationProperties);
   parts.push(message.bodyAndFooter);
   return Buffer.concat(parts);

@@ -1,0 +1,74 @@
+import { connect as connectTls } from 'node:tls';
+import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
+import { closeClient, connectAsClient, openSender, sendAndSettle } from './rawAmqpClient';
+
+describe('Service Bus emulator: TLS and WebSocket listeners', () => {
+  let emulator: StartedEmulator;
+  beforeAll(async () => {
+    emulator = await startServiceBusEmulator({ queues: { secure: {} }, tls: {} });
+  });
+  afterAll(() => emulator.close());
+
+  it('serves AMQPS with a certificate for localhost that a client can verify', async () => {
+    const connection = await connectAsClient(emulator.tls!.port, {
+      transport: 'tls',
+      host: 'localhost',
+      ca: emulator.tls!.certificate,
+      servername: 'localhost',
+    } as object);
+
+    const sender = await openSender(connection, { target: 'secure' });
+    const result = await sendAndSettle(sender, { body: 'over tls' });
+
+    expect(result).toEqual({ outcome: 'accepted', remoteSettled: true });
+    await closeClient(connection);
+  });
+
+  it('answers a WebSocket request for another path than /$servicebus/websocket with 404', async () => {
+    const socket = connectTls({
+      port: emulator.tls!.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: emulator.tls!.certificate,
+    });
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+
+    socket.write(
+      'GET /elsewhere HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n',
+    );
+    await closed;
+
+    expect(response).toMatch(/^HTTP\/1.1 404 /);
+  });
+
+  it('accepts the WebSocket upgrade at /$servicebus/websocket with the AMQPWSB10 subprotocol', async () => {
+    const socket = connectTls({
+      port: emulator.tls!.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: emulator.tls!.certificate,
+    });
+    const headers = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+    });
+
+    socket.write(
+      'GET /$servicebus/websocket/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n',
+    );
+    const response = await headers;
+    socket.destroy();
+
+    expect(response).toMatch(/^HTTP\/1.1 101 /);
+    // RFC 6455 §1.3's worked example: this key's accept value.
+    expect(response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(response).toContain('Sec-WebSocket-Protocol: AMQPWSB10');
+  });
+});
