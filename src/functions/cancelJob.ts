@@ -23,7 +23,12 @@ export function createCancelJob({ cancellation, logger }: Pick<JobsRuntime, 'can
         },
       );
     }
-    const body = { jobId, status: record.status, cancelRequestedAt: record.cancelRequestedAt };
+    const body = {
+      jobId,
+      status: record.status,
+      attempt: record.attempt,
+      cancelRequestedAt: record.cancelRequestedAt,
+    };
     return { status: outcome === 'Cancelled' ? 200 : 202, jsonBody: body };
   });
 }

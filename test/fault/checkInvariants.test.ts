@@ -83,8 +83,14 @@ interface Case {
   completions?: HandlerCompletions;
   killedAt?: number[];
   settlement?: 'host' | 'explicit';
+  /** The client's cancel of the job, every try. */
+  cancels?: SubmitTry[];
   expected: ViolationClass[];
 }
+
+const cancelAnswered = (status: number, attempt: number): SubmitTry[] => [
+  { kind: 'answered', status, body: { jobId, status: status === 200 ? 'Cancelled' : 'Running', attempt } },
+];
 
 const failedTwiceThenDeadLettered = record({
   status: 'DeadLettered',
@@ -95,6 +101,55 @@ const failedTwiceThenDeadLettered = record({
 
 const cases: Case[] = [
   { name: 'a quick job completed once', job: planned('quick'), record: record({}), expected: [] },
+  {
+    name: 'a job cancelled while queued that never ran',
+    job: planned('slow', { durationMs: 300 }),
+    record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
+    cancels: cancelAnswered(200, 0),
+    expected: [],
+  },
+  {
+    name: 'a job cancelled while running that ended Cancelled after that run',
+    job: planned('slow', { durationMs: 300 }),
+    record: record({
+      status: 'Cancelled',
+      attempt: 1,
+      outcomes: [outcome(1, 'Failed', 'The job was cancelled.')],
+    }),
+    cancels: cancelAnswered(202, 1),
+    expected: [],
+  },
+  {
+    name: 'a job whose cancel came too late (409) and that completed',
+    job: planned('quick'),
+    record: record({}),
+    cancels: [{ kind: 'answered', status: 409, body: { jobStatus: 'Completed' } }],
+    expected: [],
+  },
+  {
+    name: 'a job that ran again after its cancel was accepted',
+    job: planned('failTimes', { failTimes: 1 }),
+    record: record({
+      status: 'Cancelled',
+      attempt: 2,
+      outcomes: [outcome(1, 'Failed', 'Simulated transient failure 1 of 1.'), outcome(2, 'Completed')],
+    }),
+    cancels: cancelAnswered(200, 1),
+    expected: ['cancelBroken'],
+  },
+  {
+    name: 'a job whose cancel was accepted but that completed',
+    job: planned('slow', { durationMs: 300 }),
+    record: record({}),
+    cancels: cancelAnswered(202, 1),
+    expected: ['cancelBroken'],
+  },
+  {
+    name: 'a job Cancelled without any cancel accepted',
+    job: planned('quick'),
+    record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
+    expected: ['cancelBroken'],
+  },
   {
     name: 'a poison job dead-lettered Poisoned, once in the sub-queue',
     job: planned('poison', { poison: true }),
@@ -221,7 +276,13 @@ describe('the soak invariants', () => {
     const answers = tries.flatMap((attempt) =>
       attempt.kind === 'answered' && attempt.status < 300 ? [{ jobId, created: attempt.status === 202 }] : [],
     );
-    const submissions: JobSubmissions = { job, sentAs: 'single×1', tries, answers };
+    const submissions: JobSubmissions = {
+      job,
+      sentAs: 'single×1',
+      tries,
+      answers,
+      cancels: testCase.cancels ?? [],
+    };
 
     const report = checkInvariants({
       settlement: testCase.settlement ?? 'host',

@@ -9,16 +9,20 @@ import { clientVerdict } from './runWorkload';
 
 /**
  * The ways a job can go wrong, each counted on its own:
- * - `stuck`: it has a record that is not terminal (Completed or DeadLettered) once everything has gone quiet;
+ * - `stuck`: it has a record that is not terminal (Completed, DeadLettered or Cancelled) once everything has gone
+ *   quiet;
  * - `lost`: a client was told it was accepted, yet it has no record;
  * - `duplicateRuns`: more runs than allowed or than recorded (attempt over maxAttempts, repeated or extra outcomes,
  *   a second successful run);
  * - `mismatches`: an end that its payload rules out, a record and a broker that disagree (the dead-letter
  *   sub-queue must hold each dead-lettered job once, and nothing else), or answers that disagree with each other
  *   (another jobId than the key names, "created" told to more than one request);
- * - `refusedButRecorded`: every submission was refused, yet the job exists or ran.
+ * - `refusedButRecorded`: every submission was refused, yet the job exists or ran;
+ * - `cancelBroken`: a cancel was accepted yet the job did not end Cancelled, or a run started after it, or the job
+ *   ended Cancelled with no cancel accepted.
  */
-export type ViolationClass = 'stuck' | 'lost' | 'duplicateRuns' | 'mismatches' | 'refusedButRecorded';
+export type ViolationClass =
+  'stuck' | 'lost' | 'duplicateRuns' | 'mismatches' | 'refusedButRecorded' | 'cancelBroken';
 
 export const violationClasses: readonly ViolationClass[] = [
   'stuck',
@@ -26,6 +30,7 @@ export const violationClasses: readonly ViolationClass[] = [
   'duplicateRuns',
   'mismatches',
   'refusedButRecorded',
+  'cancelBroken',
 ];
 
 /** One job's problems of one class, with what is needed to look into them. */
@@ -63,6 +68,7 @@ export interface SoakTotals {
   indeterminate: number;
   completed: number;
   deadLettered: number;
+  cancelled: number;
   deadLetterMessages: number;
   /** How the jobs of each kind ended: `kind → status[ reason] → jobs` (`none` for jobs without a record). */
   endings: Record<string, Record<string, number>>;
@@ -86,6 +92,7 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     indeterminate: 0,
     completed: 0,
     deadLettered: 0,
+    cancelled: 0,
     deadLetterMessages: input.broker.deadLettered.length,
     endings: {},
   };
@@ -98,6 +105,7 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     const record = input.records.get(job.jobId);
     if (record?.status === 'Completed') totals.completed += 1;
     if (record?.status === 'DeadLettered') totals.deadLettered += 1;
+    if (record?.status === 'Cancelled') totals.cancelled += 1;
     const ending = record ? [record.status, record.deadLetterReason].filter(Boolean).join(' ') : 'none';
     const endings = (totals.endings[job.kind] ??= {});
     endings[ending] = (endings[ending] ?? 0) + 1;
@@ -205,7 +213,8 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
     return problems;
   }
 
-  if (record.status !== 'Completed' && record.status !== 'DeadLettered') {
+  for (const reason of cancelProblems(record, submissions.cancels)) add('cancelBroken', reason);
+  if (record.status !== 'Completed' && record.status !== 'DeadLettered' && record.status !== 'Cancelled') {
     add(
       'stuck',
       `still ${record.status} (attempt ${record.attempt} of ${record.maxAttempts}); broker: ${describe(deadLettered, queued)}`,
@@ -215,6 +224,33 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
   for (const reason of recordProblems(record, job)) add('mismatches', reason);
   for (const reason of payloadProblems(record, job, facts.restartedDuringLifetime)) add('mismatches', reason);
   for (const reason of brokerProblems(record, deadLettered, facts.settlement)) add('mismatches', reason);
+  return problems;
+}
+
+/**
+ * A cancel the app accepted (200: queued or retrying; 202: running) must end the job Cancelled, with no run after
+ * the attempt the answer named; a Cancelled job must have had a cancel accepted (or one whose answer was lost).
+ */
+function cancelProblems(record: JobRecord, cancels: readonly SubmitTry[]): string[] {
+  const accepted = cancels.flatMap((attempt) =>
+    attempt.kind === 'answered' && (attempt.status === 200 || attempt.status === 202)
+      ? [{ status: attempt.status, attempt: Number((attempt.body as { attempt?: unknown })?.attempt) }]
+      : [],
+  );
+  const problems: string[] = [];
+  if (accepted.length === 0) {
+    const lost = cancels.some((attempt) => attempt.kind === 'indeterminate');
+    if (record.status === 'Cancelled' && !lost) problems.push('Cancelled, yet no cancel of it was accepted');
+    return problems;
+  }
+  if (record.status !== 'Cancelled') {
+    problems.push(`a cancel was answered ${accepted[0]?.status}, yet the job ended ${record.status}`);
+  }
+  const lastAllowed = Math.min(...accepted.map((answer) => answer.attempt));
+  const later = record.outcomes.filter((outcome) => outcome.attempt > lastAllowed);
+  if (record.attempt > lastAllowed || later.length > 0) {
+    problems.push(`ran after its cancel: cancelled at attempt ${lastAllowed}, ${describeOutcomes(record)}`);
+  }
   return problems;
 }
 

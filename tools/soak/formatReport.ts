@@ -22,7 +22,7 @@ export function formatSummary({ counts, totals }: InvariantReport, run: SoakRunF
   return (
     `soak settlement=${run.settlement} seed=${run.seed} jobs=${totals.jobs} ` +
     `accepted=${totals.accepted} refused=${totals.refused} indeterminate=${totals.indeterminate} ` +
-    `completed=${totals.completed} deadLettered=${totals.deadLettered} dlqMessages=${totals.deadLetterMessages} ` +
+    `completed=${totals.completed} deadLettered=${totals.deadLettered} cancelled=${totals.cancelled} dlqMessages=${totals.deadLetterMessages} ` +
     `faults=${run.faults.length} settled=${run.settled} elapsed=${Math.round(run.elapsedMs / 1000)}s ` +
     `appCrashes=${run.crashes.length} :: ${classes} ` +
     `(app logs: ${run.logDir})`

@@ -22,6 +22,8 @@ export interface PlannedJob {
   readonly maxAttempts: number;
   /** The `POST /api/jobs` body (or batch item). */
   readonly request: Readonly<Record<string, unknown>>;
+  /** When set, a client cancels the job this long after its submission started: queued, running, retrying or done. */
+  readonly cancelAfterMs?: number;
 }
 
 /** One client's work: a job sent `copies` times with the same key (at once or one after another), or a batch. */
@@ -57,6 +59,10 @@ export interface WorkloadOptions {
   /** Makes keys unique per run, so logs from different runs never mix up. */
   keyPrefix: string;
 }
+
+// A tenth of the jobs is cancelled, at a time that lands in each of their states.
+const cancelShare = 0.1;
+const maxCancelAfterMs = 800;
 
 const kindWeights: Readonly<Record<JobKind, number>> = {
   quick: 45,
@@ -133,5 +139,15 @@ function planJob(random: SeededRandom, index: number, options: WorkloadOptions):
   const request: Record<string, unknown> = { jobType: 'diagnostics.simulate', payload, idempotencyKey: key };
   // The default is left out half the time, so the app's own default is exercised too.
   if (maxAttempts !== options.defaultMaxAttempts || random.chance(0.5)) request.maxAttempts = maxAttempts;
-  return { index, key, jobId: jobIdForKey(key), kind, payload, maxAttempts, request };
+  const cancelAfterMs = random.chance(cancelShare) ? random.int(0, maxCancelAfterMs) : undefined;
+  return {
+    index,
+    key,
+    jobId: jobIdForKey(key),
+    kind,
+    payload,
+    maxAttempts,
+    request,
+    ...(cancelAfterMs === undefined ? {} : { cancelAfterMs }),
+  };
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlannedJob, PlannedSubmission, Workload } from './planWorkload';
 import type { SeededRandom } from './seededRandom';
 import type { SubmitTry } from './submitWithRetries';
-import { submitWithRetries } from './submitWithRetries';
+import { cancelWithRetries, submitWithRetries } from './submitWithRetries';
 
 /** What the app told the clients about one job, over every submission that carried it. */
 export interface JobSubmissions {
@@ -13,6 +13,8 @@ export interface JobSubmissions {
   readonly tries: SubmitTry[];
   /** For each 2xx answer: the jobId it named and whether it said the job was created then. */
   readonly answers: { jobId: string; created: boolean }[];
+  /** Every try of the client's cancel of it (`POST /api/jobs/{jobId}/cancel`), when one was planned. */
+  readonly cancels: SubmitTry[];
 }
 
 /**
@@ -41,7 +43,7 @@ export async function runWorkload(
   { concurrency, random, onProgress }: WorkloadRunOptions,
 ): Promise<Map<string, JobSubmissions>> {
   const byKey = new Map<string, JobSubmissions>(
-    jobs.map((job) => [job.key, { job, sentAs: '', tries: [], answers: [] }]),
+    jobs.map((job) => [job.key, { job, sentAs: '', tries: [], answers: [], cancels: [] }]),
   );
   const started = Date.now();
   const slots = new Slots(concurrency);
@@ -72,10 +74,35 @@ async function submit(
 ): Promise<void> {
   const policy = { patient: submission.patient, random };
   const sentAs = describeSubmission(submission);
-  for (const job of submission.kind === 'batch' ? submission.jobs : [submission.job]) {
+  const jobs = submission.kind === 'batch' ? submission.jobs : [submission.job];
+  for (const job of jobs) {
     const entry = byKey.get(job.key);
     if (entry) byKey.set(job.key, { ...entry, sentAs });
   }
+  // Cancels race the submission itself: one may arrive before the job exists (404), while it runs, or after.
+  const cancels = jobs.map(async (job) => {
+    if (job.cancelAfterMs === undefined) return;
+    await sleep(job.cancelAfterMs);
+    const tries = await cancelWithRetries(baseUrl, job.jobId, {
+      patient: true,
+      random: random.fork(`cancel-${job.index}`),
+    });
+    byKey.get(job.key)?.cancels.push(...tries);
+  });
+  try {
+    await submitJobs(baseUrl, submission, byKey, policy);
+  } finally {
+    await Promise.all(cancels);
+  }
+}
+
+async function submitJobs(
+  baseUrl: string,
+  submission: PlannedSubmission,
+  byKey: Map<string, JobSubmissions>,
+  policy: { patient: boolean; random: SeededRandom },
+): Promise<void> {
+  const { random } = policy;
   if (submission.kind === 'batch') {
     const tries = await submitWithRetries(
       baseUrl,

@@ -27,14 +27,31 @@ const maxRetryAfterMs = 2_000;
  * try, retried on refusals and connection errors with backoff, never on an answer that says the request is wrong.
  * Returns every try, oldest first; the last is the final answer.
  */
-export async function submitWithRetries(
+export function submitWithRetries(
   baseUrl: string,
+  body: unknown,
+  policy: SubmitPolicy,
+): Promise<SubmitTry[]> {
+  return postWithRetries(`${baseUrl}/api/jobs`, body, policy);
+}
+
+/** `POST /api/jobs/{jobId}/cancel` the same way: retried on refusals and connection errors, never on an answer. */
+export function cancelWithRetries(
+  baseUrl: string,
+  jobId: string,
+  policy: SubmitPolicy,
+): Promise<SubmitTry[]> {
+  return postWithRetries(`${baseUrl}/api/jobs/${jobId}/cancel`, undefined, policy);
+}
+
+async function postWithRetries(
+  url: string,
   body: unknown,
   { patient, random, requestTimeoutMs = 30_000, maxTries = 10 }: SubmitPolicy,
 ): Promise<SubmitTry[]> {
   const tries: SubmitTry[] = [];
   for (let attempt = 1; ; attempt += 1) {
-    const { result, retryAfterMs } = await tryOnce(baseUrl, body, requestTimeoutMs);
+    const { result, retryAfterMs } = await tryOnce(url, body, requestTimeoutMs);
     tries.push(result);
     const retryable = result.kind !== 'answered' || retryableStatuses.has(result.status);
     if (!patient || !retryable || attempt >= maxTries) return tries;
@@ -44,15 +61,16 @@ export async function submitWithRetries(
 }
 
 async function tryOnce(
-  baseUrl: string,
+  url: string,
   body: unknown,
   timeoutMs: number,
 ): Promise<{ result: SubmitTry; retryAfterMs?: number }> {
   try {
-    const response = await fetch(`${baseUrl}/api/jobs`, {
+    const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
