@@ -66,7 +66,7 @@ export async function measureServiceBusThroughput(
   }
 }
 
-async function startEmulatorProcess(): Promise<{ connectionString: string; stop: () => void }> {
+export async function startEmulatorProcess(): Promise<{ connectionString: string; stop: () => void }> {
   const emulatorModule = resolve(__dirname, '..', 'tools', 'servicebus-emulator');
   const script =
     `require(${JSON.stringify(emulatorModule)}).startServiceBusEmulator({ port: 0, queues: { ${JSON.stringify(queueName)}: ` +
@@ -112,7 +112,7 @@ function countdown(count: number): { settled: () => void; allSettled: Promise<vo
   return { settled: () => (--left === 0 ? done() : undefined), allSettled };
 }
 
-async function rawLoop(
+export async function rawLoop(
   connectionString: string,
   count: number,
   maxConcurrentCalls: number,
@@ -174,18 +174,29 @@ async function runnerLoop(
   }
 }
 
-async function appPath(connectionString: string, count: number): Promise<LaneFigures> {
+/**
+ * The app's path for `count` jobs. By default the records stay in memory: that compares the transport path with a
+ * raw loop, and storage is measured on its own; `env` may put them on a table store, `hostJsonPath` set the trigger.
+ */
+export async function appPath(
+  connectionString: string,
+  count: number,
+  {
+    env = { Jobs__Store: 'memory' },
+    hostJsonPath,
+  }: { env?: Record<string, string>; hostJsonPath?: string } = {},
+): Promise<LaneFigures> {
   const completions = completionCounter();
   const host = await startLocalHost({
-    // Records in memory: this compares the transport path with a raw loop; storage cost is measured separately.
     env: {
       Jobs__UseServiceBus: 'true',
       ServiceBusConnection: connectionString,
       Jobs__EnableDiagnostics: 'true',
-      Jobs__Store: 'memory',
+      ...env,
     },
     port: 0,
     overrides: { logger: completions.logger },
+    hostJsonPath,
   });
   try {
     const batch = Array.from({ length: batchSize }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
