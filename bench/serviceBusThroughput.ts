@@ -5,6 +5,7 @@ import type { ServiceBusSender } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { ServiceBusQueueFunctionDefinition } from '../src/functions/functionTable';
 import { newJobMessage } from '../src/jobs/jobMessage';
+import type { JobStore } from '../src/jobs/jobStore';
 import { silentLogger } from '../src/jobs/logger';
 import { firstMessageOf } from '../src/jobs/outgoingJobMessage';
 import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
@@ -176,15 +177,12 @@ async function runnerLoop(
 
 /**
  * The app's path for `count` jobs. By default the records stay in memory: that compares the transport path with a
- * raw loop, and storage is measured on its own; `env` may put them on a table store, `hostJsonPath` set the trigger.
+ * raw loop, and storage is measured on its own; `store` may stand in for a remote one, `hostJsonPath` set the trigger.
  */
 export async function appPath(
   connectionString: string,
   count: number,
-  {
-    env = { Jobs__Store: 'memory' },
-    hostJsonPath,
-  }: { env?: Record<string, string>; hostJsonPath?: string } = {},
+  { store, hostJsonPath }: { store?: JobStore; hostJsonPath?: string } = {},
 ): Promise<LaneFigures> {
   const completions = completionCounter();
   const host = await startLocalHost({
@@ -192,10 +190,10 @@ export async function appPath(
       Jobs__UseServiceBus: 'true',
       ServiceBusConnection: connectionString,
       Jobs__EnableDiagnostics: 'true',
-      ...env,
+      Jobs__Store: 'memory',
     },
     port: 0,
-    overrides: { logger: completions.logger },
+    overrides: { logger: completions.logger, store },
     hostJsonPath,
   });
   try {

@@ -18,6 +18,7 @@ import type { DeadLetterAction, JobRecord } from './jobRecord';
 import { liveClaimExpiry, maxDeadLetterActionsKept, newJobRecord } from './jobRecord';
 import { assertFitsOneMessage } from './jobSubmissionRequest';
 import type { Logger } from './logger';
+import { mapLimited } from './mapLimited';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
@@ -476,21 +477,4 @@ function assertReplayable(record: JobRecord, now: Date): void {
   if (liveClaimExpiry(record, now)) {
     throw new ConflictError(`Job ${record.jobId} is running now; replay it once it has settled.`);
   }
-}
-
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  map: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

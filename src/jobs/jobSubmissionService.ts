@@ -4,7 +4,7 @@ import type { HandlerRegistry } from '../handlers/handlerRegistry';
 import type { JobQueue } from './jobQueue';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
 import { firstMessageOf } from './outgoingJobMessage';
-import type { JobStore, StoredJob } from './jobStore';
+import type { CreateJobResult, JobStore, StoredJob } from './jobStore';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
@@ -24,6 +24,7 @@ import {
   maxJobsPerSubmission,
 } from './jobSubmissionRequest';
 import type { Logger } from './logger';
+import { mapLimited } from './mapLimited';
 import { untilAvailable } from './untilAvailable';
 
 export interface JobSubmissionServiceOptions {
@@ -180,29 +181,42 @@ export class JobSubmissionService {
     trace: TraceContext,
   ): Promise<SubmittedJob[]> {
     const { store, queue } = this.options;
-    const submitted: SubmittedJob[] = [];
-    const toSend: OutgoingJobMessage[] = [];
     const created: StoredJob[] = [];
-    // A create that failed may have been applied, its answer lost: the refusal must undo it as well.
-    let uncertain: { record: JobRecord; body: string } | undefined;
+    // Creates that failed may have been applied, their answers lost: a refusal must undo them as well.
+    const uncertain = new Map<string, { record: JobRecord; body: string }>();
+    let submitted: SubmittedJob[] = [];
     try {
-      // One at a time, so two jobs of one batch with the same key resolve to one job.
-      for (const message of messages) {
-        uncertain = { record: newJobRecord(message.job, this.now()), body: message.body };
-        const result = await store.create(uncertain.record, uncertain.body);
-        uncertain = undefined;
+      // The records of a batch's jobs at once (a batch of 100 would otherwise wait 100 round trips); two jobs of
+      // one batch with the same key are one job, created once.
+      const firstOfEach = new Map<string, OutgoingJobMessage>();
+      for (const message of messages)
+        if (!firstOfEach.has(message.job.jobId)) firstOfEach.set(message.job.jobId, message);
+      const results = new Map<string, CreateJobResult>();
+      await mapLimited([...firstOfEach.values()], createConcurrency, async (message) => {
+        const record = newJobRecord(message.job, this.now());
+        uncertain.set(record.jobId, { record, body: message.body });
+        const result = await store.create(record, message.body);
+        uncertain.delete(record.jobId);
+        if (result.created) created.push(result.stored);
+        results.set(record.jobId, result);
+      });
+      const toSend: OutgoingJobMessage[] = [];
+      const sent = new Set<string>();
+      submitted = messages.map((message) => {
+        const result = results.get(message.job.jobId) as CreateJobResult;
+        const first = !sent.has(message.job.jobId);
+        sent.add(message.job.jobId);
         if (result.created) {
-          created.push(result.stored);
-          toSend.push({ ...message, recordEtag: result.stored.etag });
-        } else if (mayNotHaveBeenSent(result.existing.record)) {
-          toSend.push(resendOf(result.existing, message));
+          if (first) toSend.push({ ...message, recordEtag: result.stored.etag });
+          return { record: result.stored.record, created: first };
         }
-        const stored = result.created ? result.stored : result.existing;
-        submitted.push({ record: stored.record, created: result.created });
-      }
+        if (first && mayNotHaveBeenSent(result.existing.record))
+          toSend.push(resendOf(result.existing, message));
+        return { record: result.existing.record, created: false };
+      });
       if (toSend.length > 0) await queue.send(toSend);
     } catch (error) {
-      const taken = await this.removeRefused(created, uncertain);
+      const taken = await this.removeRefused(created, [...uncertain.values()]);
       // The send said it failed, yet a dispatcher has already taken up every job it carried: it went through.
       if (!taken) throw error;
       this.options.logger.warn('The send reported a failure, but its jobs are already being processed', {
@@ -232,15 +246,14 @@ export class JobSubmissionService {
    */
   private async removeRefused(
     created: readonly StoredJob[],
-    uncertain: { record: JobRecord; body: string } | undefined,
+    uncertain: readonly { record: JobRecord; body: string }[],
   ): Promise<boolean> {
     const { store, logger } = this.options;
     const removals = created.map(({ record, etag }) => ({
       jobId: record.jobId,
       remove: () => store.remove(record.jobId, etag),
     }));
-    if (uncertain) {
-      const { record, body } = uncertain;
+    for (const { record, body } of uncertain) {
       removals.push({
         jobId: record.jobId,
         remove: async () => {
@@ -253,7 +266,7 @@ export class JobSubmissionService {
     const stuck = removals.filter((_, index) => results[index]?.status === 'rejected');
     if (stuck.length === 0) {
       const taken = (result: PromiseSettledResult<boolean>) => result.status === 'fulfilled' && !result.value;
-      return !uncertain && created.length > 0 && results.every(taken);
+      return uncertain.length === 0 && created.length > 0 && results.every(taken);
     }
     const jobIds = stuck.map(({ jobId }) => jobId);
     logger.warn('Could not remove the records of a refused submission; trying again in the background', {
@@ -271,6 +284,9 @@ export class JobSubmissionService {
     return false;
   }
 }
+
+/** Records of one batch created at once, at most. */
+const createConcurrency = 16;
 
 /** How long a refused submission's records are tried to be removed in the background. */
 const backgroundRemovalMs = 600_000;
