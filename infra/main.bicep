@@ -36,6 +36,13 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('Optional: the Entra object id of an operator (a user, group or service principal) to be granted what `npm run dlq` needs against this deployment: receive and send on the jobs queue (its dead-letter sub-queue included), read and write job records, publish telemetry. Empty grants nothing.')
+param operatorPrincipalId string = ''
+
+@description('What operatorPrincipalId is: User, Group or ServicePrincipal.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param operatorPrincipalType string = 'User'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var appName = !empty(functionAppName) ? functionAppName : 'func-sdap-jobs-${resourceToken}'
@@ -145,6 +152,20 @@ module rbac 'app/rbac.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     hostStorageAccountName: hostStorage.outputs.name
+    jobsStorageAccountName: jobsStorage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueName: serviceBus.outputs.queueName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+// SAS and shared keys are off: an operator reaches the queue and the job records only through these role assignments.
+module operatorRbac 'app/operatorRbac.bicep' = if (!empty(operatorPrincipalId)) {
+  name: 'operatorRbac'
+  scope: rg
+  params: {
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
     jobsStorageAccountName: jobsStorage.outputs.name
     serviceBusNamespaceName: serviceBus.outputs.name
     queueName: serviceBus.outputs.queueName

@@ -1,6 +1,7 @@
 // Least privilege for the app's identity: data-plane roles only, each on the narrowest scope the app uses. No
-// control-plane role (Owner, Contributor, Storage Account Contributor, Service Bus Data Owner) is granted, so the
-// identity cannot read keys, change network rules or create entities.
+// control-plane role (Owner, Contributor, Storage Account Contributor) is granted, so the identity cannot read keys,
+// change network rules or create entities. The one broad data role, Azure Service Bus Data Owner, sits on the jobs
+// queue alone: the Functions scale controller needs Manage rights to read the queue's length (infra/README.md).
 // Role definition ids are Microsoft's built-in ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 param principalId string
 param hostStorageAccountName string
@@ -30,6 +31,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
+// Sender and Receiver stay beside Data Owner (whose rights include theirs): they name what the app's code and the
+// trigger do, so taking the owner role away (a policy that forbids it) costs scaling speed, not processing.
 // Submission sends jobs and retries schedule copies: scoped to the queue, not the namespace.
 resource queueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(queue.id, principalId, '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39')
@@ -52,6 +55,23 @@ resource queueReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId(
       'Microsoft.Authorization/roleDefinitions',
       '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
+    )
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Scaling: target-based scaling reads the queue's message count, which takes Manage rights; with Listen only the
+// platform falls back to incremental scaling (learn.microsoft.com/azure/azure-functions/functions-target-based-scaling).
+// Microsoft's table for identity-based Service Bus trigger connections lists Data Owner beside Data Receiver. On the
+// queue, not the namespace: the owner rights reach this queue only, and no other entity in the namespace.
+resource queueOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(queue.id, principalId, '090c5cfd-751d-490a-894a-3ce6f1109419')
+  scope: queue
+  properties: {
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      '090c5cfd-751d-490a-894a-3ce6f1109419' // Azure Service Bus Data Owner
     )
     principalId: principalId
     principalType: 'ServicePrincipal'

@@ -4,9 +4,10 @@ const extensionPackage = '@azure/functions-extensions-servicebus';
 const firstUsableVersion = [0, 4, 0] as const;
 
 /**
- * Versions before 0.4.0 cannot dead-letter with a reason and mis-decode the host's messages (REFERENCE.md, upstream
- * Azure/azure-functions-nodejs-extensions#28), so `explicit` settlement is refused inside the Functions host until
- * a usable version is installed. Returns the installed version.
+ * Versions before 0.4.0 cannot dead-letter with a reason (upstream issue Azure/azure-functions-nodejs-extensions#28,
+ * fixed in 0.4.0) and mis-decode the host's messages, so `explicit` settlement is refused inside the Functions host
+ * until a usable version is installed; infra/README.md ("Explicit settlement") has the switch. Returns the installed
+ * version.
  */
 export function assertExplicitSettlementSupported(
   readVersion: () => string = installedExtensionVersion,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BicepBlock, BicepFile } from './bicepText';
 import { objectEntries, readBicepFiles, resolve, stringLiteral, valueAt } from './bicepText';
+import { excludesNodeModules, parseIgnoreRules } from './funcignore';
 import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
 import { readServiceBusTriggerSettings } from '../../tools/local-host/hostJsonSettings';
 import { filesBelow } from './filesBelow';
@@ -15,6 +16,7 @@ const allBlocks = files.flatMap((file) => file.blocks);
 
 // Microsoft's built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 const documentedRoles: Record<string, string> = {
+  '090c5cfd-751d-490a-894a-3ce6f1109419': 'Azure Service Bus Data Owner',
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
@@ -22,6 +24,9 @@ const documentedRoles: Record<string, string> = {
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
 };
 const guidPattern = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const serviceBusRolePattern = /090c5cfd|69a216fc|4f6d3b9b/;
+const appRolesFile = 'infra/app/rbac.bicep';
+const operatorRolesFile = 'infra/app/operatorRbac.bicep';
 
 function resources(type: string): BicepBlock[] {
   return allBlocks.filter((block) => block.kind === 'resource' && !block.existing && block.type === type);
@@ -31,6 +36,23 @@ function single(type: string): BicepBlock {
   const found = resources(type);
   expect(found.map((block) => `${block.file.path}:${block.symbol}`)).toHaveLength(1);
   return found[0]!;
+}
+
+/** The role definition id a role assignment names (its one GUID). */
+function roleOf(block: BicepBlock): string {
+  const ids = (valueAt(block.body, 'properties.roleDefinitionId') ?? '').match(guidPattern) ?? [];
+  expect([block.symbol, ids.length]).toEqual([block.symbol, 1]);
+  return ids[0]!.toLowerCase();
+}
+
+/** The resource a role assignment's `scope` names, in the same file. */
+function scopeOf(block: BicepBlock): BicepBlock | undefined {
+  const scope = valueAt(block.body, 'scope');
+  return block.file.blocks.find((candidate) => candidate.symbol === scope);
+}
+
+function roleAssignmentsIn(path: string): BicepBlock[] {
+  return resources('Microsoft.Authorization/roleAssignments').filter((block) => block.file.path === path);
 }
 
 function resolved(block: BicepBlock, path: string): string | undefined {
@@ -161,11 +183,7 @@ describe('infra/ against the app', () => {
 
   it('assigns each documented role, and no other role', () => {
     const assignments = resources('Microsoft.Authorization/roleAssignments');
-    const assigned = assignments.map((block) => {
-      const ids = (valueAt(block.body, 'properties.roleDefinitionId') ?? '').match(guidPattern) ?? [];
-      expect([block.symbol, ids.length]).toEqual([block.symbol, 1]);
-      return ids[0]!.toLowerCase();
-    });
+    const assigned = assignments.map(roleOf);
     const everyGuid = files.flatMap((file) =>
       (file.text.match(guidPattern) ?? []).map((id) => id.toLowerCase()),
     );
@@ -173,22 +191,92 @@ describe('infra/ against the app', () => {
     expect(assigned.filter((id) => !(id in documentedRoles))).toEqual([]);
     expect(everyGuid.filter((id) => !(id in documentedRoles))).toEqual([]);
     expect([...new Set(assigned)].sort()).toEqual(Object.keys(documentedRoles).sort());
-    for (const block of assignments) {
-      expect(resolved(block, 'properties.principalType')).toBe('ServicePrincipal');
+    expect(new Set(assignments.map((block) => block.file.path))).toEqual(
+      new Set([appRolesFile, operatorRolesFile]),
+    );
+    for (const block of roleAssignmentsIn(appRolesFile)) {
+      expect([block.symbol, resolved(block, 'properties.principalType')]).toEqual([
+        block.symbol,
+        'ServicePrincipal',
+      ]);
+    }
+    for (const block of roleAssignmentsIn(operatorRolesFile)) {
+      expect([block.symbol, valueAt(block.body, 'properties.principalType')]).toEqual([
+        block.symbol,
+        'principalType',
+      ]);
     }
   });
 
-  it('scopes the Service Bus roles to the queue or its namespace', () => {
+  it("scopes every Service Bus role, the operator's too, to the queue, not the namespace", () => {
     const serviceBusRoles = resources('Microsoft.Authorization/roleAssignments').filter((block) =>
-      /69a216fc|4f6d3b9b/.test(block.body),
+      serviceBusRolePattern.test(block.body),
     );
 
-    expect(serviceBusRoles).toHaveLength(2);
+    expect(serviceBusRoles.map((block) => `${block.file.path}:${block.symbol}`)).toHaveLength(5);
     for (const role of serviceBusRoles) {
-      const scope = valueAt(role.body, 'scope');
-      const target = role.file.blocks.find((block) => block.symbol === scope);
-      expect(target?.type).toMatch(/^Microsoft\.ServiceBus\/namespaces(\/queues)?$/);
+      expect([role.symbol, scopeOf(role)?.type]).toEqual([
+        role.symbol,
+        'Microsoft.ServiceBus/namespaces/queues',
+      ]);
     }
+  });
+
+  it('gives the app identity Azure Service Bus Data Owner on the queue for scaling, beside Sender and Receiver', () => {
+    const roles = roleAssignmentsIn(appRolesFile).filter((block) => serviceBusRolePattern.test(block.body));
+    const byRole = new Map(roles.map((block) => [documentedRoles[roleOf(block)], block]));
+
+    expect([...byRole.keys()].sort()).toEqual([
+      'Azure Service Bus Data Owner',
+      'Azure Service Bus Data Receiver',
+      'Azure Service Bus Data Sender',
+    ]);
+    const owner = byRole.get('Azure Service Bus Data Owner')!;
+    expect(valueAt(owner.body, 'properties.principalId')).toBe('principalId');
+    expect(valueAt(owner.body, 'name')).toBe(`guid(queue.id, principalId, '${roleOf(owner)}')`);
+    expect(
+      resources('Microsoft.Authorization/roleAssignments').filter(
+        (block) => roleOf(block) === '090c5cfd-751d-490a-894a-3ce6f1109419',
+      ),
+    ).toEqual([owner]);
+  });
+
+  it('grants an optional operator what `npm run dlq` needs, and nothing when none is given', () => {
+    const parameters = JSON.parse(
+      readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8'),
+    ).parameters;
+    const operatorModule = allBlocks.find(
+      (block) => block.kind === 'module' && block.type === 'app/operatorRbac.bicep',
+    );
+    const granted = roleAssignmentsIn(operatorRolesFile).map((block) => ({
+      role: documentedRoles[roleOf(block)],
+      scope: scopeOf(block)?.type,
+    }));
+
+    expect(main.text).toMatch(/^param operatorPrincipalId string = ''$/m);
+    expect(main.text).toMatch(
+      /@allowed\(\['User', 'Group', 'ServicePrincipal'\]\)\nparam operatorPrincipalType string = 'User'$/m,
+    );
+    expect(main.text).toMatch(
+      /^module operatorRbac 'app\/operatorRbac\.bicep' = if \(!empty\(operatorPrincipalId\)\) \{$/m,
+    );
+    expect(operatorModule?.file.path).toBe('infra/main.bicep');
+    expect(valueAt(operatorModule!.body, 'params.principalId')).toBe('operatorPrincipalId');
+    expect(valueAt(operatorModule!.body, 'params.principalType')).toBe('operatorPrincipalType');
+    expect(valueAt(operatorModule!.body, 'params.jobsStorageAccountName')).toBe('jobsStorage.outputs.name');
+    expect(parameters.operatorPrincipalId.value).toBe('${OPERATOR_PRINCIPAL_ID}');
+    expect(parameters.operatorPrincipalType.value).toBe('${OPERATOR_PRINCIPAL_TYPE}');
+    // The dead-letter sub-queue and the queue (list, replay, discard), the job records, the CLI's telemetry events;
+    // no blob role (the CLI never touches documents) and no Data Owner (no management call).
+    expect(granted).toEqual(
+      expect.arrayContaining([
+        { role: 'Azure Service Bus Data Receiver', scope: 'Microsoft.ServiceBus/namespaces/queues' },
+        { role: 'Azure Service Bus Data Sender', scope: 'Microsoft.ServiceBus/namespaces/queues' },
+        { role: 'Storage Table Data Contributor', scope: 'Microsoft.Storage/storageAccounts' },
+        { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/components' },
+      ]),
+    );
+    expect(granted).toHaveLength(4);
   });
 
   it('runs Node 22 on the Flex Consumption plan, as the user-assigned identity', () => {
@@ -234,12 +322,26 @@ describe('infra/ against the app', () => {
     expect(parameters.location.value).toBe('${AZURE_LOCATION}');
   });
 
-  it('has azure.yaml deploy the function service with a build before packaging', () => {
+  it('has azure.yaml deploy the TypeScript function service from the production package the tool assembles', () => {
     const azureYaml = readFileSync(join(root, 'azure.yaml'), 'utf8');
+    const funcignore = readFileSync(join(root, '.funcignore'), 'utf8');
+    const rules = parseIgnoreRules(funcignore);
 
-    expect(azureYaml).toMatch(/^ {4}language: js$/m);
+    expect(azureYaml).toMatch(/^ {4}language: ts$/m);
     expect(azureYaml).toMatch(/^ {4}host: function$/m);
-    expect(azureYaml).toMatch(/prepackage:[\s\S]*run: npm run build/);
+    expect(azureYaml).toMatch(/^ {4}remoteBuild: false$/m);
+    expect(azureYaml).toMatch(/^ {4}dist: dist\/package$/m);
+    const hooks = [...azureYaml.matchAll(/^ {10}run: (.+)$/gm)].map((match) => match[1]);
+    expect(hooks).toEqual([
+      'npm run clean && npm run build && node dist/tools/package/main.js --out dist/package',
+      'npm run clean && npm run build && node dist/tools/package/main.js --out dist/package',
+    ]);
+    expect(azureYaml).toMatch(/prepackage:/);
+    // azd refuses `remoteBuild: false` when .funcignore leaves node_modules out, as git reads it.
+    expect(excludesNodeModules(funcignore)).toBe(false);
+    // Run from the project, Core Tools must not upload the assembled package inside the package.
+    expect(rules.coreToolsDenies('dist/package/host.json')).toBe(true);
+    expect(rules.gitignoreDenies('dist/package/host.json')).toBe(true);
     expect(single('Microsoft.Web/sites').body).toMatch(/'azd-service-name': 'api'/);
   });
 

@@ -32,11 +32,12 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The package's files matching a package.json `main` entry (`dist/…`, with `{a,b}` and `*` as Core Tools reads them). */
+/** The package's files matching a package.json `main` entry (`dist/src/…`, with `{a,b}` and `*` as Core Tools reads them). */
 function mainFiles(main: string): string[] {
   const braces = /\{([^}]*)\}/.exec(main);
   const patterns = braces ? braces[1]!.split(',').map((part) => main.replace(braces[0], part)) : [main];
-  const built = filesBelow(outDir, '').map((path) => `dist/${path}`);
+  // Below dist/src only: dist/package, the assembled package azure.yaml deploys, holds thousands of files.
+  const built = filesBelow(outDir, 'src').map((path) => `dist/${path}`);
   return patterns.flatMap((pattern) => {
     const regex = new RegExp(
       `^${pattern
@@ -143,9 +144,9 @@ describe('the package `func azure functionapp publish` uploads', () => {
     ] as const;
     const filesUnder = (dir: string) => (existsSync(join(root, dir)) ? filesBelow(root, dir) : []);
 
-    it('is read as Core Tools reads it (anchored, `*` one or more characters) and as git reads it', () => {
+    it('is read as Core Tools reads it (anchored, `*` one or more characters, ended by a word boundary) and as git reads it', () => {
       const anyDepth = parseIgnoreRules('src\ntsconfig*.json\n*.ts\n!*.d.ts\n');
-      const anchored = parseIgnoreRules('/src\n/dist/test\n');
+      const anchored = parseIgnoreRules('/src\n/dist/test\n/test\n');
 
       expect(anyDepth.coreToolsDenies('src/index.ts')).toBe(true);
       expect(anyDepth.coreToolsDenies('dist/src/index.js')).toBe(false);
@@ -157,7 +158,47 @@ describe('the package `func azure functionapp publish` uploads', () => {
       expect(anchored.gitignoreDenies('dist/src/index.js')).toBe(false);
       expect(anchored.gitignoreDenies('dist/test/unit/a.test.js')).toBe(true);
       expect(anchored.coreToolsDenies('dist/test/unit/a.test.js')).toBe(true);
+      // Core Tools ends each pattern at a word boundary: `test` reaches `test.js` and `test/`, never `tests/`.
+      expect(anchored.coreToolsDenies('test.js')).toBe(true);
+      expect(anchored.coreToolsDenies('tests/a.js')).toBe(false);
+      expect(anchored.gitignoreDenies('tests/a.js')).toBe(false);
     });
+
+    it.each(readings)(
+      'leaves out of the dependencies only files Node never loads, and OpenTelemetry ES module builds (%s reading)',
+      (_, denies) => {
+        const leftOut = [
+          'node_modules/.bin/acorn',
+          'node_modules/@azure/functions/types/index.d.ts',
+          'node_modules/zod/v4/locales/ar.d.cts',
+          'node_modules/yaml/dist/index.d.mts',
+          'node_modules/@azure/service-bus/dist/commonjs/index.js.map',
+          'node_modules/jssha/src/sha256.ts',
+          'node_modules/tslib/README.md',
+          'node_modules/@opentelemetry/api/CHANGELOG.md',
+          'node_modules/@opentelemetry/api/build/esm/index.js',
+          'node_modules/@opentelemetry/api/build/esnext/index.js',
+          'node_modules/applicationinsights/node_modules/@opentelemetry/core/build/esm/index.js',
+        ];
+        const kept = [
+          'node_modules/@opentelemetry/api/build/src/index.js',
+          'node_modules/@opentelemetry/api/package.json',
+          'node_modules/@azure/service-bus/dist/esm/index.js',
+          'node_modules/@azure/monitor-opentelemetry/dist/commonjs/index.js',
+          'node_modules/@grpc/proto-loader/build/src/index.js',
+          'node_modules/@grpc/grpc-js/proto/channelz.proto',
+          'node_modules/yaml/browser/index.js',
+          'node_modules/tslib/LICENSE.txt',
+          'node_modules/some-package/LICENSE.md',
+          'node_modules/some-package/license.md',
+          'node_modules/some-package/test.js',
+          'node_modules/some-package/lib/markdown.js',
+        ];
+
+        expect(leftOut.filter((path) => !denies(path))).toEqual([]);
+        expect(kept.filter((path) => denies(path))).toEqual([]);
+      },
+    );
 
     it.each(readings)(
       'keeps out tests, tools, sources, local settings and dev files (%s reading)',
@@ -185,6 +226,10 @@ describe('the package `func azure functionapp publish` uploads', () => {
           'dist/tools/local-host/main.js',
           'dist/bench/bench.js',
           'coverage/lcov.info',
+          'test-output/dashboard/embedded-job-detail.png',
+          'dist/package/host.json',
+          'dist/package/node_modules/zod/index.js',
+          'dist/package.zip',
         ];
 
         expect(mustLeaveOut.filter((path) => !denies(path))).toEqual([]);
@@ -199,8 +244,9 @@ describe('the package `func azure functionapp publish` uploads', () => {
           'host.json',
           ...mainFiles(packageJson.main),
           ...productionFunctionTable().map((definition) => `dist/src/functions/${definition.name}.js`),
+          'package-lock.json',
           'node_modules/@azure/functions/package.json',
-          'node_modules/@azure/functions/types/index.d.ts',
+          'node_modules/@azure/functions/dist/azure-functions.js',
           'node_modules/debug/src/index.js',
         ];
 

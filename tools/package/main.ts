@@ -1,0 +1,106 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { assemblePackage } from './assemblePackage';
+import { findReachableLeftOuts, loadableFiles } from './leftOutReachability';
+import { verifyPackage } from './verifyPackage';
+import { zipFiles } from './zipFiles';
+
+const usage =
+  'Usage: npm run package:size [-- --out <dir>] [--zip <file>]\n' +
+  '  Builds the deployment package as `func azure functionapp publish` and azd upload it (.funcignore applied as\n' +
+  '  Core Tools reads it, production dependencies only), loads the app from it, zips it and prints its size.\n' +
+  '  --out <dir>   also leave the package directory there (azure.yaml deploys dist/package)\n' +
+  '  --zip <file>  also leave the zip there';
+
+const root = resolve(__dirname, '..', '..', '..');
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/** A previous package may be replaced; any other non-empty directory is refused, before anything is built. */
+function assertReplaceable(out: string): void {
+  if (!existsSync(out) || readdirSync(out).length === 0) return;
+  const packageJson = join(out, 'package.json');
+  const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name;
+  if (!existsSync(packageJson) || JSON.parse(readFileSync(packageJson, 'utf8')).name !== ours) {
+    throw new Error(`${out} is not empty and holds no earlier package of ${ours}; not replacing it.`);
+  }
+}
+
+function main(): number {
+  let values: { out?: string; zip?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { out: { type: 'string' }, zip: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!existsSync(join(root, 'dist', 'src', 'index.js'))) {
+    console.error('dist/src/index.js is missing: run `npm run build` first.');
+    return 1;
+  }
+  const out = values.out ? resolve(values.out) : undefined;
+  if (out) assertReplaceable(out);
+  // Outside the project, so that loading the app from the package cannot fall back on the project's node_modules.
+  const scratch = mkdtempSync(join(tmpdir(), 'sdap-jobs-package-'));
+  try {
+    const started = Date.now();
+    const assembled = assemblePackage(root, join(scratch, 'package'));
+    const reachable = findReachableLeftOuts(assembled.dir, assembled.files, assembled.leftOutOfNodeModules);
+    if (reachable.length > 0) {
+      const examples = reachable.slice(0, 10).map(({ from, leftOut }) => `  ${from} -> ${leftOut}`);
+      throw new Error(`.funcignore leaves out files Node can reach:\n${examples.join('\n')}`);
+    }
+    const check = verifyPackage(assembled.dir);
+    const zipPath = values.zip ? resolve(values.zip) : join(scratch, 'package.zip');
+    const zip = zipFiles(zipPath, assembled.dir, assembled.files);
+    const dependencies = assembled.files.filter((path) => path.startsWith('node_modules/')).length;
+
+    console.log('Deployment package (what `func azure functionapp publish` and azd upload):');
+    console.log(`  zipped       ${megabytes(zip.bytes)} (${megabytes(zip.uncompressedBytes)} unzipped)`);
+    console.log(
+      `  files        ${zip.entries.toLocaleString('en-US')} (${dependencies.toLocaleString('en-US')} in node_modules)`,
+    );
+    console.log(
+      `  left out     ${assembled.leftOutOfNodeModules.length.toLocaleString('en-US')} files of the production ` +
+        `install by .funcignore (${loadableFiles(assembled.leftOutOfNodeModules).length.toLocaleString('en-US')} ` +
+        'of them code that no Node entry point or kept module reaches)',
+    );
+    console.log(
+      `  loads        ${check.entry}, ${check.appModules} app modules, ${check.packages.length} packages, ` +
+        `Application Insights ${check.applicationInsights}`,
+    );
+    if (assembled.readingsDisagree.length > 0) {
+      console.log(
+        `  warning      Core Tools and azd (gitignore) read .funcignore differently for ` +
+          `${assembled.readingsDisagree.length} files, e.g. ${assembled.readingsDisagree.slice(0, 3).join(', ')}`,
+      );
+    }
+    console.log(`  took         ${Math.round((Date.now() - started) / 1000)} s`);
+    if (values.zip) console.log(`  zip          ${zipPath}`);
+    if (out) {
+      rmSync(out, { recursive: true, force: true });
+      cpSync(assembled.dir, out, { recursive: true, verbatimSymlinks: true });
+      console.log(`  directory    ${out}`);
+    }
+    return 0;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+try {
+  process.exitCode = main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+}
