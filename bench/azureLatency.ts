@@ -15,6 +15,8 @@ const storageRoundTripMs = Number(process.env.BENCH_STORAGE_RTT_MS ?? 7);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '16,64,128').split(',').map(Number);
 const messages = Number(process.env.BENCH_LATENCY_JOBS ?? 3_000);
 const rounds = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3);
+// An I/O-bound handler: each run waits this long (diagnostics.simulate's durationMs), as one calling a service does.
+const handlerMs = Number(process.env.BENCH_HANDLER_MS ?? 0);
 
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess();
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
   const hostJsonDir = mkdtempSync(join(tmpdir(), 'sdap-jobs-bench-'));
   console.log(
     `Jobs per second per instance with an added round trip of ${serviceBusRoundTripMs} ms to Service Bus and ` +
-      `${storageRoundTripMs} ms to Table Storage; ${messages} jobs a lane, median of ${rounds} alternating rounds:`,
+      `${storageRoundTripMs} ms to Table Storage, handlers that wait ${handlerMs} ms; ${messages} jobs a lane, ` +
+      `median of ${rounds} alternating rounds:`,
   );
   try {
     for (const concurrency of concurrencies) {

@@ -177,12 +177,17 @@ async function runnerLoop(
 
 /**
  * The app's path for `count` jobs. By default the records stay in memory: that compares the transport path with a
- * raw loop, and storage is measured on its own; `store` may stand in for a remote one, `hostJsonPath` set the trigger.
+ * raw loop, and storage is measured on its own; `store` may stand in for a remote one, `hostJsonPath` set the trigger,
+ * and `handlerMs` make each handler wait that long, as one calling another service does.
  */
 export async function appPath(
   connectionString: string,
   count: number,
-  { store, hostJsonPath }: { store?: JobStore; hostJsonPath?: string } = {},
+  {
+    store,
+    hostJsonPath,
+    handlerMs = 0,
+  }: { store?: JobStore; hostJsonPath?: string; handlerMs?: number } = {},
 ): Promise<LaneFigures> {
   const completions = completionCounter();
   const host = await startLocalHost({
@@ -197,7 +202,8 @@ export async function appPath(
     hostJsonPath,
   });
   try {
-    const batch = Array.from({ length: batchSize }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
+    const payload = handlerMs > 0 ? { durationMs: handlerMs } : {};
+    const batch = Array.from({ length: batchSize }, () => ({ jobType: 'diagnostics.simulate', payload }));
     return await timed(count, async () => {
       for (let sent = 0; sent < count; sent += batchSize) {
         await host.runtime.submission.submitBatch(batch.slice(0, Math.min(batchSize, count - sent)));
