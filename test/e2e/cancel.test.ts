@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { createLogger } from '../../src/jobs/logger';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
+import { runCliProcess } from '../support/cliProcess';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { isSettled, jobRecordWhen, submitJob } from '../support/jobApi';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { serviceBusSettings, startServiceBusWorld } from '../support/serviceBusApp';
 import { waitFor } from '../support/waitFor';
-
-const root = resolve(__dirname, '..', '..');
 
 // Long enough to cancel a job during its retry backoff or its run, short enough to see the retry copy come back.
 const cancelSettings = {
@@ -148,25 +145,7 @@ for (const settlement of ['host', 'explicit']) {
 }
 
 describe('npm run jobs', () => {
-  function jobsCli(args: string[], env: Record<string, string>) {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        resolve(__dirname, '../support/registerTypeScript.js'),
-        resolve(root, 'tools/jobs/main.ts'),
-        ...args,
-      ],
-      { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) =>
-      child.once('close', (code) => done({ code, stdout, stderr })),
-    );
-  }
+  const jobsCli = (args: string[], env: Record<string, string>) => runCliProcess('jobs', args, env);
 
   it('when a running job is cancelled through the CLI, in-process on Service Bus and over HTTP embedded, then it ends Cancelled; a finished one exits 1', async () => {
     const world: ServiceBusWorld = await startServiceBusWorld();

@@ -1,36 +1,14 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { startLocalHost } from '../../tools/local-host/localHost';
+import type { CliRun } from '../support/cliProcess';
+import { runCliProcess } from '../support/cliProcess';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { serviceBusSettings, startServiceBusWorld } from '../support/serviceBusApp';
 import { deadLetterClient } from './deadLetterApiSuite';
 
-const root = resolve(__dirname, '..', '..');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run dlq -- …` from the TypeScript sources, in its own process, as an operator runs it. */
 function dlq(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      resolve(__dirname, '../support/registerTypeScript.js'),
-      resolve(root, 'tools/dlq/main.ts'),
-      ...args,
-    ],
-    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolveRun) => child.once('close', (code) => resolveRun({ code, stdout, stderr })));
+  return runCliProcess('dlq', args, env);
 }
 
 /**

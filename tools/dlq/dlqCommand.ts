@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/deadLetterService';
 import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
 import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
+import { UsageError } from '../cli/runCli';
 
 export type DlqCommand =
   | { kind: 'list'; query: DeadLetterListQuery }
@@ -25,9 +26,6 @@ export const usage = `Usage: npm run dlq -- <command> [options]
 
 Options: --url <base>  the running app, in embedded mode (default http://localhost:$PORT, PORT defaulting to 7071)
 Settings come from the environment and local.settings.json, as for npm start.`;
-
-/** A mistake in how the CLI was called: the message says what to fix. */
-export class UsageError extends Error {}
 
 export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
   let parsed;

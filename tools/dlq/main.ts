@@ -1,13 +1,12 @@
 import { loadConfig } from '../../src/config';
-import { ValidationError } from '../../src/jobs/errors';
 import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
 import { localEnvironment } from '../local-host/localSettings';
 import type { DeadLetterOperations } from './deadLetterOperations';
 import type { DlqCommand } from './dlqCommand';
-import { UsageError, parseDlqArguments, usage } from './dlqCommand';
+import { parseDlqArguments, usage } from './dlqCommand';
 import { formatBulkReplay, formatDiscard, formatListing, formatReplay } from './formatDeadLetters';
-import { formatFieldErrors } from '../cli/appApi';
+import { runCli } from '../cli/runCli';
 import { httpDeadLetterOperations } from './httpDeadLetterOperations';
 
 // `npm run dlq -- list | replay <seq> | replay --reason R | discard <seq>`: the dead-letter operations of the HTTP
@@ -59,16 +58,4 @@ async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: D
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${usage}`);
-      process.exit(2);
-    }
-    const details = error instanceof ValidationError ? formatFieldErrors(error.errors) : '';
-    // Our own errors already say what went wrong; a stack trace would only bury it.
-    console.error(error instanceof Error ? `${error.message}${details}` : String(error));
-    process.exit(1);
-  },
-);
+runCli(main, usage);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { jobIdSchema } from '../../src/jobs/jobMessage';
+import { UsageError } from '../cli/runCli';
 
 export type JobsCommand = { kind: 'show' | 'cancel'; jobId: string } | { kind: 'help' };
 
@@ -18,9 +19,6 @@ Options: --url <base>  the running app (default http://localhost:$PORT, PORT def
                        mode without --url the command works on the queue and the store directly)
 Settings come from the environment and local.settings.json, as for npm start.`;
 
-/** A mistake in how the CLI was called: the message says what to fix. */
-export class JobsUsageError extends Error {}
-
 export function parseJobsArguments(argv: readonly string[]): JobsInvocation {
   let parsed;
   try {
@@ -30,15 +28,15 @@ export function parseJobsArguments(argv: readonly string[]): JobsInvocation {
       options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
-    throw new JobsUsageError((error as Error).message);
+    throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   const [name, jobId, ...extra] = positionals;
   const url = values.url;
   if (values.help || name === undefined || name === 'help') return { command: { kind: 'help' }, url };
-  if (name !== 'show' && name !== 'cancel') throw new JobsUsageError(`Unknown command '${name}'.`);
-  if (jobId === undefined) throw new JobsUsageError(`'${name}' needs the id of the job.`);
-  if (extra.length > 0) throw new JobsUsageError(`Unexpected argument '${extra[0]}'.`);
-  if (!jobIdSchema.safeParse(jobId).success) throw new JobsUsageError(`'${jobId}' is not a job id (a GUID).`);
+  if (name !== 'show' && name !== 'cancel') throw new UsageError(`Unknown command '${name}'.`);
+  if (jobId === undefined) throw new UsageError(`'${name}' needs the id of the job.`);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'.`);
+  if (!jobIdSchema.safeParse(jobId).success) throw new UsageError(`'${jobId}' is not a job id (a GUID).`);
   return { command: { kind: name, jobId: jobId.toLowerCase() }, url };
 }

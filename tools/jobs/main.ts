@@ -1,12 +1,12 @@
 import { loadConfig } from '../../src/config';
-import { ValidationError } from '../../src/jobs/errors';
 import type { CancelResult } from '../../src/jobs/jobCancellation';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
-import { callAppApi, formatFieldErrors } from '../cli/appApi';
+import { callAppApi } from '../cli/appApi';
+import { runCli } from '../cli/runCli';
 import { localEnvironment } from '../local-host/localSettings';
-import { JobsUsageError, jobsUsage, parseJobsArguments } from './jobsCommand';
+import { jobsUsage, parseJobsArguments } from './jobsCommand';
 
 /** What a cancel came to, as the CLI reports it. */
 type CancelAnswer = Pick<CancelResult, 'outcome'> & { record: Pick<JobRecord, 'jobId' | 'status'> };
@@ -76,15 +76,4 @@ function httpJobOperations(baseUrl: string): JobOperations {
   };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof JobsUsageError) {
-      console.error(`${error.message}\n\n${jobsUsage}`);
-      process.exit(2);
-    }
-    const details = error instanceof ValidationError ? formatFieldErrors(error.errors) : '';
-    console.error(error instanceof Error ? `${error.message}${details}` : String(error));
-    process.exit(1);
-  },
-);
+runCli(main, jobsUsage);
