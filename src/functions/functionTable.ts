@@ -1,8 +1,12 @@
 import type { HttpHandler, HttpMethod, ServiceBusQueueHandler, TimerHandler } from '@azure/functions';
 import type { JobsRuntime } from '../runtime';
 import { createCancelJob } from './cancelJob';
+import { createDashboard } from './dashboard';
+import { createDashboardAsset } from './dashboardAsset';
 import { createDiscardDeadLetter } from './discardDeadLetter';
+import { createDiscardDeadLetters } from './discardDeadLetters';
 import { createGetJob } from './getJob';
+import { createGetJobStats } from './getJobStats';
 import { createHealth } from './health';
 import { createListDeadLetters } from './listDeadLetters';
 import { createListJobTypes } from './listJobTypes';
@@ -160,6 +164,40 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       route: 'deadletters/{sequenceNumber:long}',
       authLevel: 'admin',
       handler: createDiscardDeadLetter(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'discardDeadLetters',
+      methods: ['POST'],
+      route: 'deadletters/discard',
+      authLevel: 'admin',
+      handler: createDiscardDeadLetters(runtime),
+    },
+    // The operator dashboard (docs/dashboard.md): the page at the job API's level, its script and style sheet
+    // anonymous (a browser loads them without the key; they hold no data), and the counts it shows.
+    {
+      kind: 'http',
+      name: 'getJobStats',
+      methods: ['GET'],
+      route: 'jobstats',
+      authLevel: 'function',
+      handler: createGetJobStats(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'dashboard',
+      methods: ['GET'],
+      route: 'dashboard',
+      authLevel: 'function',
+      handler: createDashboard(runtime),
+    },
+    {
+      kind: 'http',
+      name: 'dashboardAsset',
+      methods: ['GET'],
+      route: 'dashboard/{asset}',
+      authLevel: 'anonymous',
+      handler: createDashboardAsset(runtime),
     },
     {
       kind: 'timer',

@@ -1,4 +1,5 @@
 import type { JobRecord, JobStatus } from './jobRecord';
+import type { JobStatsQuery, JobStatsSnapshot } from './jobStats';
 
 /** A record as stored, with the version (ETag) a conditional write must name. */
 export interface StoredJob {
@@ -88,4 +89,11 @@ export interface JobStore {
   findUnfinished(query: JobAgeQuery): Promise<StoredJob[]>;
   /** Finished jobs (Completed, DeadLettered, Cancelled) last changed before `updatedBefore`, for retention. */
   findFinished(query: JobAgeQuery): Promise<StoredJob[]>;
+  /**
+   * Counts for the dashboard, without reading every record: jobs submitted since `submittedSince` by job type and
+   * status (from the listing index, so a status may lag as a listing's may), and attempt outcomes since
+   * `outcomesSince` per minute (each attempt once, recorded when a write ends it). At most `maxEntries` of each
+   * are read, newest first; the snapshot says when there were more.
+   */
+  stats(query: JobStatsQuery): Promise<JobStatsSnapshot>;
 }

@@ -34,6 +34,7 @@ export function createStorageStores(config: AppConfig['store']): StorageStores {
       list: (query) => stores().store.list(query),
       findUnfinished: (query) => stores().store.findUnfinished(query),
       findFinished: (query) => stores().store.findFinished(query),
+      stats: (query) => stores().store.stats(query),
     },
     documents: {
       stage: (stagingKey, document) => stores().documents.stage(stagingKey, document),

@@ -14,6 +14,8 @@ import type {
   JobAgeQuery,
 } from '../jobs/jobStore';
 import { terminalJobStatuses } from '../jobs/jobStore';
+import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
+import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/jobStats';
 
 const recordRowKey = 'job';
 const indexPartitionPrefix = 'index-';
@@ -29,6 +31,12 @@ const bodyPartBytes = 64_000;
 const maxIndexPagesPerList = 40;
 // The sweep reads whole records, bodies included; pages this size keep one response small.
 const maxUnfinishedPageSize = 100;
+// Stats read projected entries (two or three short properties): the service's largest page.
+const maxStatsPageSize = 1000;
+const outcomePartitionPrefix = 'outcomes-';
+// Outcome partitions count down in minutes, as index rows do in milliseconds, so a range reads the newest first.
+const maxMinute = 99_999_999;
+const minuteMs = 60_000;
 
 /**
  * The record entity's properties: `record` holds the whole record as JSON (validated on every read); `status`,
@@ -36,6 +44,17 @@ const maxUnfinishedPageSize = 100;
  * `bodyParts` and `body0`… hold the message body (UTF-8 bytes), when there is one.
  */
 type EntityProperties = Record<string, unknown>;
+
+/** One attempt's outcome, for the per-minute stats: partitioned by the minute it ended in, newest first. */
+interface OutcomeEntity {
+  partitionKey: string;
+  rowKey: string;
+  status: string;
+  jobType: string;
+  /** The minute, as `minuteKey` writes it. */
+  minute: string;
+  completedAt: Date;
+}
 
 interface IndexEntity {
   partitionKey: string;
@@ -51,6 +70,10 @@ type IndexPage = TableEntityResultPage<IndexEntity>;
  * Job records on Azure Table Storage. A record is one entity keyed by jobId (point reads, conditional writes on its
  * ETag), the message body split across properties beside it. Listing newest first reads a per-day index partition
  * whose row keys count down in time; each entry carries the job's status, for filtered listings.
+ *
+ * For the dashboard's stats, each write that ends an attempt also upserts an outcome entry in a per-minute partition
+ * (keyed by the attempt, so written again it counts once), and the stats read index entries and outcome entries
+ * with projections, never records.
  *
  * The record entity is written first and is the truth. An index entry is written after it, best effort: a failed
  * index write fails nothing, since every later `replace` writes the entry whole again and the listing checks each
@@ -148,10 +171,14 @@ export class TableJobStore implements JobStore {
       // 404: gone already, by another remover or by our own delete whose answer was lost.
       if (status !== 404) throw unavailable('delete', error);
     }
-    // Best effort: a left-over entry is skipped by the listing, whose record is missing or is not the entry's.
-    await this.table
-      .deleteEntity(...indexKeys(parseRecord(recordTextOf(current))), this.call)
-      .catch(() => undefined);
+    // Best effort: a left-over entry is skipped by the listing, whose record is missing or is not the entry's. The
+    // outcomes the stats count go with the job (older ones than the record keeps stay, and age out of the window).
+    const removed = parseRecord(recordTextOf(current));
+    await Promise.all(
+      [indexKeys(removed), ...removed.outcomes.map((outcome) => outcomeKeys(removed.jobId, outcome))].map(
+        (keys) => this.table.deleteEntity(...keys, this.call).catch(() => undefined),
+      ),
+    );
     return true;
   }
 
@@ -187,45 +214,117 @@ export class TableJobStore implements JobStore {
   }
 
   async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
+    const unfinished = terminalJobStatuses.map((status) => odata`status ne ${status}`).join(' and ');
+    return this.findRecords(updatedBefore, unfinished, limit);
+  }
+
+  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
+    const finished = terminalJobStatuses.map((status) => odata`status eq ${status}`).join(' or ');
+    // The record only: retention removes the entity, bodies and all, and never needs to read them.
+    return this.findRecords(updatedBefore, `(${finished})`, limit, ['record']);
+  }
+
+  /**
+   * Records last changed before `updatedBefore` whose status passes `statusFilter`, at most `limit`. The record
+   * entities, not the index: the record is written first and is the truth when an index write failed.
+   */
+  private async findRecords(
+    updatedBefore: Date,
+    statusFilter: string,
+    limit: number,
+    select?: string[],
+  ): Promise<StoredJob[]> {
     if (limit < 1) return [];
     await this.ensureTable();
-    // The record entities, not the index: the record is written first and is the truth when an index write failed.
     const filter = [
       odata`RowKey eq ${recordRowKey}`,
       odata`updatedAt lt ${updatedBefore}`,
-      ...terminalJobStatuses.map((status) => odata`status ne ${status}`),
+      statusFilter,
     ].join(' and ');
     const found: StoredJob[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.readPage<EntityProperties>(filter, {
-        maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize),
-        continuationToken,
-      });
+      const page = await this.readPage<EntityProperties>(
+        filter,
+        { maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize), continuationToken },
+        select,
+      );
       found.push(...page.slice(0, limit - found.length).map(toStoredJob));
       continuationToken = page.continuationToken;
     } while (continuationToken && found.length < limit);
     return found;
   }
 
-  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
-    if (limit < 1) return [];
+  async stats({ submittedSince, outcomesSince, maxEntries }: JobStatsQuery): Promise<JobStatsSnapshot> {
     await this.ensureTable();
-    const finished = terminalJobStatuses.map((status) => odata`status eq ${status}`).join(' or ');
-    const filter = `${odata`RowKey eq ${recordRowKey}`} and ${odata`updatedAt lt ${updatedBefore}`} and (${finished})`;
-    const found: StoredJob[] = [];
+    const [jobs, outcomes] = await Promise.all([
+      this.countJobs(submittedSince, maxEntries),
+      this.countOutcomes(outcomesSince, maxEntries),
+    ]);
+    return { ...jobs, ...outcomes };
+  }
+
+  /** The listing index's entries since `since`, day partition by day partition, newest first, status and type only. */
+  private async countJobs(
+    since: Date,
+    maxEntries: number,
+  ): Promise<Pick<JobStatsSnapshot, 'byJobType' | 'jobsCounted' | 'jobsTruncated'>> {
+    const byJobType: JobStatsSnapshot['byJobType'] = {};
+    // Entries submitted at or after `since` have a countdown up to its own: row keys below the next one.
+    const before = String(maxTimestampMs - since.getTime() + 1).padStart(13, '0');
+    const last = indexPartition(since);
+    let counted = 0;
+    let partition = indexPartition(this.now());
+    for (let day = 0; partition >= last && day <= this.listDays; day += 1) {
+      const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey lt ${before}`}`;
+      let continuationToken: string | undefined;
+      do {
+        const page = await this.readPage<IndexEntity>(
+          filter,
+          { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
+          ['jobType', 'status'],
+        );
+        for (const entry of page) {
+          if (counted === maxEntries) return { byJobType, jobsCounted: counted, jobsTruncated: true };
+          const status = jobRecordSchema.shape.status.safeParse(entry.status);
+          if (!status.success) continue;
+          addJob(byJobType, entry.jobType, status.data);
+          counted += 1;
+        }
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+      partition = previousDay({ partition, after: '', daysLeft: 1 }).partition;
+    }
+    return { byJobType, jobsCounted: counted, jobsTruncated: false };
+  }
+
+  /** The outcome entries since `since`: one range over the minute partitions, newest minute first. */
+  private async countOutcomes(
+    since: Date,
+    maxEntries: number,
+  ): Promise<Pick<JobStatsSnapshot, 'outcomesByMinute' | 'outcomesTruncated'>> {
+    const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
+    const filter = [
+      odata`PartitionKey gt ${outcomePartitionPrefix}`,
+      odata`PartitionKey le ${outcomePartition(since)}`,
+      odata`completedAt ge ${since}`,
+    ].join(' and ');
+    let counted = 0;
     let continuationToken: string | undefined;
     do {
-      // The record only: retention removes the entity, bodies and all, and never needs to read them.
-      const page = await this.readPage<EntityProperties>(
+      const page = await this.readPage<OutcomeEntity>(
         filter,
-        { maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize), continuationToken },
-        ['record'],
+        { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
+        ['minute', 'status'],
       );
-      found.push(...page.slice(0, limit - found.length).map(toStoredJob));
+      for (const entry of page) {
+        if (counted === maxEntries) return { outcomesByMinute, outcomesTruncated: true };
+        addOutcome(outcomesByMinute, entry.minute, entry.status);
+        counted += 1;
+      }
       continuationToken = page.continuationToken;
-    } while (continuationToken && found.length < limit);
-    return found;
+    } while (continuationToken);
+    return { outcomesByMinute, outcomesTruncated: false };
   }
 
   private writeIdOf(record: JobRecord): string {
@@ -301,10 +400,31 @@ export class TableJobStore implements JobStore {
     return partitionKey === entry.partitionKey && rowKey === entry.rowKey ? record : undefined;
   }
 
-  /** Written whole, so any write repairs an entry a failed one left missing or stale. */
+  /**
+   * Written whole, so any write repairs an entry a failed one left missing or stale; with it, the entry the stats
+   * count the attempt that ended last by (the same entry again on later writes: counted once).
+   */
   private async writeIndexEntry(record: JobRecord): Promise<void> {
     // Never fails the write it follows: the record is already stored, and the listing checks entries against it.
-    await this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call).catch(() => undefined);
+    const outcome = countableOutcome(record);
+    await Promise.all([
+      this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call).catch(() => undefined),
+      outcome &&
+        this.table
+          .upsertEntity<OutcomeEntity>(
+            {
+              partitionKey: outcomePartition(new Date(outcome.completedAtMs)),
+              rowKey: outcome.key,
+              status: outcome.status,
+              jobType: outcome.jobType,
+              minute: outcome.minute,
+              completedAt: new Date(outcome.completedAtMs),
+            },
+            'Replace',
+            this.call,
+          )
+          .catch(() => undefined),
+    ]);
   }
 
   private firstCursor(): ListCursor {
@@ -388,6 +508,18 @@ function indexKeys(record: JobRecord): [string, string] {
   const submitted = new Date(record.submittedAt);
   const countdown = String(maxTimestampMs - submitted.getTime()).padStart(13, '0');
   return [indexPartition(submitted), `${countdown}-${record.jobId}`];
+}
+
+function outcomePartition(at: Date): string {
+  const countdown = maxMinute - Math.floor(at.getTime() / minuteMs);
+  return `${outcomePartitionPrefix}${String(countdown).padStart(8, '0')}`;
+}
+
+function outcomeKeys(jobId: string, outcome: JobRecord['outcomes'][number]): [string, string] {
+  return [
+    outcomePartition(new Date(outcome.completedAt)),
+    outcomeKey(jobId, outcome.completedAt, outcome.attempt),
+  ];
 }
 
 function indexPartition(date: Date): string {

@@ -622,3 +622,121 @@ describe('TableJobStore on Azurite', () => {
     expect(listed).toEqual(records.map((record) => record.jobId));
   });
 });
+
+describe.each(adapters)('JobStore contract, dashboard stats: %s', (_, createStore) => {
+  let store: JobStore;
+
+  beforeEach(() => {
+    store = createStore();
+  });
+
+  const window = {
+    submittedSince: new Date('2025-12-31T20:00:00Z'),
+    outcomesSince: new Date('2026-01-01T11:00:00Z'),
+    maxEntries: 100,
+  };
+
+  /** One attempt as the dispatcher writes it: the claim, then the outcome with the status it leads to. */
+  async function runAttempt(
+    stored: StoredJob,
+    outcome: 'Completed' | 'Failed' | 'Poisoned',
+    completedAt: string,
+  ): Promise<StoredJob> {
+    const attempt = stored.record.attempt + 1;
+    const running: JobRecord = { ...stored.record, status: 'Running', attempt, updatedAt: completedAt };
+    const claimed = await store.replace(running, stored.etag);
+    const ended: JobRecord = {
+      ...running,
+      status: outcome === 'Completed' ? 'Completed' : outcome === 'Failed' ? 'Retrying' : 'DeadLettered',
+      lastOutcome: {
+        jobId: running.jobId,
+        jobType: running.jobType,
+        status: outcome,
+        durationMs: 5,
+        errorMessage: outcome === 'Completed' ? null : 'boom',
+        attempt,
+        completedAt,
+      },
+      updatedAt: completedAt,
+    };
+    const record = { ...ended, outcomes: [...running.outcomes, ended.lastOutcome!] };
+    const etag = await store.replace(record, claimed ?? '');
+    return { record, etag: etag ?? '' };
+  }
+
+  it('counts the jobs submitted since a time by job type and status, across day partitions, as they stand', async () => {
+    const queued = await createNew(store, jobRecordAt('2026-01-01T11:00:00Z', { jobType: 'a' }));
+    const done = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'a' }));
+    const poisoned = await createNew(store, jobRecordAt('2025-12-31T22:00:00Z', { jobType: 'b' }));
+    await createNew(store, jobRecordAt('2025-12-31T19:59:59.999Z', { jobType: 'a' }));
+    await runAttempt(done, 'Completed', '2026-01-01T10:00:05Z');
+    await runAttempt(poisoned, 'Poisoned', '2025-12-31T22:00:05Z');
+
+    const stats = await store.stats(window);
+
+    expect(queued.record.status).toBe('Queued');
+    expect(stats).toMatchObject({
+      byJobType: { a: { Queued: 1, Completed: 1 }, b: { DeadLettered: 1 } },
+      jobsCounted: 3,
+      jobsTruncated: false,
+    });
+  });
+
+  it('counts each attempt once per minute it ended in, however often its record is written after', async () => {
+    const retried = await createNew(store, jobRecordAt('2026-01-01T10:50:00Z'));
+    const first = await runAttempt(retried, 'Failed', '2026-01-01T11:01:10Z');
+    const second = await runAttempt(first, 'Completed', '2026-01-01T11:02:30Z');
+    await store.replace({ ...second.record, updatedAt: '2026-01-01T11:30:00Z' }, second.etag);
+    const early = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z'));
+    const late = await runAttempt(early, 'Failed', '2026-01-01T10:59:59Z');
+    await runAttempt(late, 'Poisoned', '2026-01-01T11:02:59Z');
+
+    const stats = await store.stats(window);
+
+    expect(stats.outcomesByMinute).toEqual({
+      '2026-01-01T11:01Z': { completed: 0, failed: 1 },
+      '2026-01-01T11:02Z': { completed: 1, failed: 1 },
+    });
+    expect(stats.outcomesTruncated).toBe(false);
+  });
+
+  it('reads at most maxEntries of each, the newest, and says so', async () => {
+    let last: StoredJob | undefined;
+    for (const minute of [1, 2, 3]) {
+      const created = await createNew(
+        store,
+        jobRecordAt(`2026-01-01T11:0${minute}:00Z`, { jobType: `t${minute}` }),
+      );
+      last = await runAttempt(created, 'Failed', `2026-01-01T11:1${minute}:00Z`);
+    }
+
+    const stats = await store.stats({ ...window, maxEntries: 2 });
+
+    expect(last).toBeDefined();
+    expect(stats).toEqual({
+      byJobType: { t3: { Retrying: 1 }, t2: { Retrying: 1 } },
+      jobsCounted: 2,
+      jobsTruncated: true,
+      outcomesByMinute: {
+        '2026-01-01T11:13Z': { completed: 0, failed: 1 },
+        '2026-01-01T11:12Z': { completed: 0, failed: 1 },
+      },
+      outcomesTruncated: true,
+    });
+  });
+
+  it('stops counting a job and its attempts once it is removed', async () => {
+    const created = await createNew(store, jobRecordAt('2026-01-01T11:00:00Z'));
+    const done = await runAttempt(created, 'Completed', '2026-01-01T11:05:00Z');
+
+    await store.remove(done.record.jobId, done.etag);
+
+    expect(await store.stats(window)).toEqual({
+      byJobType: {},
+      jobsCounted: 0,
+      jobsTruncated: false,
+      outcomesByMinute: {},
+      outcomesTruncated: false,
+    });
+  });
+});

@@ -53,6 +53,7 @@ describe('dead-letter HTTP functions', () => {
         route: 'deadletters/{sequenceNumber:long}',
         authLevel: 'admin',
       },
+      { name: 'discardDeadLetters', methods: ['POST'], route: 'deadletters/discard', authLevel: 'admin' },
     ]);
   });
 

@@ -1,0 +1,837 @@
+/* global document, window, location, fetch, URLSearchParams, setTimeout, clearTimeout */
+// The operator dashboard: plain DOM, no framework, no build. Everything shown comes from producers (job types,
+// errors, descriptions), so it is only ever set as text (`textContent`, text nodes), never parsed as markup.
+(function () {
+  'use strict';
+
+  const statuses = ['Queued', 'Running', 'Retrying', 'Completed', 'DeadLettered', 'Cancelled'];
+  const query = new URLSearchParams(location.search);
+  // The function key the page was opened with (`?code=`): sent as a header on every call, never written anywhere.
+  const key = query.get('code');
+  const intervalMs = Math.max(1, Number(query.get('interval')) || 5) * 1000;
+  // A listing of the dead-letter queue peeks every message in it and reads each one's job: not every few seconds.
+  const deadLetterIntervalMs = Math.max(intervalMs, 30_000);
+  // `/api/dashboard` → `/api`, whatever the host's route prefix.
+  const apiBase = location.pathname.replace(/\/dashboard\/?$/, '');
+  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  const state = {
+    paused: false,
+    timer: undefined,
+    /** 'unknown' until the dead-letter API answers; 'admin' or 'read-only' after. */
+    access: 'unknown',
+    selectedJobId: undefined,
+    deadLetters: [],
+    /** What each container shows now, as JSON: unchanged data is not rendered again. */
+    rendered: new WeakMap(),
+    lastSuccess: undefined,
+    deadLettersReadAt: 0,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- DOM helpers: text only -------------------------------------------------------------------------------
+
+  /** An element with attributes and children; strings become text nodes. */
+  function el(tag, attributes, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'onclick') element.addEventListener('click', value);
+      else element.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      element.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
+    }
+    return element;
+  }
+
+  function svg(tag, attributes, ...children) {
+    const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attributes || {})) element.setAttribute(name, String(value));
+    for (const child of children) element.append(child);
+    return element;
+  }
+
+  /**
+   * Replaces a container's children unless `data` is what it already shows, keeping keyboard focus on the control
+   * with the same `data-focus` key: a refresh never moves the operator's place.
+   */
+  function render(container, data, build) {
+    const signature = JSON.stringify(data);
+    if (state.rendered.get(container) === signature) return;
+    state.rendered.set(container, signature);
+    const focused = document.activeElement;
+    const focusKey = focused && container.contains(focused) ? focused.getAttribute('data-focus') : null;
+    container.replaceChildren(...build());
+    if (focusKey) {
+      const again = [...container.querySelectorAll('[data-focus]')].find(
+        (candidate) => candidate.getAttribute('data-focus') === focusKey,
+      );
+      if (again) again.focus();
+    }
+  }
+
+  function time(iso) {
+    if (!iso) return '—';
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime())
+      ? String(iso)
+      : date.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+  }
+
+  function shortId(id) {
+    return typeof id === 'string' && id.length > 13 ? id.slice(0, 8) + '…' : String(id);
+  }
+
+  // ---- API --------------------------------------------------------------------------------------------------
+
+  /** One call to the job API: `{ status, body }`; status 0 when the app could not be reached. */
+  async function api(path, { method = 'GET', body } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (key) headers['x-functions-key'] = key;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    try {
+      const response = await fetch(apiBase + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+      const type = response.headers.get('content-type') || '';
+      const parsed = type.includes('json') ? await response.json().catch(() => null) : null;
+      return { status: response.status, body: parsed };
+    } catch {
+      return { status: 0, body: null };
+    }
+  }
+
+  /** A problem document (or any failed answer) as one line of text, with its field errors. */
+  function problemText(answer) {
+    const body = answer.body || {};
+    const parts = [
+      answer.status > 0 ? `HTTP ${answer.status}` : answer.status === 0 ? 'unreachable' : 'page error',
+    ];
+    if (body.title) parts.push(body.title);
+    if (body.detail) parts.push(body.detail);
+    const errors = Array.isArray(body.errors)
+      ? body.errors.map((error) => `${error.field || '(body)'}: ${error.message}`)
+      : [];
+    return parts.join(' — ') + (errors.length ? ` [${errors.join('; ')}]` : '');
+  }
+
+  // ---- Overview -----------------------------------------------------------------------------------------------
+
+  function renderStats(stats) {
+    $('overview-window').textContent =
+      `${stats.total} job(s) submitted since ${time(stats.submittedSince)}` +
+      (stats.truncated ? ' (counted: the newest only; more were submitted)' : '');
+    render($('status-counts'), stats.byStatus, () =>
+      statuses.map((status) =>
+        el(
+          'li',
+          {},
+          el(
+            'button',
+            {
+              type: 'button',
+              class: `card status-${status}`,
+              'data-status': status,
+              'data-focus': `card-${status}`,
+              'aria-label': `${status}: ${stats.byStatus[status] || 0} job(s). Show them.`,
+              onclick: () => {
+                $('filter-status').value = status;
+                void loadJobs();
+              },
+            },
+            el('span', { class: 'count' }, String(stats.byStatus[status] || 0)),
+            el('span', { class: 'label' }, status),
+          ),
+        ),
+      ),
+    );
+    const types = Object.keys(stats.byJobType).sort();
+    const table = $('type-counts');
+    render(table.tHead, statuses, () => [
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'col' }, 'Job type'),
+        statuses.map((s) => el('th', { scope: 'col' }, s)),
+        el('th', { scope: 'col' }, 'Total'),
+      ),
+    ]);
+    render(table.tBodies[0], stats.byJobType, () =>
+      types.length === 0
+        ? [
+            el(
+              'tr',
+              {},
+              el('td', { colspan: statuses.length + 2, class: 'empty' }, 'No jobs in this window.'),
+            ),
+          ]
+        : types.map((type) => {
+            const counts = stats.byJobType[type];
+            const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+            return el(
+              'tr',
+              { 'data-job-type': type },
+              el('th', { scope: 'row' }, type),
+              statuses.map((status) => el('td', { 'data-status': status }, String(counts[status] || 0))),
+              el('td', { class: 'total' }, String(total)),
+            );
+          }),
+    );
+    addJobTypes(types);
+    renderChart(stats);
+  }
+
+  function renderChart(stats) {
+    const series = stats.perMinute;
+    const completed = series.reduce((sum, minute) => sum + minute.completed, 0);
+    const failed = series.reduce((sum, minute) => sum + minute.failed, 0);
+    $('chart-note').textContent =
+      `${completed} completed, ${failed} failed` +
+      (stats.perMinuteTruncated ? ' (busiest minutes only in part)' : '');
+    render($('chart'), series, () => {
+      const width = 1200;
+      const height = 180;
+      const top = 20;
+      const bottom = 22;
+      const plot = height - top - bottom;
+      const max = Math.max(1, ...series.map((minute) => minute.completed + minute.failed));
+      const barWidth = width / series.length;
+      const chart = svg('svg', {
+        viewBox: `0 0 ${width} ${height}`,
+        role: 'img',
+        'aria-label': `Attempts per minute over the last hour: ${completed} completed, ${failed} failed; busiest minute ${max}.`,
+      });
+      chart.append(svg('line', { x1: 0, x2: width, y1: top + plot, y2: top + plot, class: 'axis' }));
+      series.forEach((minute, index) => {
+        const x = index * barWidth + 1;
+        const completedHeight = (minute.completed / max) * plot;
+        const failedHeight = (minute.failed / max) * plot;
+        const label = document.createTextNode(
+          `${minute.minute.slice(11, 16)} UTC: ${minute.completed} completed, ${minute.failed} failed`,
+        );
+        const group = svg('g', {}, svg('title', {}, label));
+        group.append(
+          svg('rect', {
+            x,
+            width: barWidth - 2,
+            y: top + plot - completedHeight,
+            height: completedHeight,
+            class: 'completed',
+          }),
+          svg('rect', {
+            x,
+            width: barWidth - 2,
+            y: top + plot - completedHeight - failedHeight,
+            height: failedHeight,
+            class: 'failed',
+          }),
+        );
+        chart.append(group);
+      });
+      const text = (x, y, anchor, content) =>
+        svg('text', { x, y, 'text-anchor': anchor }, document.createTextNode(content));
+      chart.append(
+        text(4, 14, 'start', `max ${max}/min`),
+        text(4, height - 6, 'start', series.length ? series[0].minute.slice(11, 16) : ''),
+        text(
+          width - 2,
+          height - 4,
+          'end',
+          series.length ? series[series.length - 1].minute.slice(11, 16) + ' UTC' : '',
+        ),
+      );
+      return [chart];
+    });
+  }
+
+  async function loadStats() {
+    const answer = await api('/jobstats');
+    if (answer.status === 200) renderStats(answer.body);
+    return answer;
+  }
+
+  // ---- Jobs ---------------------------------------------------------------------------------------------------
+
+  const knownTypes = new Set();
+
+  function addJobTypes(types) {
+    const select = $('filter-type');
+    for (const type of types) {
+      if (typeof type !== 'string' || knownTypes.has(type)) continue;
+      knownTypes.add(type);
+      select.append(el('option', { value: type }, type));
+    }
+  }
+
+  async function loadJobTypes() {
+    const answer = await api('/jobtypes');
+    if (answer.status === 200 && Array.isArray(answer.body.jobTypes))
+      addJobTypes(answer.body.jobTypes.map((policy) => policy.jobType));
+  }
+
+  let jobsAsked = 0;
+
+  async function loadJobs() {
+    // A filter change and a refresh may overlap: only the answer to the latest question is shown.
+    const asked = ++jobsAsked;
+    const params = new URLSearchParams({ limit: '50' });
+    const status = $('filter-status').value;
+    const jobType = $('filter-type').value;
+    if (status) params.set('status', status);
+    if (jobType) params.set('jobType', jobType);
+    const answer = await api(`/jobs?${params}`);
+    if (answer.status !== 200 || asked !== jobsAsked) return answer;
+    const search = $('filter-id').value.trim().toLowerCase();
+    const jobs = answer.body.jobs.filter((job) => !search || job.jobId.toLowerCase().includes(search));
+    $('jobs-note').textContent =
+      `${jobs.length} job(s)` +
+      (search ? ` whose id contains “${search}”` : '') +
+      (answer.body.continuationToken ? ' among the newest 50 matching; narrow the filters for others' : '');
+    render($('job-table').tBodies[0], jobs, () =>
+      jobs.length === 0
+        ? [el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No jobs match.'))]
+        : jobs.map((job) =>
+            el(
+              'tr',
+              { 'data-job-id': job.jobId },
+              el(
+                'td',
+                {},
+                el(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link mono',
+                    'data-focus': `job-${job.jobId}`,
+                    'aria-label': `Show job ${job.jobId}`,
+                    onclick: () => void showJob(job.jobId),
+                  },
+                  shortId(job.jobId),
+                ),
+              ),
+              el('td', {}, job.jobType),
+              el('td', {}, el('span', { class: `badge status-${job.status}` }, job.status)),
+              el('td', {}, `${job.attempt} of ${job.maxAttempts}`),
+              el('td', {}, time(job.submittedAt)),
+              el('td', {}, time(job.updatedAt)),
+            ),
+          ),
+    );
+    return answer;
+  }
+
+  // ---- Job detail ---------------------------------------------------------------------------------------------
+
+  async function showJob(jobId) {
+    state.selectedJobId = jobId;
+    const answer = await loadDetail();
+    if (answer.status === 200) $('detail-title').focus();
+    else $('jobs-note').textContent = `Job ${jobId}: ${problemText(answer)}`;
+  }
+
+  async function loadDetail() {
+    const jobId = state.selectedJobId;
+    if (!jobId) return { status: 200 };
+    const answer = await api(`/jobs/${encodeURIComponent(jobId)}`);
+    if (answer.status === 200 && state.selectedJobId === jobId) renderDetail(answer.body);
+    return answer;
+  }
+
+  function renderDetail(job) {
+    $('detail').hidden = false;
+    $('detail-title').textContent = `Job ${job.jobId}`;
+    const fields = [
+      ['Type', job.jobType],
+      ['Status', job.status],
+      ['Attempt', `${job.attempt} of ${job.maxAttempts} (cycle ${job.cycle})`],
+      ['Subject', job.subjectId || '—'],
+      ['Correlation id', job.correlationId || '—'],
+      ['Idempotency key', job.idempotencyKey || '—'],
+      ['Submitted', time(job.submittedAt)],
+      ['Started', time(job.startedAt)],
+      ['Finished', time(job.completedAt)],
+      ['Next attempt', time(job.nextAttemptAt)],
+      ['Claimed by', job.claimedBy ? `${job.claimedBy} until ${time(job.claimExpiresAt)}` : '—'],
+      [
+        'Progress',
+        job.progress ? `${job.progress.percent}%${job.progress.note ? ` — ${job.progress.note}` : ''}` : '—',
+      ],
+      ['Cancel requested', time(job.cancelRequestedAt)],
+    ];
+    render($('detail-fields'), job, () =>
+      fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]),
+    );
+    const items = state.deadLetters.filter((item) => item.jobId === job.jobId);
+    render(
+      $('detail-deadletter'),
+      { reason: job.deadLetterReason, description: job.deadLetterDescription, items, access: state.access },
+      () =>
+        job.deadLetterReason || items.length
+          ? [
+              el(
+                'div',
+                { class: 'deadletter' },
+                el('h3', {}, 'Dead-lettered'),
+                el('p', {}, el('strong', {}, job.deadLetterReason || (items[0] && items[0].reason) || '—')),
+                el(
+                  'pre',
+                  { class: 'message' },
+                  job.deadLetterDescription || (items[0] && items[0].description) || '',
+                ),
+                items.map((item) =>
+                  el(
+                    'p',
+                    { class: 'buttons' },
+                    `Message ${item.sequenceNumber}: `,
+                    itemActions(item, 'detail'),
+                  ),
+                ),
+              ),
+            ]
+          : [],
+    );
+    let previousAttempt = 0;
+    render($('detail-attempts'), job.outcomes, () =>
+      job.outcomes.length === 0
+        ? [el('li', { class: 'empty' }, 'No attempt has ended yet.')]
+        : job.outcomes.map((outcome) => {
+            const newCycle = outcome.attempt <= previousAttempt;
+            previousAttempt = outcome.attempt;
+            return el(
+              'li',
+              { class: `outcome status-${outcome.status}` },
+              newCycle ? el('p', { class: 'cycle' }, 'Replayed: attempts count again') : null,
+              el(
+                'p',
+                {},
+                el('strong', {}, `Attempt ${outcome.attempt}: ${outcome.status}`),
+                ` after ${Math.round(outcome.durationMs)} ms, at ${time(outcome.completedAt)}`,
+              ),
+              outcome.errorMessage ? el('pre', { class: 'message' }, outcome.errorMessage) : null,
+            );
+          }),
+    );
+    render($('detail-actions'), job.deadLetterActions, () =>
+      job.deadLetterActions.length === 0
+        ? [el('li', { class: 'empty' }, 'None.')]
+        : job.deadLetterActions.map((action) =>
+            el(
+              'li',
+              {},
+              el('strong', {}, action.action),
+              ` at ${time(action.at)}: message ${action.sequenceNumber}, dead-lettered for ${action.reason}` +
+                (action.payloadCorrected ? ', with a corrected payload' : ''),
+            ),
+          ),
+    );
+  }
+
+  // ---- Dead-letter queue --------------------------------------------------------------------------------------
+
+  function setAccess(access, status) {
+    state.access = access;
+    const notice = $('access');
+    $('dlq-content').hidden = access !== 'admin';
+    if (access === 'read-only') {
+      notice.hidden = false;
+      notice.textContent =
+        `Read-only: this key may read jobs but not the dead-letter queue (HTTP ${status}). ` +
+        'Replay and discard need the admin (master) key: open the dashboard with ?code=<master key>.';
+      $('dlq-note').textContent = 'The dead-letter queue needs the admin key.';
+    } else {
+      notice.hidden = true;
+    }
+  }
+
+  async function loadDeadLetters() {
+    const answer = await api('/deadletters?limit=1000');
+    if (answer.status === 401 || answer.status === 403) {
+      state.deadLetters = [];
+      setAccess('read-only', answer.status);
+      return { status: 200 };
+    }
+    if (answer.status !== 200) return answer;
+    setAccess('admin');
+    const listing = answer.body;
+    state.deadLetters = listing.items;
+    $('dlq-note').textContent =
+      `${listing.scanned} message(s) in the dead-letter queue` +
+      (listing.truncated ? ' (only the oldest were read)' : '') +
+      (listing.matched > listing.items.length ? `; the oldest ${listing.items.length} are shown` : '') +
+      '.';
+    const groups = new Map();
+    for (const item of listing.items) {
+      const groupKey = JSON.stringify([item.reason, item.jobType]);
+      const group = groups.get(groupKey) || { reason: item.reason, jobType: item.jobType, items: [] };
+      group.items.push(item);
+      groups.set(groupKey, group);
+    }
+    const groupList = [...groups.values()];
+    render(
+      $('dlq-groups').tBodies[0],
+      groupList.map((group) => [group.reason, group.jobType, group.items.length]),
+      () =>
+        groupList.length === 0
+          ? [el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'The dead-letter queue is empty.'))]
+          : groupList.map((group) => groupRow(group)),
+    );
+    render($('dlq-items').tBodies[0], listing.items, () =>
+      listing.items.length === 0
+        ? [el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No messages.'))]
+        : listing.items.map((item) =>
+            el(
+              'tr',
+              { 'data-sequence-number': item.sequenceNumber },
+              el('td', { class: 'mono' }, item.sequenceNumber),
+              el(
+                'td',
+                {},
+                item.jobId
+                  ? el(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'link mono',
+                        'data-focus': `dlq-job-${item.sequenceNumber}`,
+                        'aria-label': `Show job ${item.jobId}`,
+                        onclick: () => void showJob(item.jobId),
+                      },
+                      shortId(item.jobId),
+                    )
+                  : '(not a job)',
+              ),
+              el('td', {}, item.jobType || '—'),
+              el('td', {}, item.reason),
+              el('td', { class: 'description' }, item.description),
+              el('td', {}, String(item.attempts)),
+              el('td', {}, time(item.deadLetteredAt)),
+              el('td', { class: 'buttons' }, itemActions(item, 'item')),
+            ),
+          ),
+    );
+    return answer;
+  }
+
+  function groupRow(group) {
+    const label = `${group.reason}, ${group.jobType || 'not a job'}`;
+    const focus = `group-${group.reason}-${group.jobType}`;
+    return el(
+      'tr',
+      { 'data-reason': group.reason, 'data-job-type': group.jobType || '' },
+      el('td', {}, group.reason),
+      el('td', {}, group.jobType || '(not a job)'),
+      el('td', { class: 'count' }, String(group.items.length)),
+      el(
+        'td',
+        { class: 'buttons' },
+        group.jobType
+          ? el(
+              'button',
+              {
+                type: 'button',
+                'data-focus': `${focus}-replay`,
+                'aria-label': `Replay all ${group.items.length} (${label})`,
+                onclick: () => void replayGroup(group),
+              },
+              'Replay all',
+            )
+          : null,
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            'data-focus': `${focus}-discard`,
+            'aria-label': `Discard all ${group.items.length} (${label})`,
+            onclick: () => void discardGroup(group),
+          },
+          'Discard all',
+        ),
+      ),
+    );
+  }
+
+  function itemActions(item, where) {
+    const focus = `${where}-${item.sequenceNumber}`;
+    return [
+      item.jobId
+        ? el(
+            'button',
+            {
+              type: 'button',
+              'data-focus': `${focus}-replay`,
+              'aria-label': `Replay message ${item.sequenceNumber}`,
+              onclick: () => void replayOne(item),
+            },
+            'Replay',
+          )
+        : null,
+      item.jobId
+        ? el(
+            'button',
+            {
+              type: 'button',
+              'data-focus': `${focus}-edit`,
+              'aria-label': `Replay message ${item.sequenceNumber} with a corrected payload`,
+              onclick: () => openEditor(item),
+            },
+            'Replay with payload…',
+          )
+        : null,
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'data-focus': `${focus}-discard`,
+          'aria-label': `Discard message ${item.sequenceNumber}`,
+          onclick: () => void discardOne(item),
+        },
+        'Discard',
+      ),
+    ];
+  }
+
+  function report(text, ok) {
+    const result = $('action-result');
+    result.className = ok ? 'result ok' : 'result failed';
+    result.textContent = text;
+  }
+
+  async function replayOne(item, payload) {
+    const answer = await api(`/deadletters/${encodeURIComponent(item.sequenceNumber)}/replay`, {
+      method: 'POST',
+      body: payload === undefined ? undefined : { payload },
+    });
+    if (answer.status === 202) {
+      if (editing && editing.sequenceNumber === item.sequenceNumber) closeEditor();
+      report(`Replayed message ${item.sequenceNumber}: job ${answer.body.jobId} is queued again.`, true);
+    } else {
+      report(`Replay of message ${item.sequenceNumber} refused: ${problemText(answer)}`, false);
+    }
+    await refresh();
+    return answer;
+  }
+
+  async function discardOne(item) {
+    if (!window.confirm(`Discard dead-lettered message ${item.sequenceNumber} for good?`)) return;
+    const answer = await api(`/deadletters/${encodeURIComponent(item.sequenceNumber)}`, { method: 'DELETE' });
+    if (answer.status === 200) report(`Discarded message ${item.sequenceNumber}.`, true);
+    else report(`Discard of message ${item.sequenceNumber} refused: ${problemText(answer)}`, false);
+    await refresh();
+  }
+
+  function bulkText(verb, answer, count, ok) {
+    const failures = (answer.body.results || []).filter((result) => result.status === 'failed');
+    return (
+      `${verb} ${ok} of ${count} message(s).` +
+      (failures.length
+        ? ` Failed: ${failures.map((f) => `${f.sequenceNumber} (${f.code}: ${f.error})`).join('; ')}.`
+        : '') +
+      (answer.body.truncated ? ' More match: run it again.' : '')
+    );
+  }
+
+  async function replayGroup(group) {
+    const answer = await api('/deadletters/replay', {
+      method: 'POST',
+      body: { reason: group.reason, jobType: group.jobType },
+    });
+    if (answer.status === 200)
+      report(
+        bulkText('Replayed', answer, answer.body.results.length, answer.body.replayed),
+        answer.body.failed === 0,
+      );
+    else report(`Replay refused: ${problemText(answer)}`, false);
+    await refresh();
+  }
+
+  async function discardGroup(group) {
+    const label = `${group.items.length} message(s) dead-lettered for ${group.reason} (${group.jobType || 'not a job'})`;
+    if (!window.confirm(`Discard ${label} for good?`)) return;
+    if (group.jobType) {
+      const answer = await api('/deadletters/discard', {
+        method: 'POST',
+        body: { reason: group.reason, jobType: group.jobType },
+      });
+      if (answer.status === 200)
+        report(
+          bulkText('Discarded', answer, answer.body.results.length, answer.body.discarded),
+          answer.body.failed === 0,
+        );
+      else report(`Discard refused: ${problemText(answer)}`, false);
+    } else {
+      // Messages that are not jobs have no job type to filter by: discarded one by one.
+      let discarded = 0;
+      const failures = [];
+      for (const item of group.items) {
+        const answer = await api(`/deadletters/${encodeURIComponent(item.sequenceNumber)}`, {
+          method: 'DELETE',
+        });
+        if (answer.status === 200) discarded += 1;
+        else failures.push(`${item.sequenceNumber} (${problemText(answer)})`);
+      }
+      report(
+        `Discarded ${discarded} of ${group.items.length} message(s).` +
+          (failures.length ? ` Failed: ${failures.join('; ')}.` : ''),
+        failures.length === 0,
+      );
+    }
+    await refresh();
+  }
+
+  let editing;
+
+  function openEditor(item) {
+    editing = item;
+    $('replay-editor').hidden = false;
+    $('replay-target').textContent =
+      `Message ${item.sequenceNumber}, job ${item.jobId} (${item.jobType}), dead-lettered for ${item.reason}.`;
+    $('replay-payload').value = '{}';
+    $('replay-errors').textContent = '';
+    $('replay-payload').focus();
+  }
+
+  function closeEditor() {
+    $('replay-editor').hidden = true;
+    editing = undefined;
+  }
+
+  async function submitEditor(event) {
+    event.preventDefault();
+    if (!editing) return;
+    let payload;
+    try {
+      payload = JSON.parse($('replay-payload').value);
+    } catch (error) {
+      $('replay-errors').textContent = `Not valid JSON: ${error.message}`;
+      return;
+    }
+    const item = editing;
+    const answer = await replayOne(item, payload);
+    if (answer.status !== 202) $('replay-errors').textContent = problemText(answer);
+  }
+
+  // ---- Refresh ----------------------------------------------------------------------------------------------
+
+  function showBanner(answers) {
+    const banner = $('banner');
+    const unavailable = answers.find((answer) => answer.status === 503);
+    const unreachable = answers.find((answer) => answer.status === 0);
+    const unauthorized = answers.find((answer) => answer.status === 401 || answer.status === 403);
+    const failed = answers.find((answer) => answer.status >= 400 || answer.status < 0);
+    const since = state.lastSuccess ? ` Showing what was read at ${time(state.lastSuccess)}.` : '';
+    let text = '';
+    if (unavailable)
+      text = `Unavailable: the job store or queue cannot be reached (HTTP 503). Trying again every ${intervalMs / 1000} s.${since}`;
+    else if (unreachable)
+      text = `The app cannot be reached. Trying again every ${intervalMs / 1000} s.${since}`;
+    else if (unauthorized)
+      text = `This key cannot read the job API (HTTP ${unauthorized.status}): open the dashboard with ?code=<function key>.`;
+    else if (failed) text = `The job API failed: ${problemText(failed)}.${since}`;
+    banner.hidden = text === '';
+    banner.textContent = text;
+    banner.className = unavailable ? 'banner unavailable' : 'banner';
+    document.body.classList.toggle('stale', text !== '');
+  }
+
+  /** A loader's answer; an answer it could not show becomes a failure of its own, never an unhandled error. */
+  async function safely(loader) {
+    try {
+      return await loader();
+    } catch (error) {
+      return { status: -1, body: { title: 'The page could not show an answer', detail: String(error) } };
+    }
+  }
+
+  let refreshing;
+  let pending;
+
+  /**
+   * Reads everything again (`timed`: the live refresh, which reads the dead-letter queue only every
+   * `deadLetterIntervalMs`); a call made while a refresh runs gets a full one after it, so it sees its own change.
+   */
+  function refresh(timed = false) {
+    if (refreshing) {
+      pending ??= refreshing.then(() => {
+        pending = undefined;
+        return refresh();
+      });
+      return pending;
+    }
+    refreshing = (async () => {
+      clearTimeout(state.timer);
+      const loaders = [safely(loadStats), safely(loadJobs)];
+      if (!timed || Date.now() - state.deadLettersReadAt >= deadLetterIntervalMs) {
+        state.deadLettersReadAt = Date.now();
+        loaders.push(safely(loadDeadLetters));
+      }
+      const answers = await Promise.all(loaders);
+      answers.push(await safely(loadDetail));
+      showBanner(answers);
+      if (answers.every((answer) => answer.status > 0 && answer.status < 400))
+        state.lastSuccess = new Date().toISOString();
+      $('last-refresh').textContent = `Updated ${time(new Date().toISOString())}`;
+      document.body.setAttribute(
+        'data-refreshed',
+        String(Number(document.body.getAttribute('data-refreshed') || 0) + 1),
+      );
+    })().finally(() => {
+      refreshing = undefined;
+      schedule();
+    });
+    return refreshing;
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    if (!state.paused) state.timer = setTimeout(() => void refresh(true), intervalMs);
+  }
+
+  async function loadHealth() {
+    const answer = await api('/health');
+    if (answer.status !== 200) return;
+    const health = answer.body;
+    $('mode').textContent =
+      `Transport: ${health.mode} · queue ${health.queue} · settlement ${health.settlement}`;
+  }
+
+  function start() {
+    for (const status of statuses) $('filter-status').append(el('option', { value: status }, status));
+    $('refresh-toggle').addEventListener('click', () => {
+      state.paused = !state.paused;
+      $('refresh-toggle').setAttribute('aria-pressed', String(state.paused));
+      $('refresh-toggle').textContent = state.paused ? 'Resume live refresh' : 'Pause live refresh';
+      schedule();
+    });
+    $('refresh-now').addEventListener('click', () => void refresh());
+    $('job-filters').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const search = $('filter-id').value.trim();
+      if (guid.test(search)) void showJob(search.toLowerCase());
+      void loadJobs();
+    });
+    $('filter-status').addEventListener('change', () => void loadJobs());
+    $('filter-type').addEventListener('change', () => void loadJobs());
+    $('detail-close').addEventListener('click', () => {
+      state.selectedJobId = undefined;
+      $('detail').hidden = true;
+      $('filter-id').focus();
+    });
+    $('replay-editor').addEventListener('submit', (event) => void submitEditor(event));
+    $('replay-cancel').addEventListener('click', closeEditor);
+    void loadHealth();
+    void loadJobTypes();
+    void refresh();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

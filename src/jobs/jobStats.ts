@@ -1,0 +1,126 @@
+import type { JobOutcomeStatus } from './jobOutcome';
+import type { JobRecord, JobStatus } from './jobRecord';
+
+/** What the dashboard counts: jobs by job type and status, and attempt outcomes per minute. */
+export interface JobStatsQuery {
+  /** Jobs submitted at or after this are counted by job type and status. */
+  submittedSince: Date;
+  /** Attempt outcomes at or after this are counted per minute. */
+  outcomesSince: Date;
+  /** Most listing entries, and most outcomes, one call reads: past it the counts cover the newest only. */
+  maxEntries: number;
+}
+
+/** Outcomes of one minute: `failed` counts both retryable failures and poisoned attempts. */
+export interface MinuteOutcomes {
+  completed: number;
+  failed: number;
+}
+
+export interface JobStatsSnapshot {
+  /** Per job type, jobs per status (statuses with none left out). */
+  byJobType: Record<string, Partial<Record<JobStatus, number>>>;
+  /** Jobs counted. */
+  jobsCounted: number;
+  /** More jobs were submitted in the window than `maxEntries`: only the newest were counted. */
+  jobsTruncated: boolean;
+  /** Per minute (`minuteKey`), only minutes with an outcome. */
+  outcomesByMinute: Record<string, MinuteOutcomes>;
+  /** More outcomes than `maxEntries` in the window: only the newest were counted. */
+  outcomesTruncated: boolean;
+}
+
+const minuteMs = 60_000;
+
+/** The minute `at` falls in, as ISO text to the minute (`2026-01-01T12:34Z`). */
+export function minuteKey(at: Date | string): string {
+  const time = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  return `${new Date(Math.floor(time / minuteMs) * minuteMs).toISOString().slice(0, 16)}Z`;
+}
+
+export interface CountableOutcome {
+  /** Unique per attempt: see {@link outcomeKey}. */
+  key: string;
+  /** The minute the attempt ended in ({@link minuteKey}). */
+  minute: string;
+  completedAtMs: number;
+  status: JobOutcomeStatus;
+  jobType: string;
+}
+
+/**
+ * The outcome a store counts per minute for a record it writes: the last attempt's, once the attempt is over (the
+ * job is no longer Running). Each attempt's outcome is the last one in at least one such write, so counting them by
+ * {@link outcomeKey} counts every attempt once, however often the record is written afterwards.
+ */
+export function countableOutcome(record: JobRecord): CountableOutcome | undefined {
+  const outcome = record.lastOutcome;
+  if (!outcome || record.status === 'Running') return undefined;
+  return {
+    key: outcomeKey(record.jobId, outcome.completedAt, outcome.attempt),
+    minute: minuteKey(outcome.completedAt),
+    completedAtMs: Date.parse(outcome.completedAt),
+    status: outcome.status,
+    jobType: record.jobType,
+  };
+}
+
+/** One attempt's identity: its job, when it ended and its number (a replay counts attempts from 1 again). */
+export function outcomeKey(jobId: string, completedAt: string, attempt: number): string {
+  return `${jobId}-${Date.parse(completedAt)}-${attempt}`;
+}
+
+export function addOutcome(byMinute: Record<string, MinuteOutcomes>, minute: string, status: string): void {
+  const counts = (byMinute[minute] ??= { completed: 0, failed: 0 });
+  if (status === 'Completed') counts.completed += 1;
+  else counts.failed += 1;
+}
+
+export function addJob(byJobType: JobStatsSnapshot['byJobType'], jobType: string, status: JobStatus): void {
+  const counts = (byJobType[jobType] ??= {});
+  counts[status] = (counts[status] ?? 0) + 1;
+}
+
+export interface JobStatsReport {
+  generatedAt: string;
+  submittedSince: string;
+  byStatus: Partial<Record<JobStatus, number>>;
+  byJobType: Record<string, Partial<Record<JobStatus, number>>>;
+  total: number;
+  truncated: boolean;
+  /** One entry per minute, oldest first, the current minute last; minutes without outcomes count zero. */
+  perMinute: Array<{ minute: string } & MinuteOutcomes>;
+  perMinuteTruncated: boolean;
+}
+
+/** The stats as the API answers them: totals per status, and a dense series of `minutes` minutes up to `now`. */
+export function jobStatsReport(
+  snapshot: JobStatsSnapshot,
+  { now, submittedSince, minutes }: { now: Date; submittedSince: Date; minutes: number },
+): JobStatsReport {
+  const byStatus: Partial<Record<JobStatus, number>> = {};
+  for (const counts of Object.values(snapshot.byJobType)) {
+    for (const [status, count] of Object.entries(counts) as Array<[JobStatus, number]>)
+      byStatus[status] = (byStatus[status] ?? 0) + count;
+  }
+  const current = Math.floor(now.getTime() / minuteMs) * minuteMs;
+  const perMinute = Array.from({ length: minutes }, (_, index) => {
+    const minute = minuteKey(new Date(current - (minutes - 1 - index) * minuteMs));
+    return { minute, ...(snapshot.outcomesByMinute[minute] ?? { completed: 0, failed: 0 }) };
+  });
+  return {
+    generatedAt: now.toISOString(),
+    submittedSince: submittedSince.toISOString(),
+    byStatus,
+    byJobType: snapshot.byJobType,
+    total: snapshot.jobsCounted,
+    truncated: snapshot.jobsTruncated,
+    perMinute,
+    perMinuteTruncated: snapshot.outcomesTruncated,
+  };
+}
+
+/** The first moment of the window of `minutes` minutes that ends with the current minute. */
+export function minutesWindowStart(now: Date, minutes: number): Date {
+  return new Date((Math.floor(now.getTime() / minuteMs) - (minutes - 1)) * minuteMs);
+}

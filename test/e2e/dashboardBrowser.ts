@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { JobStore } from '../../src/jobs/jobStore';
+import { startLocalHost } from '../../tools/local-host/localHost';
+import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { startServiceBusWorld } from '../support/serviceBusApp';
+
+/** Debian's Chromium (`apt-get install chromium`): playwright-core drives it and never downloads a browser. */
+export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Where the tests save their screenshots (test output, not committed). */
+export const screenshotDirectory = join(__dirname, '..', '..', 'test-output', 'dashboard');
+
+/** A running app for the dashboard's tests: its URL, and its job store, to plant records a producer could make. */
+export interface DashboardApp {
+  readonly baseUrl: string;
+  readonly store: JobStore;
+  close(): Promise<void>;
+}
+
+export async function embeddedDashboardApp(): Promise<DashboardApp> {
+  const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+  return { baseUrl: host.url, store: host.runtime.store, close: () => host.close() };
+}
+
+/** The app on the Service Bus emulator (explicit settlement), its records on Azurite. */
+export async function serviceBusDashboardApp(): Promise<DashboardApp> {
+  const world = await startServiceBusWorld();
+  const host = await world.startHost('explicit');
+  return { baseUrl: host.url, store: host.runtime.store, close: () => world.close() };
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(chromiumPath))
+    throw new Error(`No Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  return chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+}
+
+export interface OpenedPage {
+  readonly page: Page;
+  /** Console errors and uncaught exceptions, as they came. */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh page on the dashboard, refreshing every second, collecting what goes wrong in it. */
+export async function openDashboard(
+  browser: Browser,
+  baseUrl: string,
+  prepare: (page: Page) => Promise<unknown> = async () => undefined,
+): Promise<OpenedPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  // Discards ask first; the operator says yes.
+  page.on('dialog', (dialog) => void dialog.accept());
+  await prepare(page);
+  await page.goto(`${baseUrl}/api/dashboard?interval=1`);
+  await page.waitForSelector('body[data-refreshed]');
+  return { page, errors, close: () => context.close() };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDirectory, { recursive: true });
+  await page.screenshot({ path: join(screenshotDirectory, `${name}.png`), fullPage: true });
+}
+
+/** Presses Tab until `selector` has focus, as a keyboard user would get there; fails past `maxTabs`. */
+export async function tabTo(page: Page, selector: string, maxTabs = 200): Promise<void> {
+  for (let tabs = 0; tabs < maxTabs; tabs += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<boolean>(
+      `document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`,
+    );
+    if (focused) return;
+  }
+  throw new Error(`${selector} was not reached in ${maxTabs} presses of Tab`);
+}
