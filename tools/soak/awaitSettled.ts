@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../src/jobs/jobRecord';
+import { isTerminalJobStatus } from '../../src/jobs/jobStore';
 import type { BrokerProbe } from './brokerProbe';
 import { byJobId } from './brokerProbe';
 import { readRecords } from './readRecords';
@@ -56,7 +57,7 @@ async function unsettledCount(
   const open = jobIds.filter((jobId) => !terminal.has(jobId));
   let unfinished = 0;
   for (const [jobId, record] of await readRecords(baseUrl, open)) {
-    if (record?.status === 'Completed' || record?.status === 'DeadLettered') terminal.set(jobId, record);
+    if (record && isTerminalJobStatus(record.status)) terminal.set(jobId, record);
     else if (record) unfinished += 1;
   }
   const deadLetteredByJob = byJobId(deadLettered);
