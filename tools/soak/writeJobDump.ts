@@ -26,6 +26,7 @@ export async function writeJobDump(
       verdict: clientVerdict(entry),
       tries: entry.tries,
       answers: entry.answers,
+      cancels: entry.cancels,
       record: records.get(job.jobId) ?? null,
       queued: queued.get(job.jobId) ?? [],
       deadLettered: deadLettered.get(job.jobId) ?? [],
