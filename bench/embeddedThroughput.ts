@@ -14,6 +14,8 @@ export async function measureEmbeddedThroughput(jobs: number, concurrency: numbe
       Jobs__UseServiceBus: 'false',
       Jobs__EnableDiagnostics: 'true',
       Jobs__MaxConcurrency: String(concurrency),
+      // Every record kept, so the run can check each job completed.
+      Jobs__Retention__MaxFinishedInMemory: String(jobs),
     }),
     { logger: completions.logger },
   );
