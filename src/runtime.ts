@@ -117,7 +117,8 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     retryQueue: queue,
     claimGraceMs: config.claimGraceMs,
     outageToleranceMs: config.outageToleranceMs,
-    cancelCheckIntervalMs: config.cancelCheckIntervalMs,
+    // One process in embedded mode: a cancel there reaches the run directly.
+    cancelCheckIntervalMs: config.useServiceBus ? config.cancelCheckIntervalMs : 0,
     logger,
     telemetry,
     shutdownSignal: shutdown.signal,

@@ -69,6 +69,11 @@ export class HandlerRunner {
     }
   }
 
+  /** The jobs whose runs are under way in this process. */
+  runningJobIds(): string[] {
+    return [...this.running].map((run) => run.context.job.jobId);
+  }
+
   /** Aborts the job's run under way in this process, if there is one: an operator cancelled the job. */
   cancel(jobId: string): boolean {
     for (const run of this.running) {

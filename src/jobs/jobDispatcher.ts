@@ -93,6 +93,7 @@ export class JobDispatcher {
     this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     this.handlers = new HandlerRunner({ shutdownSignal: options.shutdownSignal });
+    this.watchForCancels(options.cancelCheckIntervalMs ?? 0);
   }
 
   async dispatch(received: ReceivedJobMessage): Promise<Settlement> {
@@ -239,27 +240,29 @@ export class JobDispatcher {
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
-    const stopWatching = this.watchForCancel(job.jobId);
-    const reporter = new ProgressReporter({
-      store: this.options.store,
-      claimed,
-      workerId: this.workerId,
-      now: this.now,
+    // Made on the first report: most handlers never report, and the run path is the hot one.
+    let reporter: ProgressReporter | undefined;
+    const onProgress = (percent: number, note?: string): void =>
+      (reporter ??= new ProgressReporter({
+        store: this.options.store,
+        claimed,
+        workerId: this.workerId,
+        now: this.now,
+      })).report(percent, note);
+    const result = await this.handlers.run({
+      handler,
+      payload,
+      job,
+      cycle,
+      attempt,
+      logger,
+      timeoutMs: policy.handlerTimeoutMs,
+      onProgress,
     });
-    const result = await this.handlers
-      .run({
-        handler,
-        payload,
-        job,
-        cycle,
-        attempt,
-        logger,
-        timeoutMs: policy.handlerTimeoutMs,
-        onProgress: reporter.report,
-      })
-      .finally(stopWatching);
     // The record as the progress reports left it: the result is written on that version.
-    const { current, progress } = await reporter.finish();
+    const { current, progress } = reporter
+      ? await reporter.finish()
+      : { current: claimed, progress: claimed.record.progress };
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
@@ -415,21 +418,25 @@ export class JobDispatcher {
     return this.handlers.cancel(jobId);
   }
 
-  /** Reads the running job's record now and then for a cancel made elsewhere; the returned function stops it. */
-  private watchForCancel(jobId: string): () => void {
-    const intervalMs = this.options.cancelCheckIntervalMs ?? 0;
-    if (intervalMs <= 0) return () => undefined;
+  /**
+   * Every `intervalMs`, reads the record of each job running here for a cancel made on another instance: one timer
+   * for all runs, not one each (a timer per job is measurable on the embedded path).
+   */
+  private watchForCancels(intervalMs: number): void {
+    if (intervalMs <= 0) return;
     const timer = setInterval(() => {
-      this.options.store.get(jobId).then(
-        (stored) => {
-          if (stored?.record.cancelRequestedAt) this.handlers.cancel(jobId);
-        },
-        // An unreadable record says nothing about a cancel; the next look may.
-        () => undefined,
-      );
+      for (const jobId of this.handlers.runningJobIds()) {
+        this.options.store.get(jobId).then(
+          (stored) => {
+            if (stored?.record.cancelRequestedAt) this.handlers.cancel(jobId);
+          },
+          // An unreadable record says nothing about a cancel; the next look may.
+          () => undefined,
+        );
+      }
     }, intervalMs);
     timer.unref();
-    return () => clearInterval(timer);
+    this.options.shutdownSignal?.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   private deadLettered(record: JobRecord, { reason, description }: DeadLetterSettlement): JobRecord {

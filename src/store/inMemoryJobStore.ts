@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JobRecord } from '../jobs/jobRecord';
-import type { CountableOutcome, JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
-import { addJob, addOutcome, countableOutcome } from '../jobs/jobStats';
+import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
+import { addJob, addOutcome, minuteKey } from '../jobs/jobStats';
 import type {
   CreateJobResult,
   JobListPage,
@@ -22,8 +22,6 @@ export class InMemoryJobStore implements JobStore {
   /** Finished jobs' ids, in the order they finished (a Set keeps insertion order). */
   private readonly finished = new Set<string>();
   private version = 0;
-  /** Per job, its attempts' outcomes as the stats count them (by outcome key); they go when the job goes. */
-  private readonly outcomes = new Map<string, Map<string, CountableOutcome>>();
 
   constructor(private readonly maxFinished = Infinity) {}
 
@@ -51,7 +49,6 @@ export class InMemoryJobStore implements JobStore {
     if (current && current.etag !== etag) return false;
     this.jobs.delete(jobId);
     this.finished.delete(jobId);
-    this.outcomes.delete(jobId);
     return true;
   }
 
@@ -101,12 +98,15 @@ export class InMemoryJobStore implements JobStore {
       .sort((a, b) => compareListKeys(a.key, b.key));
     const byJobType: JobStatsSnapshot['byJobType'] = {};
     for (const { record } of submitted.slice(0, maxEntries)) addJob(byJobType, record.jobType, record.status);
-    const ended = [...this.outcomes.values()]
-      .flatMap((byKey) => [...byKey.values()])
+    // Read from the records' outcomes when asked, not kept up on every write: the write path is the hot one.
+    const ended = [...this.jobs.values()]
+      .flatMap(({ record }) => record.outcomes)
+      .map(({ completedAt, status }) => ({ completedAtMs: Date.parse(completedAt), status }))
       .filter(({ completedAtMs }) => completedAtMs >= outcomesSince.getTime())
       .sort((a, b) => b.completedAtMs - a.completedAtMs);
     const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
-    for (const { minute, status } of ended.slice(0, maxEntries)) addOutcome(outcomesByMinute, minute, status);
+    for (const { completedAtMs, status } of ended.slice(0, maxEntries))
+      addOutcome(outcomesByMinute, minuteKey(new Date(completedAtMs)), status);
     return {
       byJobType,
       jobsCounted: Math.min(submitted.length, maxEntries),
@@ -120,27 +120,18 @@ export class InMemoryJobStore implements JobStore {
     this.version += 1;
     const stored: StoredJob = { record, etag: String(this.version), ...(body === undefined ? {} : { body }) };
     this.jobs.set(record.jobId, stored);
-    this.countOutcome(record);
     this.finished.delete(record.jobId);
     if (isTerminalJobStatus(record.status)) this.keepFinished(record.jobId);
     return stored;
   }
 
-  private countOutcome(record: JobRecord): void {
-    const outcome = countableOutcome(record);
-    if (!outcome) return;
-    let byKey = this.outcomes.get(record.jobId);
-    if (!byKey) this.outcomes.set(record.jobId, (byKey = new Map()));
-    byKey.set(outcome.key, outcome);
-  }
-
   private keepFinished(jobId: string): void {
     this.finished.add(jobId);
+    if (this.finished.size <= this.maxFinished) return;
     for (const oldest of this.finished) {
       if (this.finished.size <= this.maxFinished) break;
       this.finished.delete(oldest);
       this.jobs.delete(oldest);
-      this.outcomes.delete(oldest);
     }
   }
 }
