@@ -251,14 +251,17 @@ export class JobSubmissionService {
     const { store, logger } = this.options;
     const removals = created.map(({ record, etag }) => ({
       jobId: record.jobId,
-      remove: () => store.remove(record.jobId, etag),
+      remove: () => this.removeRefusedRecord(record.jobId, etag),
     }));
     for (const { record, body } of uncertain) {
       removals.push({
         jobId: record.jobId,
         remove: async () => {
           const again = await store.create(record, body);
-          return again.created ? store.remove(record.jobId, again.stored.etag) : false;
+          return this.removeRefusedRecord(
+            record.jobId,
+            again.created ? again.stored.etag : again.existing.etag,
+          );
         },
       });
     }
@@ -282,6 +285,20 @@ export class JobSubmissionService {
       }),
     );
     return false;
+  }
+
+  /**
+   * Removes one record of a refused submission if it is still as created, or if it was only cancelled since: a cancel
+   * can land between the create and the send, and a job that never ran is still the refused request's to take back.
+   * `false` when something else changed it (a dispatcher claimed it: the send went through after all).
+   */
+  private async removeRefusedRecord(jobId: string, etag: string): Promise<boolean> {
+    const { store } = this.options;
+    if (await store.remove(jobId, etag)) return true;
+    const latest = await store.get(jobId);
+    if (!latest) return true;
+    const neverRan = latest.record.status === 'Cancelled' && latest.record.attempt === 0;
+    return neverRan ? store.remove(jobId, latest.etag) : false;
   }
 }
 

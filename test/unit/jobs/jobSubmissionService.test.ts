@@ -4,6 +4,7 @@ import { newJobRecord } from '../../../src/jobs/jobRecord';
 import { firstMessageOf } from '../../../src/jobs/outgoingJobMessage';
 import { jobMessage } from '../../support/jobFixtures';
 import { waitFor } from '../../support/waitFor';
+import { JobCancellation } from '../../../src/jobs/jobCancellation';
 import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
 import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
 import { silentLogger } from '../../../src/jobs/logger';
@@ -20,8 +21,11 @@ class RecordingQueue implements JobQueue {
   readonly queueName = 'test';
   readonly sent: OutgoingJobMessage[] = [];
   failWith: Error | undefined;
+  /** Runs before each send, as something else acting on the jobs between their records and their messages. */
+  beforeSend: ((messages: readonly OutgoingJobMessage[]) => Promise<void>) | undefined;
 
   async send(messages: readonly OutgoingJobMessage[]): Promise<void> {
+    await this.beforeSend?.(messages);
     if (this.failWith) throw this.failWith;
     this.sent.push(...messages);
   }
@@ -187,6 +191,21 @@ describe('JobSubmissionService', () => {
   });
 
   describe('failure windows', () => {
+    it('when a cancel lands between the create and a send that fails, then the refused submission still leaves nothing', async () => {
+      const { submission, store, queue } = service();
+      const cancellation = new JobCancellation({ store, cancelRunning: () => false, logger: silentLogger });
+      queue.beforeSend = async ([message]) => {
+        expect((await cancellation.cancel(message!.job.jobId)).outcome).toBe('Cancelled');
+      };
+      queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'c' })).rejects.toMatchObject({
+        code: 'QueueUnavailable',
+      });
+
+      expect(await store.get(jobIdForKey('c'))).toBeUndefined();
+    });
+
     it('when a submission died between recording and sending, then a repeat with the same key sends the job', async () => {
       const { submission, store, queue } = service();
       const job = jobMessage({
