@@ -258,10 +258,8 @@ export class JobSubmissionService {
         jobId: record.jobId,
         remove: async () => {
           const again = await store.create(record, body);
-          return this.removeRefusedRecord(
-            record.jobId,
-            again.created ? again.stored.etag : again.existing.etag,
-          );
+          // Not created: another writer's record stands there (a later request with the key), never ours to remove.
+          return again.created ? this.removeRefusedRecord(record.jobId, again.stored.etag) : false;
         },
       });
     }
