@@ -251,7 +251,7 @@ export class JobSubmissionService {
     const { store, logger } = this.options;
     const removals = created.map(({ record, etag }) => ({
       jobId: record.jobId,
-      remove: () => this.removeRefusedRecord(record.jobId, etag),
+      remove: () => this.takeBack(record.jobId, etag),
     }));
     for (const { record, body } of uncertain) {
       removals.push({
@@ -259,14 +259,15 @@ export class JobSubmissionService {
         remove: async () => {
           const again = await store.create(record, body);
           // Not created: another writer's record stands there (a later request with the key), never ours to remove.
-          return again.created ? this.removeRefusedRecord(record.jobId, again.stored.etag) : false;
+          return again.created ? this.takeBack(record.jobId, again.stored.etag) : ('takenUp' as const);
         },
       });
     }
     const results = await Promise.allSettled(removals.map(({ remove }) => remove()));
     const stuck = removals.filter((_, index) => results[index]?.status === 'rejected');
     if (stuck.length === 0) {
-      const taken = (result: PromiseSettledResult<boolean>) => result.status === 'fulfilled' && !result.value;
+      const taken = (result: PromiseSettledResult<TakeBack>) =>
+        result.status === 'fulfilled' && result.value === 'takenUp';
       return uncertain.length === 0 && created.length > 0 && results.every(taken);
     }
     const jobIds = stuck.map(({ jobId }) => jobId);
@@ -286,19 +287,21 @@ export class JobSubmissionService {
   }
 
   /**
-   * Removes one record of a refused submission if it is still as created, or if it was only cancelled since: a cancel
-   * can land between the create and the send, and a job that never ran is still the refused request's to take back.
-   * `false` when something else changed it (a dispatcher claimed it: the send went through after all).
+   * Takes back one record of a refused submission: removes it if it is still as created. Otherwise a dispatcher took
+   * the job up (the send went through after all), or a cancel landed between the create and the send: then the record
+   * stays, so the cancel's answer holds for any later request with the key, and the job never runs.
    */
-  private async removeRefusedRecord(jobId: string, etag: string): Promise<boolean> {
+  private async takeBack(jobId: string, etag: string): Promise<TakeBack> {
     const { store } = this.options;
-    if (await store.remove(jobId, etag)) return true;
+    if (await store.remove(jobId, etag)) return 'removed';
     const latest = await store.get(jobId);
-    if (!latest) return true;
-    const neverRan = latest.record.status === 'Cancelled' && latest.record.attempt === 0;
-    return neverRan ? store.remove(jobId, latest.etag) : false;
+    if (!latest) return 'removed';
+    return latest.record.status === 'Cancelled' && latest.record.attempt === 0 ? 'cancelled' : 'takenUp';
   }
 }
+
+/** What became of one record a refused submission tried to take back. */
+type TakeBack = 'removed' | 'takenUp' | 'cancelled';
 
 /** Records of one batch created at once, at most. */
 const createConcurrency = 16;

@@ -76,8 +76,10 @@ describe('Service Bus resilience', () => {
   });
 
   it('when a job is retried, then each retry is a scheduled message and the delays grow with the attempt', async () => {
+    // Long enough that a peek every 20 ms sees each scheduled copy even on a busy machine, before it comes due.
+    const baseDelayMs = 1_000;
     const host = await world.startHost('explicit', {
-      Jobs__Retry__BaseDelayMs: '300',
+      Jobs__Retry__BaseDelayMs: String(baseDelayMs),
       Jobs__Retry__MaxDelayMs: '10000',
     });
     const scheduledAt = new Map<string, number>();
@@ -110,7 +112,7 @@ describe('Service Bus resilience', () => {
       return (scheduled ?? 0) - failedAt;
     });
     delays.forEach((delay, index) => {
-      const expected = 300 * 2 ** index;
+      const expected = baseDelayMs * 2 ** index;
       expect(delay).toBeGreaterThanOrEqual(expected * 0.8 - 50);
       expect(delay).toBeLessThanOrEqual(expected * 1.2 + 50);
     });

@@ -145,6 +145,21 @@ const cases: Case[] = [
     expected: ['cancelBroken'],
   },
   {
+    name: 'a refused job whose cancel landed between its create and its failed send, kept Cancelled',
+    job: planned('quick'),
+    tries: refused,
+    record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
+    cancels: cancelAnswered(200, 0),
+    expected: [],
+  },
+  {
+    name: 'a refused job with a Cancelled record but no cancel accepted',
+    job: planned('quick'),
+    tries: refused,
+    record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
+    expected: ['refusedButRecorded'],
+  },
+  {
     name: 'a job Cancelled without any cancel accepted',
     job: planned('quick'),
     record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),

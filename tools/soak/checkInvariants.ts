@@ -188,7 +188,13 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
   const ranTimes = (completions?.byProcess ?? []).reduce((sum, runs) => sum + runs, 0);
 
   if (verdict === 'refused') {
-    if (record)
+    // A cancel accepted between a refused request's create and its failed send keeps the record, so that the
+    // cancel holds for any later request with the key: a Cancelled record that never ran is the cancel's trace.
+    const keptByCancel =
+      record?.status === 'Cancelled' &&
+      record.attempt === 0 &&
+      acceptedCancels(submissions.cancels).length > 0;
+    if (record && !keptByCancel)
       add('refusedButRecorded', `every submission was refused, yet it has a ${record.status} record`);
     if (deadLettered.length + queued.length > 0) {
       add(
@@ -232,11 +238,7 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
  * the attempt the answer named; a Cancelled job must have had a cancel accepted (or one whose answer was lost).
  */
 function cancelProblems(record: JobRecord, cancels: readonly SubmitTry[]): string[] {
-  const accepted = cancels.flatMap((attempt) =>
-    attempt.kind === 'answered' && (attempt.status === 200 || attempt.status === 202)
-      ? [{ status: attempt.status, attempt: Number((attempt.body as { attempt?: unknown })?.attempt) }]
-      : [],
-  );
+  const accepted = acceptedCancels(cancels);
   const problems: string[] = [];
   if (accepted.length === 0) {
     const lost = cancels.some((attempt) => attempt.kind === 'indeterminate');
@@ -252,6 +254,15 @@ function cancelProblems(record: JobRecord, cancels: readonly SubmitTry[]): strin
     problems.push(`ran after its cancel: cancelled at attempt ${lastAllowed}, ${describeOutcomes(record)}`);
   }
   return problems;
+}
+
+/** The cancels the app accepted (200 or 202), each with the attempt its answer named. */
+function acceptedCancels(cancels: readonly SubmitTry[]): { status: number; attempt: number }[] {
+  return cancels.flatMap((attempt) =>
+    attempt.kind === 'answered' && (attempt.status === 200 || attempt.status === 202)
+      ? [{ status: attempt.status, attempt: Number((attempt.body as { attempt?: unknown })?.attempt) }]
+      : [],
+  );
 }
 
 /** More runs than the job may have, or runs the record does not account for. */

@@ -226,7 +226,7 @@ describe('JobSubmissionService', () => {
       expect((await store.get(jobIdForKey('u')))?.record.status).toBe('Completed');
     });
 
-    it('when a cancel lands between the create and a send that fails, then the refused submission still leaves nothing', async () => {
+    it('when a cancel lands between the create and a send that fails, then the cancel holds: the job stays Cancelled and a repeat does not run it', async () => {
       const { submission, store, queue } = service();
       const cancellation = new JobCancellation({ store, cancelRunning: () => false, logger: silentLogger });
       queue.beforeSend = async ([message]) => {
@@ -237,8 +237,46 @@ describe('JobSubmissionService', () => {
       await expect(submission.submit({ ...valid, idempotencyKey: 'c' })).rejects.toMatchObject({
         code: 'QueueUnavailable',
       });
+      queue.beforeSend = undefined;
+      queue.failWith = undefined;
+      const repeat = await submission.submit({ ...valid, idempotencyKey: 'c' });
 
-      expect(await store.get(jobIdForKey('c'))).toBeUndefined();
+      expect(repeat).toMatchObject({ created: false, record: { status: 'Cancelled', attempt: 0 } });
+      expect(queue.sent).toHaveLength(0);
+    });
+
+    it("when a refused request's create had applied and another writer moved the job on meanwhile, then the cleanup leaves that record alone", async () => {
+      // Creates apply, then their answers are lost, while `losing`: the request's own, and its cleanup's tries.
+      class AnswerLosingStore extends InMemoryJobStore {
+        losing = true;
+        answered = 0;
+        override async create(record: JobRecord, body?: string) {
+          const result = await super.create(record, body);
+          if (this.losing) throw new InfrastructureError('StoreUnavailable', 'answer lost');
+          this.answered += 1;
+          return result;
+        }
+      }
+      const store = new AnswerLosingStore();
+      const submission = new JobSubmissionService({
+        registry: new HandlerRegistry([scriptedHandler().handler]),
+        store,
+        queue: new RecordingQueue(),
+        logger: silentLogger,
+      });
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'u' })).rejects.toMatchObject({
+        code: 'StoreUnavailable',
+      });
+      // While the cleanup keeps trying in the background, the job is taken up (a repeat with the key sent it).
+      const taken = (await store.get(jobIdForKey('u')))!;
+      await store.replace({ ...taken.record, status: 'Completed' }, taken.etag);
+      store.losing = false;
+      await waitFor(() => store.answered >= 1, { description: 'the background cleanup' });
+      // Whatever the cleanup does with that answer, it does before the next turn of the event loop (no timers).
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect((await store.get(jobIdForKey('u')))?.record.status).toBe('Completed');
     });
 
     it('when a submission died between recording and sending, then a repeat with the same key sends the job', async () => {
