@@ -245,40 +245,6 @@ describe('JobSubmissionService', () => {
       expect(queue.sent).toHaveLength(0);
     });
 
-    it("when a refused request's create had applied and another writer moved the job on meanwhile, then the cleanup leaves that record alone", async () => {
-      // Creates apply, then their answers are lost, while `losing`: the request's own, and its cleanup's tries.
-      class AnswerLosingStore extends InMemoryJobStore {
-        losing = true;
-        answered = 0;
-        override async create(record: JobRecord, body?: string) {
-          const result = await super.create(record, body);
-          if (this.losing) throw new InfrastructureError('StoreUnavailable', 'answer lost');
-          this.answered += 1;
-          return result;
-        }
-      }
-      const store = new AnswerLosingStore();
-      const submission = new JobSubmissionService({
-        registry: new HandlerRegistry([scriptedHandler().handler]),
-        store,
-        queue: new RecordingQueue(),
-        logger: silentLogger,
-      });
-
-      await expect(submission.submit({ ...valid, idempotencyKey: 'u' })).rejects.toMatchObject({
-        code: 'StoreUnavailable',
-      });
-      // While the cleanup keeps trying in the background, the job is taken up (a repeat with the key sent it).
-      const taken = (await store.get(jobIdForKey('u')))!;
-      await store.replace({ ...taken.record, status: 'Completed' }, taken.etag);
-      store.losing = false;
-      await waitFor(() => store.answered >= 1, { description: 'the background cleanup' });
-      // Whatever the cleanup does with that answer, it does before the next turn of the event loop (no timers).
-      await new Promise((resolve) => setImmediate(resolve));
-
-      expect((await store.get(jobIdForKey('u')))?.record.status).toBe('Completed');
-    });
-
     it('when a submission died between recording and sending, then a repeat with the same key sends the job', async () => {
       const { submission, store, queue } = service();
       const job = jobMessage({
