@@ -11,7 +11,7 @@ import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
 import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { FieldError } from './errors';
-import { ValidationError, errorMessage } from './errors';
+import { InfrastructureError, ValidationError, errorMessage } from './errors';
 import type { JobMessage } from './jobMessage';
 import { isoTimestamp } from './isoTimestamp';
 import { jobIdForKey } from './jobIdForKey';
@@ -201,6 +201,7 @@ export class JobSubmissionService {
         results.set(record.jobId, result);
       });
       const toSend: OutgoingJobMessage[] = [];
+      const resent: StoredJob[] = [];
       const sent = new Set<string>();
       submitted = messages.map((message) => {
         const result = results.get(message.job.jobId) as CreateJobResult;
@@ -210,10 +211,13 @@ export class JobSubmissionService {
           if (first) toSend.push({ ...message, recordEtag: result.stored.etag });
           return { record: result.stored.record, created: first };
         }
-        if (first && mayNotHaveBeenSent(result.existing.record))
+        if (first && mayNotHaveBeenSent(result.existing.record)) {
           toSend.push(resendOf(result.existing, message));
+          resent.push(result.existing);
+        }
         return { record: result.existing.record, created: false };
       });
+      await mapLimited(resent, createConcurrency, (existing) => this.holdForResend(existing));
       if (toSend.length > 0) await queue.send(toSend);
     } catch (error) {
       const taken = await this.removeRefused(created, [...uncertain.values()]);
@@ -284,6 +288,22 @@ export class JobSubmissionService {
       }),
     );
     return false;
+  }
+
+  /**
+   * Writes the record of a job about to be sent again as it is: an earlier refused request's cleanup, which may still
+   * be trying in the background, removes only the version that request created, so it now leaves the job alone. A
+   * record that changed meanwhile (a dispatcher took the job up, or the cleanup won) makes this request a 503: its
+   * retry sees the job as it now stands.
+   */
+  private async holdForResend({ record, etag }: StoredJob): Promise<void> {
+    const held = { ...record, updatedAt: isoTimestamp(this.now()) };
+    if ((await this.options.store.replace(held, etag)) === undefined) {
+      throw new InfrastructureError(
+        'StoreUnavailable',
+        `Job ${record.jobId} changed while it was being submitted again; try again.`,
+      );
+    }
   }
 
   /**

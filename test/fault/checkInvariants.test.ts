@@ -160,6 +160,16 @@ const cases: Case[] = [
     expected: ['refusedButRecorded'],
   },
   {
+    name: 'a job whose cancel answered 503, applied all the same, then 409 naming it Cancelled',
+    job: planned('quick'),
+    record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
+    cancels: [
+      { kind: 'answered', status: 503, body: {} },
+      { kind: 'answered', status: 409, body: { jobStatus: 'Cancelled' } },
+    ],
+    expected: [],
+  },
+  {
     name: 'a job Cancelled without any cancel accepted',
     job: planned('quick'),
     record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),

@@ -248,7 +248,8 @@ function cancelProblems(record: JobRecord, cancels: readonly SubmitTry[]): strin
   if (record.status !== 'Cancelled') {
     problems.push(`a cancel was answered ${accepted[0]?.status}, yet the job ended ${record.status}`);
   }
-  const lastAllowed = Math.min(...accepted.map((answer) => answer.attempt));
+  const named = accepted.map((answer) => answer.attempt).filter(Number.isFinite);
+  const lastAllowed = named.length > 0 ? Math.min(...named) : Infinity;
   const later = record.outcomes.filter((outcome) => outcome.attempt > lastAllowed);
   if (record.attempt > lastAllowed || later.length > 0) {
     problems.push(`ran after its cancel: cancelled at attempt ${lastAllowed}, ${describeOutcomes(record)}`);
@@ -256,13 +257,19 @@ function cancelProblems(record: JobRecord, cancels: readonly SubmitTry[]): strin
   return problems;
 }
 
-/** The cancels the app accepted (200 or 202), each with the attempt its answer named. */
+/**
+ * The cancels the app accepted (200 or 202), each with the attempt its answer named; and a 409 naming the job
+ * Cancelled, which says an earlier try was applied though its answer was lost (a 503 after the write): its attempt
+ * is unknown (NaN).
+ */
 function acceptedCancels(cancels: readonly SubmitTry[]): { status: number; attempt: number }[] {
-  return cancels.flatMap((attempt) =>
-    attempt.kind === 'answered' && (attempt.status === 200 || attempt.status === 202)
-      ? [{ status: attempt.status, attempt: Number((attempt.body as { attempt?: unknown })?.attempt) }]
-      : [],
-  );
+  return cancels.flatMap((attempt) => {
+    if (attempt.kind !== 'answered') return [];
+    const body = attempt.body as { attempt?: unknown; jobStatus?: unknown } | undefined;
+    if (attempt.status === 200 || attempt.status === 202)
+      return [{ status: attempt.status, attempt: Number(body?.attempt) }];
+    return attempt.status === 409 && body?.jobStatus === 'Cancelled' ? [{ status: 409, attempt: NaN }] : [];
+  });
 }
 
 /** More runs than the job may have, or runs the record does not account for. */

@@ -226,6 +226,42 @@ describe('JobSubmissionService', () => {
       expect((await store.get(jobIdForKey('u')))?.record.status).toBe('Completed');
     });
 
+    it("when a repeat sends a refused request's job again, then that request's cleanup, still trying in the background, leaves the job alone", async () => {
+      class FlakyRemovalStore extends InMemoryJobStore {
+        removalsFail = true;
+        removals = 0;
+        override async remove(jobId: string, etag: string) {
+          this.removals += 1;
+          if (this.removalsFail) throw new InfrastructureError('StoreUnavailable', 'down');
+          return super.remove(jobId, etag);
+        }
+      }
+      const store = new FlakyRemovalStore();
+      const queue = new RecordingQueue();
+      const submission = new JobSubmissionService({
+        registry: new HandlerRegistry([scriptedHandler().handler]),
+        store,
+        queue,
+        logger: silentLogger,
+      });
+      queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
+      await expect(submission.submit({ ...valid, idempotencyKey: 'r' })).rejects.toMatchObject({
+        code: 'QueueUnavailable',
+      });
+      queue.failWith = undefined;
+
+      const repeat = await submission.submit({ ...valid, idempotencyKey: 'r' });
+      const removalsBefore = store.removals;
+      store.removalsFail = false;
+      await waitFor(() => store.removals > removalsBefore, { description: 'the background cleanup' });
+      // Whatever the cleanup does with that answer, it does before the next turn of the event loop (no timers).
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect(repeat).toMatchObject({ created: false, record: { status: 'Queued' } });
+      expect(queue.sent.map((message) => message.messageId)).toEqual(['r']);
+      expect((await store.get(jobIdForKey('r')))?.record.status).toBe('Queued');
+    });
+
     it('when a cancel lands between the create and a send that fails, then the cancel holds: the job stays Cancelled and a repeat does not run it', async () => {
       const { submission, store, queue } = service();
       const cancellation = new JobCancellation({ store, cancelRunning: () => false, logger: silentLogger });
