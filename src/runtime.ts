@@ -129,6 +129,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     queue,
     logger,
     telemetry,
+    shutdownSignal: shutdown.signal,
   });
 
   // On Service Bus its own client: operators' reads and locks never share the connection jobs are sent on.

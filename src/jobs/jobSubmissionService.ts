@@ -34,6 +34,8 @@ export interface JobSubmissionServiceOptions {
   logger: Logger;
   telemetry?: Telemetry;
   now?: () => Date;
+  /** Aborted when the app stops: a refused submission's cleanup still trying in the background gives up then. */
+  shutdownSignal?: AbortSignal;
 }
 
 export interface SubmittedJob {
@@ -171,8 +173,8 @@ export class JobSubmissionService {
    * - the send fails: the records this request created are removed, each only if still as created (never one
    *   another caller was told exists); a message whose send "failed" but went through finds no record and is
    *   dropped by the dispatcher (it carries the record's ETag, which says our submission sent it);
-   * - the removal fails too (storage down as well): it is tried again in the background; should the process die
-   *   first, the reconciler sends the job, the only case where a refused job still runs;
+   * - the removal fails too (storage down as well): it is tried again in the background; should the process stop or
+   *   die first, the reconciler sends the job, the only case where a refused job still runs;
    * - we die between recording and sending: nobody was told anything; a repeat with the same key sends it, and so
    *   does the reconciler, in time.
    */
@@ -252,7 +254,7 @@ export class JobSubmissionService {
     created: readonly StoredJob[],
     uncertain: readonly { record: JobRecord; body: string }[],
   ): Promise<boolean> {
-    const { store, logger } = this.options;
+    const { store, logger, shutdownSignal } = this.options;
     const removals = created.map(({ record, etag }) => ({
       jobId: record.jobId,
       remove: () => this.takeBack(record.jobId, etag),
@@ -280,7 +282,9 @@ export class JobSubmissionService {
     });
     // The caller has its answer; the removal goes on without holding the request.
     void Promise.all(
-      stuck.map(({ remove }) => untilAvailable(remove, { toleranceMs: backgroundRemovalMs })),
+      stuck.map(({ remove }) =>
+        untilAvailable(remove, { toleranceMs: backgroundRemovalMs, signal: shutdownSignal }),
+      ),
     ).catch((error: unknown) =>
       logger.error('Records of a refused submission are left; the reconciler will send their jobs', {
         jobIds,

@@ -8,7 +8,7 @@ import { waitFor } from '../../support/waitFor';
 import { JobCancellation } from '../../../src/jobs/jobCancellation';
 import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
 import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
-import { silentLogger } from '../../../src/jobs/logger';
+import { createLogger, silentLogger } from '../../../src/jobs/logger';
 import type { JobQueue } from '../../../src/jobs/jobQueue';
 import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
@@ -366,6 +366,42 @@ describe('JobSubmissionService', () => {
       await waitFor(async () => ((await store.list({ limit: 10 })).jobs.length === 0 ? true : undefined), {
         description: 'the refused job removed',
       });
+    });
+
+    it('when the app stops while the removal is still trying in the background, then it gives up and says the record is left', async () => {
+      const store = new InMemoryJobStore();
+      store.remove = async () => {
+        throw new InfrastructureError('StoreUnavailable', 'table down');
+      };
+      const queue = new RecordingQueue();
+      queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
+      const lines: string[] = [];
+      const shutdown = new AbortController();
+      const submission = new JobSubmissionService({
+        registry: new HandlerRegistry([scriptedHandler().handler]),
+        store,
+        queue,
+        logger: createLogger('warn', { write: (line) => lines.push(line) }),
+        shutdownSignal: shutdown.signal,
+      });
+
+      await expect(submission.submit({ ...valid, idempotencyKey: 'k5' })).rejects.toMatchObject({
+        code: 'QueueUnavailable',
+      });
+      shutdown.abort();
+
+      const left = await waitFor(
+        () => lines.find((line) => line.includes('Records of a refused submission are left')),
+        {
+          description: 'the background cleanup giving up',
+        },
+      );
+      expect(JSON.parse(left)).toMatchObject({
+        level: 'error',
+        jobIds: [jobIdForKey('k5')],
+        error: 'table down',
+      });
+      expect((await store.get(jobIdForKey('k5')))?.record.status).toBe('Queued');
     });
 
     it('when the send reported a failure but a dispatcher already took the job up, then it is accepted and stays', async () => {
