@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { CliRun } from '../support/cliProcess';
 import { runCliProcess } from '../support/cliProcess';
@@ -97,6 +100,21 @@ describe('npm run dlq', () => {
       const host = await startLocalHost({ env, port: 0 });
       try {
         await everyCommand(host.url, (args) => dlq([...args, '--url', host.url], env));
+      } finally {
+        await host.close();
+      }
+    });
+
+    it('when --settings names a settings file, then the CLI reads it instead of ./local.settings.json', async () => {
+      const host = await startLocalHost({ env, port: 0 });
+      const settings = join(mkdtempSync(join(tmpdir(), 'sdap-dlq-settings-')), 'other.settings.json');
+      writeFileSync(settings, JSON.stringify({ Values: { PORT: new URL(host.url).port } }));
+      try {
+        // No --url: the app's address comes from PORT in that file.
+        const listed = await dlq(['list', '--settings', settings], env);
+
+        expect(listed).toMatchObject({ code: 0, stderr: '' });
+        expect(listed.stdout).toMatch(/The dead-letter queue is empty/);
       } finally {
         await host.close();
       }

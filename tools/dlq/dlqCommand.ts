@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/deadLetterService';
 import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
 import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
+import { settingsOptionUsage } from '../cli/cliEnvironment';
 import { UsageError } from '../cli/runCli';
 
 export type DlqCommand =
@@ -15,6 +16,8 @@ export interface DlqInvocation {
   readonly command: DlqCommand;
   /** The running app's base URL, for embedded mode. */
   readonly url?: string;
+  /** `--settings`: a settings file, or `none`. */
+  readonly settings?: string;
 }
 
 export const usage = `Usage: npm run dlq -- <command> [options]
@@ -24,8 +27,10 @@ export const usage = `Usage: npm run dlq -- <command> [options]
   replay --reason R | --job-type T               replay every dead-lettered job that matches
   discard <sequenceNumber>                       remove one message for good (recorded on its job)
 
-Options: --url <base>  the running app, in embedded mode (default http://localhost:$PORT, PORT defaulting to 7071)
-Settings come from the environment and local.settings.json, as for npm start.`;
+Options:
+  --url <base>            the running app, in embedded mode (default http://localhost:$PORT, PORT defaulting to 7071)
+${settingsOptionUsage}
+Settings come from the environment over local.settings.json (or what --settings names), as for npm start.`;
 
 export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
   let parsed;
@@ -39,6 +44,7 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
         limit: { type: 'string' },
         payload: { type: 'string' },
         url: { type: 'string' },
+        settings: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -46,9 +52,15 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
+  return { command: commandOf(values, positionals), url: values.url, settings: values.settings };
+}
+
+function commandOf(
+  values: { reason?: string; 'job-type'?: string; limit?: string; payload?: string; help?: boolean },
+  positionals: readonly string[],
+): DlqCommand {
   const [name, target, ...extra] = positionals;
-  const url = values.url;
-  if (values.help || name === undefined || name === 'help') return { command: { kind: 'help' }, url };
+  if (values.help || name === undefined || name === 'help') return { kind: 'help' };
   if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'.`);
   const reason = values.reason;
   const jobType = values['job-type'];
@@ -60,7 +72,7 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
         throw new UsageError(
           `--limit must be a whole number from 1 to ${deadLetterListLimit.max} (got '${values.limit}').`,
         );
-      return { command: { kind: 'list', query: { limit, reason, jobType } }, url };
+      return { kind: 'list', query: { limit, reason, jobType } };
     }
     case 'replay': {
       if (target === undefined) {
@@ -70,22 +82,15 @@ export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
           throw new UsageError(
             '--payload corrects one job: give the sequence number of the message to replay.',
           );
-        return { command: { kind: 'replayMatching', filter: { reason, jobType } }, url };
+        return { kind: 'replayMatching', filter: { reason, jobType } };
       }
       if (reason !== undefined || jobType !== undefined)
         throw new UsageError("Give either a sequence number or --reason / --job-type to 'replay', not both.");
-      return {
-        command: {
-          kind: 'replay',
-          sequenceNumber: sequenceNumberOf(target),
-          payload: payloadOf(values.payload),
-        },
-        url,
-      };
+      return { kind: 'replay', sequenceNumber: sequenceNumberOf(target), payload: payloadOf(values.payload) };
     }
     case 'discard':
       if (target === undefined) throw new UsageError("'discard' needs the sequence number of the message.");
-      return { command: { kind: 'discard', sequenceNumber: sequenceNumberOf(target) }, url };
+      return { kind: 'discard', sequenceNumber: sequenceNumberOf(target) };
     default:
       throw new UsageError(`Unknown command '${name}'.`);
   }

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
-import { localEnvironment } from '../local-host/localSettings';
+import { cliEnvironment } from '../cli/cliEnvironment';
 import type { DeadLetterOperations } from './deadLetterOperations';
 import type { DlqCommand } from './dlqCommand';
 import { parseDlqArguments, usage } from './dlqCommand';
@@ -13,12 +13,12 @@ import { httpDeadLetterOperations } from './httpDeadLetterOperations';
 // API, from a terminal, with the settings `npm start` reads. Exit code 0 on success, 1 when the operation failed,
 // 2 when the command was wrong.
 async function main(argv: readonly string[]): Promise<number> {
-  const { command, url } = parseDlqArguments(argv);
+  const { command, url, settings } = parseDlqArguments(argv);
   if (command.kind === 'help') {
     console.log(usage);
     return 0;
   }
-  const env = localEnvironment();
+  const env = cliEnvironment(settings);
   const config = loadConfig(env);
   if (!config.useServiceBus || url) {
     return run(command, httpDeadLetterOperations(url ?? `http://localhost:${config.port}`));

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { jobIdSchema } from '../../src/jobs/jobMessage';
+import { settingsOptionUsage } from '../cli/cliEnvironment';
 import { UsageError } from '../cli/runCli';
 
 export type JobsCommand = { kind: 'show' | 'cancel'; jobId: string } | { kind: 'help' };
@@ -8,6 +9,8 @@ export interface JobsInvocation {
   readonly command: JobsCommand;
   /** The running app's base URL, for embedded mode. */
   readonly url?: string;
+  /** `--settings`: a settings file, or `none`. */
+  readonly settings?: string;
 }
 
 export const jobsUsage = `Usage: npm run jobs -- <command> [options]
@@ -15,9 +18,11 @@ export const jobsUsage = `Usage: npm run jobs -- <command> [options]
   show <jobId>     the job's record
   cancel <jobId>   cancel the job: a queued or retrying job never runs; a running one is stopped and ends Cancelled
 
-Options: --url <base>  the running app (default http://localhost:$PORT, PORT defaulting to 7071; in Service Bus
-                       mode without --url the command works on the queue and the store directly)
-Settings come from the environment and local.settings.json, as for npm start.`;
+Options:
+  --url <base>            the running app (default http://localhost:$PORT, PORT defaulting to 7071; in Service Bus
+                          mode without --url the command works on the queue and the store directly)
+${settingsOptionUsage}
+Settings come from the environment over local.settings.json (or what --settings names), as for npm start.`;
 
 export function parseJobsArguments(argv: readonly string[]): JobsInvocation {
   let parsed;
@@ -25,18 +30,23 @@ export function parseJobsArguments(argv: readonly string[]): JobsInvocation {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        settings: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   const [name, jobId, ...extra] = positionals;
-  const url = values.url;
-  if (values.help || name === undefined || name === 'help') return { command: { kind: 'help' }, url };
+  const { url, settings } = values;
+  if (values.help || name === undefined || name === 'help')
+    return { command: { kind: 'help' }, url, settings };
   if (name !== 'show' && name !== 'cancel') throw new UsageError(`Unknown command '${name}'.`);
   if (jobId === undefined) throw new UsageError(`'${name}' needs the id of the job.`);
   if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'.`);
   if (!jobIdSchema.safeParse(jobId).success) throw new UsageError(`'${jobId}' is not a job id (a GUID).`);
-  return { command: { kind: name, jobId: jobId.toLowerCase() }, url };
+  return { command: { kind: name, jobId: jobId.toLowerCase() }, url, settings };
 }

@@ -5,7 +5,7 @@ import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
 import { createJobsRuntime } from '../../src/runtime';
 import { callAppApi } from '../cli/appApi';
 import { runCli } from '../cli/runCli';
-import { localEnvironment } from '../local-host/localSettings';
+import { cliEnvironment } from '../cli/cliEnvironment';
 import { jobsUsage, parseJobsArguments } from './jobsCommand';
 
 /** What a cancel came to, as the CLI reports it. */
@@ -20,12 +20,12 @@ interface JobOperations {
 // `npm run jobs -- show <jobId> | cancel <jobId>`, with the settings `npm start` reads. Exit code 0 on success,
 // 1 when the operation failed (a finished job cannot be cancelled), 2 when the command was wrong.
 async function main(argv: readonly string[]): Promise<number> {
-  const { command, url } = parseJobsArguments(argv);
+  const { command, url, settings } = parseJobsArguments(argv);
   if (command.kind === 'help') {
     console.log(jobsUsage);
     return 0;
   }
-  const config = loadConfig(localEnvironment());
+  const config = loadConfig(cliEnvironment(settings));
   if (!config.useServiceBus || url)
     return run(command, httpJobOperations(url ?? `http://localhost:${config.port}`));
   const logger = createLogger('warn', {

@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { localEnvironment } from '../local-host/localSettings';
+import { UsageError } from './runCli';
+
+/** What `--settings` says: `none`, or a settings file's path. */
+export const settingsOptionUsage = `  --settings <file|none>  read settings from this file instead of ./local.settings.json; none: from the
+                          environment only (against Azure, so that the emulators' settings in that file do not win)`;
+
+/**
+ * The settings a CLI runs with: the environment over `./local.settings.json` by default, as `npm start` reads them;
+ * over another file when `--settings` names one; the environment alone with `--settings none`.
+ */
+export function cliEnvironment(
+  settings: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
+  if (settings === undefined) return localEnvironment(env);
+  if (settings === 'none') return { ...env };
+  const path = resolve(settings);
+  if (!existsSync(path)) throw new UsageError(`--settings: there is no file ${path}.`);
+  return localEnvironment(env, path);
+}
