@@ -639,17 +639,24 @@
     );
   }
 
-  async function replayGroup(group) {
-    const answer = await api('/deadletters/replay', {
+  // Replay or discard every message of a group, through the API's bulk route for its reason and job type.
+  async function actOnGroup(action, group) {
+    const [done, name, counted] =
+      action === 'replay' ? ['Replayed', 'Replay', 'replayed'] : ['Discarded', 'Discard', 'discarded'];
+    const answer = await api(`/deadletters/${action}`, {
       method: 'POST',
       body: { reason: group.reason, jobType: group.jobType },
     });
     if (answer.status === 200)
       report(
-        bulkText('Replayed', answer, answer.body.results.length, answer.body.replayed),
+        bulkText(done, answer, answer.body.results.length, answer.body[counted]),
         answer.body.failed === 0,
       );
-    else report(`Replay refused: ${problemText(answer)}`, false);
+    else report(`${name} refused: ${problemText(answer)}`, false);
+  }
+
+  async function replayGroup(group) {
+    await actOnGroup('replay', group);
     await refresh();
   }
 
@@ -657,16 +664,7 @@
     const label = `${group.items.length} message(s) dead-lettered for ${group.reason} (${group.jobType || 'not a job'})`;
     if (!window.confirm(`Discard ${label} for good?`)) return;
     if (group.jobType) {
-      const answer = await api('/deadletters/discard', {
-        method: 'POST',
-        body: { reason: group.reason, jobType: group.jobType },
-      });
-      if (answer.status === 200)
-        report(
-          bulkText('Discarded', answer, answer.body.results.length, answer.body.discarded),
-          answer.body.failed === 0,
-        );
-      else report(`Discard refused: ${problemText(answer)}`, false);
+      await actOnGroup('discard', group);
     } else {
       // Messages that are not jobs have no job type to filter by: discarded one by one.
       let discarded = 0;

@@ -3,10 +3,6 @@ import { resolve } from 'node:path';
 import { localEnvironment } from '../local-host/localSettings';
 import { UsageError } from './runCli';
 
-/** What `--settings` says: `none`, or a settings file's path. */
-export const settingsOptionUsage = `  --settings <file|none>  read settings from this file instead of ./local.settings.json; none: from the
-                          environment only (against Azure, so that the emulators' settings in that file do not win)`;
-
 /**
  * The settings a CLI runs with: the environment over `./local.settings.json` by default, as `npm start` reads them;
  * over another file when `--settings` names one; the environment alone with `--settings none`.

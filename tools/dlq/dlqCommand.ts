@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/deadLetterService';
 import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
 import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
-import { settingsOptionUsage } from '../cli/cliEnvironment';
+import type { CliInvocation } from '../cli/cliArguments';
+import { parseCliArguments, settingsOptionUsage } from '../cli/cliArguments';
 import { UsageError } from '../cli/runCli';
 
 export type DlqCommand =
@@ -12,13 +12,7 @@ export type DlqCommand =
   | { kind: 'discard'; sequenceNumber: string }
   | { kind: 'help' };
 
-export interface DlqInvocation {
-  readonly command: DlqCommand;
-  /** The running app's base URL, for embedded mode. */
-  readonly url?: string;
-  /** `--settings`: a settings file, or `none`. */
-  readonly settings?: string;
-}
+export type DlqInvocation = CliInvocation<DlqCommand>;
 
 export const usage = `Usage: npm run dlq -- <command> [options]
 
@@ -29,29 +23,15 @@ export const usage = `Usage: npm run dlq -- <command> [options]
 
 Options:
   --url <base>            the running app, in embedded mode (default http://localhost:$PORT, PORT defaulting to 7071)
-${settingsOptionUsage}
-Settings come from the environment over local.settings.json (or what --settings names), as for npm start.`;
+${settingsOptionUsage}`;
 
 export function parseDlqArguments(argv: readonly string[]): DlqInvocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        reason: { type: 'string' },
-        'job-type': { type: 'string' },
-        limit: { type: 'string' },
-        payload: { type: 'string' },
-        url: { type: 'string' },
-        settings: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCliArguments(argv, {
+    reason: { type: 'string' },
+    'job-type': { type: 'string' },
+    limit: { type: 'string' },
+    payload: { type: 'string' },
+  });
   return { command: commandOf(values, positionals), url: values.url, settings: values.settings };
 }
 

@@ -1,17 +1,11 @@
-import { parseArgs } from 'node:util';
 import { jobIdSchema } from '../../src/jobs/jobMessage';
-import { settingsOptionUsage } from '../cli/cliEnvironment';
+import type { CliInvocation } from '../cli/cliArguments';
+import { parseCliArguments, settingsOptionUsage } from '../cli/cliArguments';
 import { UsageError } from '../cli/runCli';
 
 export type JobsCommand = { kind: 'show' | 'cancel'; jobId: string } | { kind: 'help' };
 
-export interface JobsInvocation {
-  readonly command: JobsCommand;
-  /** The running app's base URL, for embedded mode. */
-  readonly url?: string;
-  /** `--settings`: a settings file, or `none`. */
-  readonly settings?: string;
-}
+export type JobsInvocation = CliInvocation<JobsCommand>;
 
 export const jobsUsage = `Usage: npm run jobs -- <command> [options]
 
@@ -21,25 +15,10 @@ export const jobsUsage = `Usage: npm run jobs -- <command> [options]
 Options:
   --url <base>            the running app (default http://localhost:$PORT, PORT defaulting to 7071; in Service Bus
                           mode without --url the command works on the queue and the store directly)
-${settingsOptionUsage}
-Settings come from the environment over local.settings.json (or what --settings names), as for npm start.`;
+${settingsOptionUsage}`;
 
 export function parseJobsArguments(argv: readonly string[]): JobsInvocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        settings: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCliArguments(argv, {});
   const [name, jobId, ...extra] = positionals;
   const { url, settings } = values;
   if (values.help || name === undefined || name === 'help')
