@@ -35,7 +35,11 @@ async function main(): Promise<void> {
       const lanes = {
         raw: () => rawLoop(serviceBus, messages, concurrency),
         app: () =>
-          appPath(serviceBus, messages, { store: delayedJobStore(storageRoundTripMs), hostJsonPath }),
+          appPath(serviceBus, messages, {
+            store: delayedJobStore(storageRoundTripMs),
+            hostJsonPath,
+            handlerMs,
+          }),
       };
       const rates: Record<keyof typeof lanes, number[]> = { raw: [], app: [] };
       await lanes.app(); // warm-up: JIT, connections
