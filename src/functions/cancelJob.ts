@@ -1,17 +1,14 @@
-import { z } from 'zod';
-import { jobIdSchema } from '../jobs/jobMessage';
 import type { JobsRuntime } from '../runtime';
 import { problem } from './httpProblem';
 import { httpFunction } from './httpFunction';
-
-const cancelJobParams = z.object({ jobId: jobIdSchema.transform((jobId) => jobId.toLowerCase()) });
+import { jobIdParams } from './requestInput';
 
 /**
  * `POST /api/jobs/{jobId}/cancel`: 200 when the job is Cancelled (it will never run), 202 when it is running (its
  * handler is asked to stop; the record says Cancelled once the run ends), 409 naming the status of a finished job.
  */
 export function createCancelJob({ cancellation, logger }: Pick<JobsRuntime, 'cancellation' | 'logger'>) {
-  return httpFunction(logger, cancelJobParams, async ({ params: { jobId } }) => {
+  return httpFunction(logger, jobIdParams, async ({ params: { jobId } }) => {
     const { outcome, record } = await cancellation.cancel(jobId);
     if (outcome === 'AlreadyFinished') {
       return problem(

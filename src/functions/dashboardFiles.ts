@@ -14,7 +14,7 @@ export const dashboardFiles: Readonly<Record<string, string>> = {
  * No inline script or style, nothing from elsewhere, no framing: whatever a job's data holds, the page runs only
  * its own script. Sent with every file.
  */
-export const dashboardContentSecurityPolicy = [
+const dashboardContentSecurityPolicy = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

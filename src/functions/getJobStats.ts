@@ -11,7 +11,7 @@ const statsQuerySchema = z.strictObject({
 /** Minutes of the outcome series: the last hour, the current minute included. */
 const seriesMinutes = 60;
 /** Most listing entries, and most outcomes, one answer counts: a bounded read, whatever the volume. */
-export const maxStatsEntries = 20_000;
+const maxStatsEntries = 20_000;
 
 /**
  * `GET /api/jobstats?hours=`: jobs submitted in the last `hours` (24 by default) by status and job type, and

@@ -9,8 +9,6 @@ export interface HttpCall<TParams> {
   readonly request: HttpRequest;
   readonly context: InvocationContext;
   readonly params: TParams;
-  /** The app's logger with the invocation's id. */
-  readonly logger: Logger;
 }
 
 /**
@@ -23,13 +21,12 @@ export function httpFunction<TSchema extends z.ZodType<Record<string, unknown>>>
   run: (call: HttpCall<z.output<TSchema>>) => Promise<HttpResponseInit>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const callLogger = logger.child({ invocationId: context.invocationId });
     try {
       const params = parsePathParameters(request, paramsSchema);
       if (!params.ok) return params.response;
-      return await run({ request, context, params: params.value, logger: callLogger });
+      return await run({ request, context, params: params.value });
     } catch (error) {
-      return errorResponse(error, callLogger);
+      return errorResponse(error, logger.child({ invocationId: context.invocationId }));
     }
   };
 }

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { fieldErrors } from '../jobs/fieldErrors';
 import { sequenceNumberPattern } from '../jobs/deadLetterQueue';
+import { jobIdSchema } from '../jobs/jobMessage';
 import { problem } from './httpProblem';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
@@ -10,6 +11,28 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResp
 export const sequenceNumberParams = z.object({
   sequenceNumber: z.string().regex(sequenceNumberPattern, 'Expected a sequence number (digits only).'),
 });
+
+/** The route of one job: its id, a GUID (anything else, `a%2Fb`, is a bad request, not a question for the store). */
+export const jobIdParams = z.object({ jobId: jobIdSchema.transform((jobId) => jobId.toLowerCase()) });
+
+const filterText = z.string().trim().min(1).max(128);
+
+/** The body of a bulk dead-letter operation: `{ reason?, jobType? }` or `{ all: true }`; `nothingNamed` says what to send. */
+export function deadLetterFilterBody(nothingNamed: string) {
+  return z
+    .strictObject({
+      reason: filterText.optional(),
+      jobType: filterText.optional(),
+      all: z.literal(true).optional(),
+    })
+    .refine((body) => body.reason !== undefined || body.jobType !== undefined || body.all === true, {
+      message: nothingNamed,
+      path: ['reason'],
+    });
+}
+
+/** Most bytes a bulk dead-letter operation's body may have. */
+export const maxDeadLetterFilterBodyBytes = 64 * 1024;
 
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 

@@ -94,9 +94,17 @@ export interface DeadLetterFilter {
   jobType?: string;
 }
 
+/** A message a bulk operation could not act on, and why (`NotAttempted` once the queue or store was unavailable). */
+export interface BulkFailure {
+  sequenceNumber: string;
+  jobId: string | null;
+  status: 'failed';
+  code: string;
+  error: string;
+}
+
 export type BulkReplayItem =
-  | { sequenceNumber: string; jobId: string | null; status: 'replayed'; messageId: string }
-  | { sequenceNumber: string; jobId: string | null; status: 'failed'; code: string; error: string };
+  { sequenceNumber: string; jobId: string | null; status: 'replayed'; messageId: string } | BulkFailure;
 
 export interface BulkReplayResult {
   results: BulkReplayItem[];
@@ -170,24 +178,14 @@ export class DeadLetterService {
   /** Replays every message that matches, oldest first; one failure does not stop the others. */
   async replayMatching(filter: DeadLetterFilter): Promise<BulkReplayResult> {
     const { inspected, truncated } = await this.scan();
-    const results: BulkReplayItem[] = [];
-    let unavailable: string | undefined;
-    for (const target of inspected.filter(({ item }) => matches(item, filter))) {
-      const { sequenceNumber, jobId } = target.item;
-      if (unavailable) {
-        results.push({ sequenceNumber, jobId, status: 'failed', code: 'NotAttempted', error: unavailable });
-        continue;
-      }
-      try {
-        const replayed = await this.replayInspected(target, {});
-        results.push({ sequenceNumber, jobId, status: 'replayed', messageId: replayed.messageId });
-      } catch (error) {
-        const code = isJobsError(error) ? error.code : 'Unexpected';
-        results.push({ sequenceNumber, jobId, status: 'failed', code, error: errorMessage(error) });
-        // With the queue or store down every further replay would fail the same way, each after its own timeout.
-        if (isInfrastructureError(error)) unavailable = `Not attempted: ${errorMessage(error)}`;
-      }
-    }
+    const results: BulkReplayItem[] = await actOnEach(
+      inspected.filter(({ item }) => matches(item, filter)),
+      async (target) => {
+        const { sequenceNumber, jobId } = target.item;
+        const { messageId } = await this.replayInspected(target, {});
+        return { sequenceNumber, jobId, status: 'replayed', messageId };
+      },
+    );
     const replayed = results.filter((result) => result.status === 'replayed').length;
     return { results, replayed, failed: results.length - replayed, truncated };
   }
@@ -453,6 +451,33 @@ export class DeadLetterService {
   private knownJobTypes(): string {
     return this.options.registry.jobTypes().join(', ') || 'none';
   }
+}
+
+/**
+ * Acts on each message in order: one failure does not stop the others, but once the queue or store is unavailable
+ * the rest are not attempted (each would fail the same way, after its own timeout).
+ */
+export async function actOnEach<T extends { item: Pick<DeadLetterItem, 'sequenceNumber' | 'jobId'> }, R>(
+  targets: readonly T[],
+  act: (target: T) => Promise<R>,
+): Promise<Array<R | BulkFailure>> {
+  const results: Array<R | BulkFailure> = [];
+  let unavailable: string | undefined;
+  for (const target of targets) {
+    const { sequenceNumber, jobId } = target.item;
+    if (unavailable) {
+      results.push({ sequenceNumber, jobId, status: 'failed', code: 'NotAttempted', error: unavailable });
+      continue;
+    }
+    try {
+      results.push(await act(target));
+    } catch (error) {
+      const code = isJobsError(error) ? error.code : 'Unexpected';
+      results.push({ sequenceNumber, jobId, status: 'failed', code, error: errorMessage(error) });
+      if (isInfrastructureError(error)) unavailable = `Not attempted: ${errorMessage(error)}`;
+    }
+  }
+  return results;
 }
 
 function matches(item: DeadLetterItem, { jobType, reason }: DeadLetterFilter): boolean {

@@ -1,10 +1,8 @@
-import type { DeadLetterFilter, DeadLetterService } from './deadLetterService';
-import { deadLetterListLimit } from './deadLetterService';
-import { errorMessage, isInfrastructureError, isJobsError } from './errors';
+import type { BulkFailure, DeadLetterFilter, DeadLetterService } from './deadLetterService';
+import { actOnEach, deadLetterListLimit } from './deadLetterService';
 
 export type BulkDiscardItem =
-  | { sequenceNumber: string; jobId: string | null; status: 'discarded' }
-  | { sequenceNumber: string; jobId: string | null; status: 'failed'; code: string; error: string };
+  { sequenceNumber: string; jobId: string | null; status: 'discarded' } | BulkFailure;
 
 export interface BulkDiscardResult {
   results: BulkDiscardItem[];
@@ -24,22 +22,13 @@ export async function discardMatchingDeadLetters(
   filter: DeadLetterFilter,
 ): Promise<BulkDiscardResult> {
   const listing = await deadLetters.list({ limit: deadLetterListLimit.max, ...filter });
-  const results: BulkDiscardItem[] = [];
-  let unavailable: string | undefined;
-  for (const { sequenceNumber, jobId } of listing.items) {
-    if (unavailable) {
-      results.push({ sequenceNumber, jobId, status: 'failed', code: 'NotAttempted', error: unavailable });
-      continue;
-    }
-    try {
+  const results: BulkDiscardItem[] = await actOnEach(
+    listing.items.map((item) => ({ item })),
+    async ({ item: { sequenceNumber, jobId } }) => {
       await deadLetters.discard(sequenceNumber);
-      results.push({ sequenceNumber, jobId, status: 'discarded' });
-    } catch (error) {
-      const code = isJobsError(error) ? error.code : 'Unexpected';
-      results.push({ sequenceNumber, jobId, status: 'failed', code, error: errorMessage(error) });
-      if (isInfrastructureError(error)) unavailable = `Not attempted: ${errorMessage(error)}`;
-    }
-  }
+      return { sequenceNumber, jobId, status: 'discarded' };
+    },
+  );
   const discarded = results.filter((result) => result.status === 'discarded').length;
   return {
     results,

@@ -32,10 +32,9 @@ export interface JobStatsSnapshot {
 
 const minuteMs = 60_000;
 
-/** The minute `at` falls in, as ISO text to the minute (`2026-01-01T12:34Z`). */
-export function minuteKey(at: Date | string): string {
-  const time = typeof at === 'string' ? Date.parse(at) : at.getTime();
-  return `${new Date(Math.floor(time / minuteMs) * minuteMs).toISOString().slice(0, 16)}Z`;
+/** The minute `at` (a date, ISO text or epoch ms) falls in, as ISO text to the minute (`2026-01-01T12:34Z`). */
+export function minuteKey(at: Date | string | number): string {
+  return `${new Date(at).toISOString().slice(0, 16)}Z`;
 }
 
 export interface CountableOutcome {
@@ -103,9 +102,9 @@ export function jobStatsReport(
     for (const [status, count] of Object.entries(counts) as Array<[JobStatus, number]>)
       byStatus[status] = (byStatus[status] ?? 0) + count;
   }
-  const current = Math.floor(now.getTime() / minuteMs) * minuteMs;
+  const first = minutesWindowStart(now, minutes).getTime();
   const perMinute = Array.from({ length: minutes }, (_, index) => {
-    const minute = minuteKey(new Date(current - (minutes - 1 - index) * minuteMs));
+    const minute = minuteKey(new Date(first + index * minuteMs));
     return { minute, ...(snapshot.outcomesByMinute[minute] ?? { completed: 0, failed: 0 }) };
   });
   return {

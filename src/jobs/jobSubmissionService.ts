@@ -204,11 +204,9 @@ export class JobSubmissionService {
       });
       const toSend: OutgoingJobMessage[] = [];
       const resent: StoredJob[] = [];
-      const sent = new Set<string>();
       submitted = messages.map((message) => {
         const result = results.get(message.job.jobId) as CreateJobResult;
-        const first = !sent.has(message.job.jobId);
-        sent.add(message.job.jobId);
+        const first = firstOfEach.get(message.job.jobId) === message;
         if (result.created) {
           if (first) toSend.push({ ...message, recordEtag: result.stored.etag });
           return { record: result.stored.record, created: first };

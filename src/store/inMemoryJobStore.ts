@@ -106,7 +106,7 @@ export class InMemoryJobStore implements JobStore {
       .sort((a, b) => b.completedAtMs - a.completedAtMs);
     const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
     for (const { completedAtMs, status } of ended.slice(0, maxEntries))
-      addOutcome(outcomesByMinute, minuteKey(new Date(completedAtMs)), status);
+      addOutcome(outcomesByMinute, minuteKey(completedAtMs), status);
     return {
       byJobType,
       jobsCounted: Math.min(submitted.length, maxEntries),

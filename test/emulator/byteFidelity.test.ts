@@ -2,7 +2,7 @@ import rhea from 'rhea';
 import type { Connection, EventContext, Message } from 'rhea';
 import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
 import { SECTION, rawBytesOf, readSections } from '../../tools/servicebus-emulator/amqpCodec';
-import { openRawConnection } from './emulatorHarness';
+import { connectAsClient } from './rawAmqpClient';
 
 /** Through plain rhea, to control AMQP types the SDK would choose itself. */
 describe('Service Bus emulator: byte fidelity', () => {
@@ -11,7 +11,7 @@ describe('Service Bus emulator: byte fidelity', () => {
 
   beforeAll(async () => {
     emulator = await startServiceBusEmulator({ port: 0, queues: { bytes: {} } });
-    connection = await openRawConnection(emulator.port);
+    connection = await connectAsClient(emulator.port);
   });
 
   afterAll(async () => {

@@ -6,8 +6,6 @@ import type {
   ServiceBusReceiverOptions,
   ServiceBusSender,
 } from '@azure/service-bus';
-import rhea from 'rhea';
-import type { Connection } from 'rhea';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
 import type { ServiceBusEmulatorOptions, StartedEmulator } from '../../tools/servicebus-emulator';
 
@@ -85,13 +83,4 @@ export async function receiveAll(
     received.push(...batch);
   }
   return received;
-}
-
-/** A plain rhea connection to the emulator, for AMQP the SDK would never send. */
-export async function openRawConnection(port: number): Promise<Connection> {
-  const connection = rhea.create_container().connect({ host: '127.0.0.1', port, reconnect: false });
-  connection.on('error', () => undefined);
-  connection.on('disconnected', () => undefined);
-  await new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
-  return connection;
 }

@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { isServiceBusError } from '@azure/service-bus';
 import type { EventContext } from 'rhea';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
-import { openRawConnection, useEmulator } from './emulatorHarness';
+import { useEmulator } from './emulatorHarness';
+import { connectAsClient } from './rawAmqpClient';
 
 describe('Service Bus emulator: errors', () => {
   const bus = useEmulator({
@@ -83,7 +84,7 @@ describe('Service Bus emulator: errors', () => {
   });
 
   it('closes a connection with an error when a frame after the handshake is malformed', async () => {
-    const connection = await openRawConnection(bus.emulator.port);
+    const connection = await connectAsClient(bus.emulator.port);
     const socket = (connection as unknown as { socket: Socket }).socket;
     const errored = new Promise<{ condition?: string } | undefined>((resolve) => {
       connection.on('connection_error', (context: EventContext) =>
@@ -101,7 +102,7 @@ describe('Service Bus emulator: errors', () => {
   });
 
   it('refuses a transaction coordinator link as not implemented', async () => {
-    const connection = await openRawConnection(bus.emulator.port);
+    const connection = await connectAsClient(bus.emulator.port);
 
     const error = await new Promise<{ condition?: string }>((resolve) => {
       const sender = connection.open_sender({ target: {} });
@@ -116,7 +117,7 @@ describe('Service Bus emulator: errors', () => {
 
   it('ends open connections with amqp:connection:forced when it closes', async () => {
     const own = await startServiceBusEmulator({ port: 0 });
-    const connection = await openRawConnection(own.port);
+    const connection = await connectAsClient(own.port);
     const closed = new Promise<unknown>((resolve) =>
       connection.on('connection_error', (context: EventContext) => resolve(context.connection.error)),
     );

@@ -1,4 +1,5 @@
 import type { JobRecord } from '../../src/jobs/jobRecord';
+import { isTerminalJobStatus } from '../../src/jobs/jobStore';
 import { waitFor } from './waitFor';
 
 /** `POST /api/jobs` with a JSON body (one job or a batch), as a client would; the answer as it came. */
@@ -66,5 +67,4 @@ export function jobRecordWhen(
 }
 
 /** A job that will not run again: completed, dead-lettered or cancelled. */
-export const isSettled = (record: JobRecord): boolean =>
-  record.status === 'Completed' || record.status === 'DeadLettered' || record.status === 'Cancelled';
+export const isSettled = (record: JobRecord): boolean => isTerminalJobStatus(record.status);

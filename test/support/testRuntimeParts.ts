@@ -43,7 +43,7 @@ class RecordingRetryQueue implements Pick<JobQueue, 'schedule'> {
 }
 
 /** The app-wide policy dispatcher tests start from: quick, so a test can see retries and timeouts. */
-export const testPolicyDefaults: JobTypePolicyDefaults = {
+const testPolicyDefaults: JobTypePolicyDefaults = {
   defaultMaxAttempts: 3,
   handlerTimeoutMs: 5_000,
   retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 },

@@ -1,7 +1,7 @@
 import type { FieldError } from '../../src/jobs/errors';
 
 /** An answer the app gave that is not a success; the message is the problem document's, field by field. */
-export class ApiError extends Error {}
+class ApiError extends Error {}
 
 /**
  * Calls a running app's HTTP API at `baseUrl` + `/api` + `path`: the parsed JSON answer, or an `ApiError` that says

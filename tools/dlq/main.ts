@@ -1,6 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
-import { createJobsRuntime } from '../../src/runtime';
+import { withCliRuntime } from '../cli/withCliRuntime';
 import { cliEnvironment } from '../cli/cliEnvironment';
 import type { DeadLetterOperations } from './deadLetterOperations';
 import type { DlqCommand } from './dlqCommand';
@@ -23,18 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!config.useServiceBus || url) {
     return run(command, httpDeadLetterOperations(url ?? `http://localhost:${config.port}`));
   }
-  // Warnings and errors only, on stderr: stdout is for the answer.
-  const logger = createLogger('warn', {
-    format: resolveLogFormat(config.logFormat, process.stderr),
-    write: (line) => process.stderr.write(`${line}\n`),
-    base: { app: 'sdap-jobs-dlq' },
-  });
-  const runtime = createJobsRuntime(config, { logger });
-  try {
-    return await run(command, runtime.deadLetters);
-  } finally {
-    await runtime.stop();
-  }
+  return withCliRuntime(config, 'sdap-jobs-dlq', (runtime) => run(command, runtime.deadLetters));
 }
 
 async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: DeadLetterOperations) {

@@ -1,8 +1,7 @@
 import { loadConfig } from '../../src/config';
 import type { CancelResult } from '../../src/jobs/jobCancellation';
 import type { JobRecord } from '../../src/jobs/jobRecord';
-import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
-import { createJobsRuntime } from '../../src/runtime';
+import { withCliRuntime } from '../cli/withCliRuntime';
 import { callAppApi } from '../cli/appApi';
 import { runCli } from '../cli/runCli';
 import { cliEnvironment } from '../cli/cliEnvironment';
@@ -28,24 +27,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfig(cliEnvironment(settings));
   if (!config.useServiceBus || url)
     return run(command, httpJobOperations(url ?? `http://localhost:${config.port}`));
-  const logger = createLogger('warn', {
-    format: resolveLogFormat(config.logFormat, process.stderr),
-    write: (line) => process.stderr.write(`${line}\n`),
-    base: { app: 'sdap-jobs-cli' },
-  });
-  const runtime = createJobsRuntime(config, { logger });
-  try {
-    return await run(command, {
+  return withCliRuntime(config, 'sdap-jobs-cli', (runtime) =>
+    run(command, {
       show: async (jobId) => {
         const record = (await runtime.store.get(jobId))?.record;
         if (!record) throw new Error(`No job with id '${jobId}'.`);
         return record;
       },
       cancel: (jobId) => runtime.cancellation.cancel(jobId),
-    });
-  } finally {
-    await runtime.stop();
-  }
+    }),
+  );
 }
 
 async function run(command: { kind: 'show' | 'cancel'; jobId: string }, operations: JobOperations) {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import type { HttpResponseInit } from '@azure/functions';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { problem } from '../../src/functions/httpProblem';
 import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
 import type { Logger } from '../../src/jobs/logger';
 import type { Telemetry } from '../../src/telemetry/telemetry';
@@ -37,7 +39,7 @@ export function createLocalHttpServer(
       const path = (req.url ?? '/').split('?')[0];
       logger.info(`${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - startedAt)}ms`);
     });
-    handle(routes, req, res, logger, telemetry).catch((error: unknown) => {
+    handle(routes, req, res, logger, telemetry, startedAt).catch((error: unknown) => {
       logger.error('Local host failed to serve a request', { error: String(error) });
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/problem+json' });
       res.end(JSON.stringify({ title: 'Internal server error', status: 500 }));
@@ -51,9 +53,10 @@ async function handle(
   res: ServerResponse,
   logger: Logger,
   telemetry: Telemetry,
+  /** When the request came in, on the `performance.now()` clock. */
+  startedAt: number,
 ): Promise<void> {
   const startTime = new Date();
-  const startedAt = performance.now();
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
   const matches = routes.flatMap((route) => {
@@ -109,12 +112,7 @@ async function handle(
       logger.debug('Function log', { invocationId, level, message: args.map(String).join(' ') }),
   });
 
-  const response = new HttpResponse(await found.route.definition.handler(request, context));
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  const payload = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, { ...headers, 'Content-Length': String(payload.length) });
-  res.end(payload);
+  const response = await write(res, await found.route.definition.handler(request, context));
   telemetry.trackRequest(
     {
       name: `${method} /api/${found.route.definition.route}`,
@@ -128,16 +126,26 @@ async function handle(
   );
 }
 
+/** Writes a function's answer as the host does: its status, headers and body, with the body's length. */
+async function write(res: ServerResponse, init: HttpResponseInit): Promise<HttpResponse> {
+  const response = new HttpResponse(init);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  const payload = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...headers, 'Content-Length': String(payload.length) });
+  res.end(payload);
+  return response;
+}
+
 /** The local host's own answers (no function ran), as problem documents like the functions' own. */
-function reply(
+async function reply(
   res: ServerResponse,
   status: number,
   title: string,
   detail: string,
   headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
-  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+): Promise<void> {
+  await write(res, problem(status, title, detail, { headers }));
 }
 
 function describeRoutes(routes: readonly Route[]): string {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { filesBelow } from './filesBelow';
 import { alwaysLeftOut, parseIgnoreRules } from './funcignore';
 
 export interface AssembledPackage {
@@ -73,25 +74,4 @@ function installProductionDependencies(root: string, into: string): void {
     throw new Error(`npm ci --omit=dev failed in ${into}:\n${result.stderr || result.error?.message}`);
   }
   if (existsSync(npmrc)) rmSync(join(into, '.npmrc'));
-}
-
-/** Every file below `root`/`dir`, relative to `root`, with `/`; directories for which `skip` says so are not read. */
-export function filesBelow(
-  root: string,
-  dir: string,
-  skip: (path: string) => boolean = () => false,
-): string[] {
-  const found: string[] = [];
-  const walk = (relative: string) => {
-    for (const entry of readdirSync(join(root, relative), { withFileTypes: true })) {
-      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (!skip(path)) walk(path);
-      } else if (entry.isFile() || (entry.isSymbolicLink() && statSync(join(root, path)).isFile())) {
-        found.push(path);
-      }
-    }
-  };
-  walk(dir);
-  return found;
 }

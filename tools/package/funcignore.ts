@@ -6,7 +6,7 @@ export interface IgnoreRules {
   gitignoreDenies(path: string): boolean;
 }
 
-const escapeRegex = (text: string) => text.replace(/[-[\]/{}()+?.\\^$|]/g, '\\$&');
+export const escapeRegex = (text: string): string => text.replace(/[-[\]/{}()+?.\\^$|]/g, '\\$&');
 
 function patternLines(content: string): string[] {
   return content

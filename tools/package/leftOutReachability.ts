@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { escapeRegex } from './funcignore';
 
 /**
  * The export conditions Node itself matches. A target reached only through another condition (`module`, `esnext`,
@@ -83,8 +84,4 @@ function nodeTargets(exports: unknown, conditions: readonly string[] = []): stri
   return Object.entries(exports).flatMap(([key, value]) =>
     nodeTargets(value, key.startsWith('.') ? conditions : [...conditions, key]),
   );
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,6 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { filesBelow } from './filesBelow';
 
 // Run by verifyPackage.ts as `node loadPackagedApp.js <package dir>`, with the package directory as working
 // directory: everything is loaded from the package (its own node_modules), nothing from the project. It loads what
@@ -27,14 +28,6 @@ function collectingLogger(errors: string[]) {
     child: () => logger,
   };
   return logger;
-}
-
-function jsFilesBelow(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return jsFilesBelow(path);
-    return entry.name.endsWith('.js') ? [path] : [];
-  });
 }
 
 /**
@@ -83,7 +76,10 @@ async function main(packageDir: string): Promise<void> {
   });
 
   fromPackage(join(packageDir, entry));
-  const appFiles = jsFilesBelow(join(packageDir, 'dist', 'src'));
+  const appDir = join(packageDir, 'dist', 'src');
+  const appFiles = filesBelow(appDir, '')
+    .filter((path) => path.endsWith('.js'))
+    .map((path) => join(appDir, path));
   for (const file of appFiles) fromPackage(file);
   const packages = packagesNamedIn(appFiles);
   for (const name of packages) fromPackage(name);

@@ -1,15 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 
 /** The key name and key of the emulator's connection string: the only credentials SASL PLAIN accepts. */
-export interface SharedAccessKey {
-  keyName: string;
-  key: string;
-}
-
-export const EMULATOR_KEY: SharedAccessKey = {
+export const EMULATOR_KEY = {
   keyName: 'RootManageSharedAccessKey',
   key: 'SAS_KEY_VALUE',
-};
+} as const;
 
 /** What rhea's SASL server expects of a mechanism: `start` decides the outcome from the initial response. */
 interface ServerMechanism {
@@ -19,18 +14,18 @@ interface ServerMechanism {
 }
 
 /** rhea's server-side mechanism table: names (as offered in sasl-mechanisms) to factories. */
-export type ServerMechanisms = Record<string, () => ServerMechanism>;
+type ServerMechanisms = Record<string, () => ServerMechanism>;
 
 /**
  * The mechanisms Service Bus offers. ANONYMOUS and MSSBCBS both let the client in without credentials:
  * MSSBCBS (asked for by .NET and uamqp) means "the claims come later, over $cbs". PLAIN (Qpid JMS, Proton
  * samples) carries the shared access key name and key, and only the connection string's pair is accepted.
  */
-export function serviceBusSaslMechanisms(credentials: SharedAccessKey = EMULATOR_KEY): ServerMechanisms {
+export function serviceBusSaslMechanisms(): ServerMechanisms {
   return {
     ANONYMOUS: () => acceptAnyone(),
     MSSBCBS: () => acceptAnyone(),
-    PLAIN: () => plain(credentials),
+    PLAIN: () => plain(),
   };
 }
 
@@ -45,7 +40,7 @@ function acceptAnyone(): ServerMechanism {
   };
 }
 
-function plain(credentials: SharedAccessKey): ServerMechanism {
+function plain(): ServerMechanism {
   return {
     outcome: undefined,
     username: undefined,
@@ -55,8 +50,8 @@ function plain(credentials: SharedAccessKey): ServerMechanism {
       const [, username, password] = fields;
       this.outcome =
         fields.length === 3 &&
-        sameText(username ?? '', credentials.keyName) &&
-        sameText(password ?? '', credentials.key);
+        sameText(username ?? '', EMULATOR_KEY.keyName) &&
+        sameText(password ?? '', EMULATOR_KEY.key);
       if (this.outcome) this.username = username;
     },
   };

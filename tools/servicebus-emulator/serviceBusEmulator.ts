@@ -13,7 +13,7 @@ import {
 } from './emulatorConfig';
 import { log } from './log';
 import { Namespace } from './namespace';
-import { serviceBusSaslMechanisms } from './saslMechanisms';
+import { EMULATOR_KEY, serviceBusSaslMechanisms } from './saslMechanisms';
 import { createSelfSignedCertificate, type TlsCertificate } from './selfSignedCertificate';
 import { serveConnection, type ServerConnection } from './serveConnection';
 import { acceptWebSocket, looksLikeHttp } from './webSocketStream';
@@ -143,7 +143,7 @@ export async function startServiceBusEmulator(
   return {
     host,
     port,
-    connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+    connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=${EMULATOR_KEY.keyName};SharedAccessKey=${EMULATOR_KEY.key};UseDevelopmentEmulator=true;`,
     ...(tlsCertificate && tlsPort !== undefined
       ? { tls: { port: tlsPort, certificate: tlsCertificate.cert } }
       : {}),

@@ -1,4 +1,5 @@
 import type { JobRecord } from '../../src/jobs/jobRecord';
+import { isTerminalJobStatus } from '../../src/jobs/jobStore';
 import type { BrokerMessage, BrokerSnapshot } from './brokerProbe';
 import { byJobId } from './brokerProbe';
 import type { PlannedJob } from './planWorkload';
@@ -220,7 +221,7 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
   }
 
   for (const reason of cancelProblems(record, submissions.cancels)) add('cancelBroken', reason);
-  if (record.status !== 'Completed' && record.status !== 'DeadLettered' && record.status !== 'Cancelled') {
+  if (!isTerminalJobStatus(record.status)) {
     add(
       'stuck',
       `still ${record.status} (attempt ${record.attempt} of ${record.maxAttempts}); broker: ${describe(deadLettered, queued)}`,
