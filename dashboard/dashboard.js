@@ -47,6 +47,25 @@
     return element;
   }
 
+  /** A button; `focus` keeps keyboard focus on it across refreshes, `label` is what a screen reader announces. */
+  function button(text, { focus, label, onclick, className }) {
+    return el(
+      'button',
+      { type: 'button', class: className, 'data-focus': focus, 'aria-label': label, onclick },
+      text,
+    );
+  }
+
+  /** The short id of a job, as a button that opens the job. */
+  function jobLink(jobId, focus) {
+    return button(shortId(jobId), {
+      className: 'link mono',
+      focus,
+      label: `Show job ${jobId}`,
+      onclick: () => void showJob(jobId),
+    });
+  }
+
   function svg(tag, attributes, ...children) {
     const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
     for (const [name, value] of Object.entries(attributes || {})) element.setAttribute(name, String(value));
@@ -301,21 +320,7 @@
             el(
               'tr',
               { 'data-job-id': job.jobId },
-              el(
-                'td',
-                {},
-                el(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link mono',
-                    'data-focus': `job-${job.jobId}`,
-                    'aria-label': `Show job ${job.jobId}`,
-                    onclick: () => void showJob(job.jobId),
-                  },
-                  shortId(job.jobId),
-                ),
-              ),
+              el('td', {}, jobLink(job.jobId, `job-${job.jobId}`)),
               el('td', {}, job.jobType),
               el('td', {}, el('span', { class: `badge status-${job.status}` }, job.status)),
               el('td', {}, `${job.attempt} of ${job.maxAttempts}`),
@@ -493,19 +498,7 @@
               el(
                 'td',
                 {},
-                item.jobId
-                  ? el(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'link mono',
-                        'data-focus': `dlq-job-${item.sequenceNumber}`,
-                        'aria-label': `Show job ${item.jobId}`,
-                        onclick: () => void showJob(item.jobId),
-                      },
-                      shortId(item.jobId),
-                    )
-                  : '(not a job)',
+                item.jobId ? jobLink(item.jobId, `dlq-job-${item.sequenceNumber}`) : '(not a job)',
               ),
               el('td', {}, item.jobType || '—'),
               el('td', {}, item.reason),
@@ -532,28 +525,18 @@
         'td',
         { class: 'buttons' },
         group.jobType
-          ? el(
-              'button',
-              {
-                type: 'button',
-                'data-focus': `${focus}-replay`,
-                'aria-label': `Replay all ${group.items.length} (${label})`,
-                onclick: () => void replayGroup(group),
-              },
-              'Replay all',
-            )
+          ? button('Replay all', {
+              focus: `${focus}-replay`,
+              label: `Replay all ${group.items.length} (${label})`,
+              onclick: () => void replayGroup(group),
+            })
           : null,
-        el(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            'data-focus': `${focus}-discard`,
-            'aria-label': `Discard all ${group.items.length} (${label})`,
-            onclick: () => void discardGroup(group),
-          },
-          'Discard all',
-        ),
+        button('Discard all', {
+          className: 'danger',
+          focus: `${focus}-discard`,
+          label: `Discard all ${group.items.length} (${label})`,
+          onclick: () => void discardGroup(group),
+        }),
       ),
     );
   }
@@ -562,40 +545,25 @@
     const focus = `${where}-${item.sequenceNumber}`;
     return [
       item.jobId
-        ? el(
-            'button',
-            {
-              type: 'button',
-              'data-focus': `${focus}-replay`,
-              'aria-label': `Replay message ${item.sequenceNumber}`,
-              onclick: () => void replayOne(item),
-            },
-            'Replay',
-          )
+        ? button('Replay', {
+            focus: `${focus}-replay`,
+            label: `Replay message ${item.sequenceNumber}`,
+            onclick: () => void replayOne(item),
+          })
         : null,
       item.jobId
-        ? el(
-            'button',
-            {
-              type: 'button',
-              'data-focus': `${focus}-edit`,
-              'aria-label': `Replay message ${item.sequenceNumber} with a corrected payload`,
-              onclick: () => openEditor(item),
-            },
-            'Replay with payload…',
-          )
+        ? button('Replay with payload…', {
+            focus: `${focus}-edit`,
+            label: `Replay message ${item.sequenceNumber} with a corrected payload`,
+            onclick: () => openEditor(item),
+          })
         : null,
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'danger',
-          'data-focus': `${focus}-discard`,
-          'aria-label': `Discard message ${item.sequenceNumber}`,
-          onclick: () => void discardOne(item),
-        },
-        'Discard',
-      ),
+      button('Discard', {
+        className: 'danger',
+        focus: `${focus}-discard`,
+        label: `Discard message ${item.sequenceNumber}`,
+        onclick: () => void discardOne(item),
+      }),
     ];
   }
 

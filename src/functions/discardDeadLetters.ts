@@ -1,4 +1,3 @@
-import { discardMatchingDeadLetters } from '../jobs/discardMatchingDeadLetters';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import {
@@ -24,6 +23,6 @@ export function createDiscardDeadLetters({
     const body = await parseOptionalJsonBody(request, bulkDiscardBodySchema, maxDeadLetterFilterBodyBytes);
     if (!body.ok) return body.response;
     const { reason, jobType } = body.value;
-    return { status: 200, jsonBody: await discardMatchingDeadLetters(deadLetters, { reason, jobType }) };
+    return { status: 200, jsonBody: await deadLetters.discardMatching({ reason, jobType }) };
   });
 }

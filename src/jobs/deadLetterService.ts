@@ -114,6 +114,17 @@ export interface BulkReplayResult {
   truncated: boolean;
 }
 
+export type BulkDiscardItem =
+  { sequenceNumber: string; jobId: string | null; status: 'discarded' } | BulkFailure;
+
+export interface BulkDiscardResult {
+  results: BulkDiscardItem[];
+  discarded: number;
+  failed: number;
+  /** More messages matched than one call discards (or the sub-queue was read only in part): call it again. */
+  truncated: boolean;
+}
+
 export interface DiscardResult {
   sequenceNumber: string;
   jobId: string | null;
@@ -191,7 +202,35 @@ export class DeadLetterService {
   }
 
   async discard(sequenceNumber: string): Promise<DiscardResult> {
-    const { entry, parsed, stored, item } = await this.inspect(await this.found(sequenceNumber));
+    return this.discardInspected(await this.inspect(await this.found(sequenceNumber)));
+  }
+
+  /**
+   * Discards every message that matches, oldest first, as `discard` does (each recorded on its job), from one read of
+   * the sub-queue; one failure does not stop the others. One call takes at most {@link deadLetterListLimit}.max
+   * messages: `truncated` says to call again.
+   */
+  async discardMatching(filter: DeadLetterFilter): Promise<BulkDiscardResult> {
+    const scan = await this.scan();
+    const matching = scan.inspected.filter(({ item }) => matches(item, filter));
+    const results: BulkDiscardItem[] = await actOnEach(
+      matching.slice(0, deadLetterListLimit.max),
+      async (target) => {
+        await this.discardInspected(target);
+        return { sequenceNumber: target.item.sequenceNumber, jobId: target.item.jobId, status: 'discarded' };
+      },
+    );
+    const discarded = results.filter((result) => result.status === 'discarded').length;
+    return {
+      results,
+      discarded,
+      failed: results.length - discarded,
+      truncated: scan.truncated || matching.length > deadLetterListLimit.max,
+    };
+  }
+
+  private async discardInspected({ entry, parsed, stored, item }: Inspected): Promise<DiscardResult> {
+    const { sequenceNumber } = entry;
     const lease = await this.lock(entry);
     let recorded: StoredJob | undefined;
     try {
@@ -457,7 +496,7 @@ export class DeadLetterService {
  * Acts on each message in order: one failure does not stop the others, but once the queue or store is unavailable
  * the rest are not attempted (each would fail the same way, after its own timeout).
  */
-export async function actOnEach<T extends { item: Pick<DeadLetterItem, 'sequenceNumber' | 'jobId'> }, R>(
+async function actOnEach<T extends { item: Pick<DeadLetterItem, 'sequenceNumber' | 'jobId'> }, R>(
   targets: readonly T[],
   act: (target: T) => Promise<R>,
 ): Promise<Array<R | BulkFailure>> {

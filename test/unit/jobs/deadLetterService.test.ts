@@ -1,6 +1,7 @@
 import { createHandlerRegistry } from '../../../src/handlers/registeredHandlers';
 import { DeadLetterService } from '../../../src/jobs/deadLetterService';
-import { InfrastructureError } from '../../../src/jobs/errors';
+import type { DeadLetterQueue } from '../../../src/jobs/deadLetterQueue';
+import { InfrastructureError, NotFoundError } from '../../../src/jobs/errors';
 import { jobRecordSchema, newJobRecord } from '../../../src/jobs/jobRecord';
 import type { JobMessage } from '../../../src/jobs/jobMessage';
 import { toWireBody } from '../../../src/jobs/jobMessage';
@@ -31,8 +32,20 @@ function world({ scanLimit }: { scanLimit?: number } = {}) {
     },
   };
   const registry = createHandlerRegistry({ documents: new InMemoryDocumentStore(), enableDiagnostics: true });
+  // Locking a message fails as these say, by sequence number: a message gone meanwhile, the queue down.
+  const lockFailures = new Map<string, Error>();
+  const deadLetters: DeadLetterQueue = {
+    peekDeadLetters: (max, after) => queue.peekDeadLetters(max, after),
+    peekDeadLetter: (sequenceNumber) => queue.peekDeadLetter(sequenceNumber),
+    lockDeadLetter: async (sequenceNumber) => {
+      const failure = lockFailures.get(sequenceNumber);
+      if (failure) throw failure;
+      return queue.lockDeadLetter(sequenceNumber);
+    },
+    close: () => queue.close(),
+  };
   const service = new DeadLetterService({
-    deadLetters: queue,
+    deadLetters,
     queue: sender,
     store,
     registry,
@@ -42,6 +55,7 @@ function world({ scanLimit }: { scanLimit?: number } = {}) {
   return {
     queue,
     store,
+    lockFailures,
     sender,
     sent,
     service,
@@ -217,6 +231,63 @@ describe('DeadLetterService', () => {
       ]);
       expect(app.queue.messageCount().deadLettered).toBe(3);
     });
+  });
+});
+
+describe('DeadLetterService.discardMatching', () => {
+  let app: ReturnType<typeof world>;
+
+  afterEach(() => app.queue.close());
+
+  it('discards every message the filter matches, oldest first, and reports each', async () => {
+    app = world();
+    const [first, second] = [jobMessage(), jobMessage()];
+    const [one, two] = await app.deadLetter(bodyOf(first!), bodyOf(second!), 'not json');
+
+    const result = await app.service.discardMatching({
+      reason: 'MaxDeliveryCountExceeded',
+      jobType: 'diagnostics.simulate',
+    });
+
+    expect(result).toEqual({
+      results: [
+        { sequenceNumber: one, jobId: first!.jobId, status: 'discarded' },
+        { sequenceNumber: two, jobId: second!.jobId, status: 'discarded' },
+      ],
+      discarded: 2,
+      failed: 0,
+      truncated: false,
+    });
+    expect(app.queue.messageCount().deadLettered).toBe(1);
+  });
+
+  it('goes on after one failure, but attempts no more once the queue or store is unavailable', async () => {
+    app = world();
+    const sequenceNumbers = await app.deadLetter(...Array.from({ length: 4 }, () => bodyOf(jobMessage())));
+    app.lockFailures.set(sequenceNumbers[0]!, new NotFoundError('gone'));
+    app.lockFailures.set(sequenceNumbers[2]!, new InfrastructureError('QueueUnavailable', 'down'));
+
+    const result = await app.service.discardMatching({ jobType: 'diagnostics.simulate' });
+
+    expect(
+      result.results.map((entry) => [entry.sequenceNumber, entry.status === 'failed' ? entry.code : 'ok']),
+    ).toEqual([
+      [sequenceNumbers[0], 'NotFound'],
+      [sequenceNumbers[1], 'ok'],
+      [sequenceNumbers[2], 'QueueUnavailable'],
+      [sequenceNumbers[3], 'NotAttempted'],
+    ]);
+    expect(result).toMatchObject({ discarded: 1, failed: 3 });
+  });
+
+  it('says truncated when more match than one call takes', async () => {
+    app = world();
+    await app.deadLetter(...Array.from({ length: 1001 }, () => bodyOf(jobMessage())));
+
+    const result = await app.service.discardMatching({});
+
+    expect(result).toMatchObject({ discarded: 1000, truncated: true });
+    expect(app.queue.messageCount().deadLettered).toBe(1);
   });
 });
 
