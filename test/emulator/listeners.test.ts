@@ -9,6 +9,18 @@ describe('Service Bus emulator: TLS and WebSocket listeners', () => {
   });
   afterAll(() => emulator.close());
 
+  /** A TLS socket to the emulator's TLS port that trusts its certificate, and an HTTP upgrade request for `path`. */
+  const tlsSocket = () =>
+    connectTls({
+      port: emulator.tls!.port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+      ca: emulator.tls!.certificate,
+    });
+  const upgradeRequest = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n';
+
   it('serves AMQPS with a certificate for localhost that a client can verify', async () => {
     const connection = await connectAsClient(emulator.tls!.port, {
       transport: 'tls',
@@ -25,32 +37,19 @@ describe('Service Bus emulator: TLS and WebSocket listeners', () => {
   });
 
   it('answers a WebSocket request for another path than /$servicebus/websocket with 404', async () => {
-    const socket = connectTls({
-      port: emulator.tls!.port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      ca: emulator.tls!.certificate,
-    });
+    const socket = tlsSocket();
     let response = '';
     socket.on('data', (chunk: Buffer) => (response += chunk.toString('latin1')));
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
 
-    socket.write(
-      'GET /elsewhere HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n',
-    );
+    socket.write(upgradeRequest('/elsewhere'));
     await closed;
 
     expect(response).toMatch(/^HTTP\/1.1 404 /);
   });
 
   it('accepts the WebSocket upgrade at /$servicebus/websocket with the AMQPWSB10 subprotocol', async () => {
-    const socket = connectTls({
-      port: emulator.tls!.port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      ca: emulator.tls!.certificate,
-    });
+    const socket = tlsSocket();
     const headers = new Promise<string>((resolve) => {
       let text = '';
       socket.on('data', (chunk: Buffer) => {
@@ -59,10 +58,7 @@ describe('Service Bus emulator: TLS and WebSocket listeners', () => {
       });
     });
 
-    socket.write(
-      'GET /$servicebus/websocket/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n',
-    );
+    socket.write(upgradeRequest('/$servicebus/websocket/'));
     const response = await headers;
     socket.destroy();
 
