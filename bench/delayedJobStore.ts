@@ -17,6 +17,11 @@ export function delayedJobStore(roundTripMs: number): JobStore {
     };
   return {
     create: after(2, (record, body) => store.create(record, body)),
+    // A batch: its commit, its records (16 at a time, each with its listing entry), the commit's rows removed.
+    createAll: async (jobs) => {
+      await sleep((jobs.length === 1 ? 2 : 2 + 2 * Math.ceil(jobs.length / 16)) * roundTripMs);
+      return store.createAll(jobs);
+    },
     get: after(1, (jobId) => store.get(jobId)),
     replace: after(2, (record, etag) => store.replace(record, etag)),
     remove: after(2, (jobId, etag) => store.remove(jobId, etag)),

@@ -8,6 +8,7 @@ import { DeadLetterService } from './jobs/deadLetterService';
 import { JobDispatcher } from './jobs/jobDispatcher';
 import { JobReconciler } from './jobs/jobReconciler';
 import { JobSubmissionService } from './jobs/jobSubmissionService';
+import { OutboxSender } from './jobs/outboxSender';
 import type { Logger } from './jobs/logger';
 import type { LogWriter } from './jobs/logger';
 import { JobCancellation } from './jobs/jobCancellation';
@@ -123,14 +124,8 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     telemetry,
     shutdownSignal: shutdown.signal,
   });
-  const submission = new JobSubmissionService({
-    registry,
-    store,
-    queue,
-    logger,
-    telemetry,
-    shutdownSignal: shutdown.signal,
-  });
+  const sender = new OutboxSender({ queue, logger, shutdownSignal: shutdown.signal });
+  const submission = new JobSubmissionService({ registry, store, sender, logger, telemetry });
 
   // On Service Bus its own client: operators' reads and locks never share the connection jobs are sent on.
   const deadLetterQueue =

@@ -1,3 +1,4 @@
+import { idempotencyKeySchema } from '../jobs/jobSubmissionRequest';
 import type { SubmittedJob } from '../jobs/jobSubmissionService';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
@@ -26,7 +27,14 @@ export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submi
     const body = parseJsonText(text);
     if (!body.ok) return body.response;
 
-    const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+    const header = request.headers.get('idempotency-key');
+    const key = header === null ? undefined : idempotencyKeySchema.safeParse(header);
+    if (key && !key.success) {
+      return problem(400, 'Invalid Idempotency-Key', 'The Idempotency-Key header is invalid.', {
+        errors: key.error.issues.map(({ message }) => ({ field: 'Idempotency-Key', message })),
+      });
+    }
+    const idempotencyKey = key?.data;
     const traceParent = context.traceContext?.traceParent ?? undefined;
     const jobsUrl = new URL('/api/jobs/', request.url);
     if (Array.isArray(body.value)) {

@@ -293,6 +293,7 @@ export class DeadLetterService {
         status: 'Queued',
         cycle,
         attempt: 0,
+        deliveredAttempt: null,
         deadLetterReason: null,
         deadLetterDescription: null,
         completedAt: null,

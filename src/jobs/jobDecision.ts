@@ -2,7 +2,7 @@ import type { RetrySettings } from './jobTypePolicy';
 import type { DeadLetterReason } from './deadLetterReason';
 import type { JobOutcomeStatus } from './jobOutcome';
 import type { JobRecord } from './jobRecord';
-import { liveClaimExpiry } from './jobRecord';
+import { isReplacedAttempt, liveClaimExpiry } from './jobRecord';
 import { retryDelayMs } from './retryPolicy';
 
 /** Which send of a job a delivered message is: its attempt cycle and attempt number, and the job's attempt limit. */
@@ -74,7 +74,7 @@ export function decideDelivery(
       };
     }
     // Running or Queued: a newer attempt's own message will come back, so this one is an older copy.
-    if (delivered.attempt < record.attempt) return superseded;
+    if (isReplacedAttempt(record, delivered.attempt)) return superseded;
     const claimExpiresAt = liveClaimExpiry(record, now);
     if (claimExpiresAt && !claimHolderGone) return { kind: 'recheck', at: claimExpiresAt };
     // The run the cancel was meant for is over (its worker died with it): nothing may run it again.

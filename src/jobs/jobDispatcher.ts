@@ -142,13 +142,7 @@ export class JobDispatcher {
         // if anything changed it since, the claim conflicts and the next round reads it.
         const stored =
           round === 1 && received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
-        const current = stored ?? (await this.storedJobOf(delivery));
-        if (!current) {
-          // Our submission sent it, then removed the record when it answered that the send failed: it was refused.
-          logger.warn('Completing the message of a submission that was refused (its record was removed)');
-          return { kind: 'complete' };
-        }
-        return await this.decide(delivery, current);
+        return await this.decide(delivery, stored ?? (await this.storedJobOf(delivery)));
       } catch (error) {
         if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
         logger.debug('The job record changed under us; deciding again', { round });
@@ -227,6 +221,7 @@ export class JobDispatcher {
       status: 'Running',
       cycle,
       attempt,
+      deliveredAttempt: job.attempt,
       startedAt: fresh ? startedAt : (queued.record.startedAt ?? startedAt),
       completedAt: fresh ? null : queued.record.completedAt,
       deadLetterReason: fresh ? null : queued.record.deadLetterReason,
@@ -451,15 +446,11 @@ export class JobDispatcher {
     return job.attempt === 1 ? { record: newJobRecord(job, job.createdAt), etag } : undefined;
   }
 
-  /**
-   * The job's record, created from the message when a producer other than our submission sent it. `undefined`
-   * when our submission sent it (it carries the record's ETag) and the record is gone: the submission was refused.
-   */
-  private async storedJobOf({ job, received }: Delivery): Promise<StoredJob | undefined> {
+  /** The job's record, created from the message when a producer other than our submission sent it. */
+  private async storedJobOf({ job, received }: Delivery): Promise<StoredJob> {
     const { store } = this.options;
     const existing = await this.patiently(() => store.get(job.jobId));
     if (existing) return existing;
-    if (received.recordEtag && job.attempt === 1 && (received.cycle ?? 1) === 1) return undefined;
     const record = newJobRecord(job, this.now(), received.cycle ?? 1);
     // With its body, so the reconciler can send it again should its message go missing.
     const body = JSON.stringify(toWireBody(job));

@@ -52,6 +52,12 @@ export const jobRecordSchema = z.object({
   cycle: z.int().min(1).default(1),
   /** Handler runs started so far in this cycle (0 while queued). */
   attempt: z.int().nonnegative(),
+  /**
+   * The attempt number carried by the message whose delivery started the latest run. A redelivery of that message
+   * runs the next attempt (a run cut short counts), so only a message with a lower number is an older copy. Absent
+   * from records stored before it (`attempt` stands in).
+   */
+  deliveredAttempt: z.int().nonnegative().nullable().default(null),
   maxAttempts: z.int().min(1),
   subjectId: z.string(),
   correlationId: z.string(),
@@ -91,6 +97,7 @@ export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): Jo
     status: 'Queued',
     cycle,
     attempt: 0,
+    deliveredAttempt: null,
     maxAttempts: job.maxAttempts,
     subjectId: job.subjectId,
     correlationId: job.correlationId,
@@ -119,6 +126,14 @@ export function liveClaimExpiry(record: JobRecord, now: Date): Date | undefined 
   return expiresAt > now.getTime() ? new Date(expiresAt) : undefined;
 }
 
+/**
+ * Whether a message carrying `attempt` of the record's cycle is an older copy: a later attempt's own message has
+ * replaced it (a retry copy), so it must not run the job, nor stand for it in the dead-letter queue.
+ */
+export function isReplacedAttempt(record: JobRecord, attempt: number): boolean {
+  return attempt < (record.deliveredAttempt ?? record.attempt);
+}
+
 /** The record of a job that has been dead-lettered at `at` (ISO text) for `reason`: finished, claim released. */
 export function deadLetteredRecord(
   record: JobRecord,
@@ -139,11 +154,16 @@ export function deadLetteredRecord(
   };
 }
 
-/** The record of a job cancelled at `at` (ISO text): finished, never to run again, claim released. */
+/**
+ * The record of a job cancelled at `at` (ISO text): finished, never to run again, claim released; a dead-letter
+ * decision its last run came to is not kept, since nothing was dead-lettered.
+ */
 export function cancelledRecord(record: JobRecord, at: string): JobRecord {
   return {
     ...record,
     status: 'Cancelled',
+    deadLetterReason: null,
+    deadLetterDescription: null,
     completedAt: at,
     updatedAt: at,
     nextAttemptAt: null,

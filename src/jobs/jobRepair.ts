@@ -1,7 +1,7 @@
 import type { DeadLetterReason } from './deadLetterReason';
 import { deadLetterReasonSchema } from './deadLetterReason';
 import type { JobRecord } from './jobRecord';
-import { liveClaimExpiry } from './jobRecord';
+import { isReplacedAttempt, liveClaimExpiry } from './jobRecord';
 
 /** What the reconciler does for a record that has not changed for a while. */
 export type RecordRepair =
@@ -72,7 +72,7 @@ export function deadLetterRepairOf(
   // Whatever its attempt (a run cut short moves the record's on under the same message), one copy stays.
   if (record.status === 'DeadLettered')
     return message.repeated ? { kind: 'remove', why: 'The job is in the dead-letter queue already.' } : none;
-  if (message.attempt < record.attempt) return replaced;
+  if (isReplacedAttempt(record, message.attempt)) return replaced;
   // A worker that still holds a claim will settle the job itself.
   if (liveClaimExpiry(record, now)) return none;
   const known = deadLetterReasonSchema.safeParse(message.reason);

@@ -14,6 +14,12 @@ export interface StoredJob {
 
 export type CreateJobResult = { created: true; stored: StoredJob } | { created: false; existing: StoredJob };
 
+/** A job to create: its record and its message body (JSON text), kept so the job can be sent again. */
+export interface NewJob {
+  readonly record: JobRecord;
+  readonly body: string;
+}
+
 export interface JobListQuery {
   status?: JobStatus;
   jobType?: string;
@@ -66,6 +72,15 @@ export interface JobStore {
    *   answer was lost); otherwise `created: false` with the job as it stands.
    */
   create(record: JobRecord, body?: string): Promise<CreateJobResult>;
+  /**
+   * Creates every job whose jobId does not exist yet, all or none, in one atomic commit: a submission's promise. When
+   * it returns, each job is created or was there already (`created: false`, a repeated idempotency key), and every
+   * created one is durable; when it throws `StoreUnavailable`, nothing was committed, or the store could not learn
+   * whether its commit applied (the error says so: a repeat with the same keys finds the jobs if it did). The
+   * jobIds are distinct. A created job's `etag` is empty when its commit stands but its record could not be written
+   * yet: `get` finds it all the same (and writes it).
+   */
+  createAll(jobs: readonly NewJob[]): Promise<CreateJobResult[]>;
   /** The job with its record, ETag and body; `undefined` when there is none. */
   get(jobId: string): Promise<StoredJob | undefined>;
   /**
@@ -75,8 +90,8 @@ export interface JobStore {
    */
   replace(record: JobRecord, etag: string): Promise<string | undefined>;
   /**
-   * Removes a job, releasing its idempotency key (used when its message could not be sent), only if it still has
-   * `etag`: a job someone has changed since is never removed.
+   * Removes a finished job past retention, releasing its idempotency key, only if it still has `etag`: a job someone
+   * has changed since is never removed.
    * @returns `true` when removed or already absent; `false` when someone changed it.
    */
   remove(jobId: string, etag: string): Promise<boolean>;

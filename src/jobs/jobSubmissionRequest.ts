@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { PayloadTooLargeError } from './errors';
 
+/**
+ * An idempotency key, in a job's body or as a request's `Idempotency-Key`: it becomes the Service Bus MessageId,
+ * which is limited to 128 characters (a batch item's key is `<key>:<index>`).
+ */
+export const idempotencyKeySchema = z.string().trim().min(1).max(100);
+
 /** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
 export const jobSubmissionRequestSchema = z.strictObject({
   jobType: z.string().trim().min(1).max(128),
@@ -8,8 +14,7 @@ export const jobSubmissionRequestSchema = z.strictObject({
     .unknown()
     .optional()
     .transform((payload) => payload ?? {}),
-  // Becomes the Service Bus MessageId, which is limited to 128 characters.
-  idempotencyKey: z.string().trim().min(1).max(100).optional(),
+  idempotencyKey: idempotencyKeySchema.optional(),
   subjectId: z.string().max(256).optional(),
   correlationId: z.string().max(256).optional(),
   maxAttempts: z.int().min(1).max(100).optional(),

@@ -1,41 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { fieldErrors } from './fieldErrors';
 import type { HandlerRegistry } from '../handlers/handlerRegistry';
-import type { JobQueue } from './jobQueue';
 import type { OutgoingJobMessage } from './outgoingJobMessage';
 import { firstMessageOf } from './outgoingJobMessage';
-import type { CreateJobResult, JobStore, StoredJob } from './jobStore';
+import type { CreateJobResult, JobStore } from './jobStore';
+import type { OutboxSender } from './outboxSender';
 import { JobTelemetry } from '../telemetry/jobTelemetry';
 import type { Telemetry } from '../telemetry/telemetry';
 import { noTelemetry } from '../telemetry/telemetry';
 import type { TraceContext } from '../telemetry/traceContext';
 import { childSpanOf, formatTraceParent, parseTraceParent } from '../telemetry/traceContext';
 import type { FieldError } from './errors';
-import { InfrastructureError, ValidationError, errorMessage } from './errors';
+import { ValidationError } from './errors';
 import type { JobMessage } from './jobMessage';
 import { isoTimestamp } from './isoTimestamp';
 import { jobIdForKey } from './jobIdForKey';
-import { newJobMessage, parseJobMessage } from './jobMessage';
+import { newJobMessage } from './jobMessage';
 import type { JobRecord } from './jobRecord';
 import { newJobRecord } from './jobRecord';
 import {
   assertFitsOneMessage,
+  idempotencyKeySchema,
   jobSubmissionRequestSchema,
   maxJobsPerSubmission,
 } from './jobSubmissionRequest';
 import type { Logger } from './logger';
-import { mapLimited } from './mapLimited';
-import { untilAvailable } from './untilAvailable';
 
 export interface JobSubmissionServiceOptions {
   registry: HandlerRegistry;
   store: JobStore;
-  queue: JobQueue;
+  /** Sends the messages of recorded jobs, now or once the broker answers again. */
+  sender: OutboxSender;
   logger: Logger;
   telemetry?: Telemetry;
   now?: () => Date;
-  /** Aborted when the app stops: a refused submission's cleanup still trying in the background gives up then. */
-  shutdownSignal?: AbortSignal;
 }
 
 export interface SubmittedJob {
@@ -56,8 +54,8 @@ export interface SubmitOptions {
 
 /**
  * The one way jobs enter the system, for the HTTP function and any code that submits jobs: validates every job
- * against its handler, records the jobs as Queued (a job with an idempotency key gets the jobId that key names, so
- * recording it reserves the key), then sends them in one batch (see `enqueue` for what happens when a step fails).
+ * against its handler, commits the jobs' records as Queued in one atomic write (a job with an idempotency key gets
+ * the jobId that key names, so recording it reserves the key), then sends them (see `enqueue` for each failure).
  */
 export class JobSubmissionService {
   private readonly now: () => Date;
@@ -69,6 +67,7 @@ export class JobSubmissionService {
   }
 
   async submit(request: unknown, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    assertValidKey(options.idempotencyKey);
     const trace = traceOf(options);
     const messages = this.validate(
       [request],
@@ -87,6 +86,7 @@ export class JobSubmissionService {
       ]);
     }
     const key = options.idempotencyKey;
+    assertValidKey(key);
     const trace = traceOf(options);
     const messages = this.validate(
       requests,
@@ -168,68 +168,43 @@ export class JobSubmissionService {
   }
 
   /**
-   * Records the jobs, then sends them, all or nothing in effect: a job is on the queue before any caller hears it
-   * was accepted, and a refused request leaves nothing that can run. Failure windows and their answers:
-   * - the send fails: the records this request created are removed, each only if still as created (never one
-   *   another caller was told exists); a message whose send "failed" but went through finds no record and is
-   *   dropped by the dispatcher (it carries the record's ETag, which says our submission sent it);
-   * - the removal fails too (storage down as well): it is tried again in the background; should the process stop or
-   *   die first, the reconciler sends the job, the only case where a refused job still runs;
-   * - we die between recording and sending: nobody was told anything; a repeat with the same key sends it, and so
-   *   does the reconciler, in time.
+   * Commits the jobs' records in one atomic write (the record is the outbox entry: accepted means recorded), then
+   * sends the messages of the jobs it created. Nothing is ever taken back:
+   * - the commit fails: nothing was recorded, none of the jobs will run, and the error is the answer (503); if the
+   *   store cannot tell whether it applied, the error says that a repeat with the same keys finds out;
+   * - the send fails: the jobs stay accepted, and the outbox sender sends them once the broker answers;
+   * - we die after the commit: a repeat with the same keys reads the jobs, and the reconciler sends what is Queued.
+   * A job whose key already existed is read, never written or sent again.
    */
   private async enqueue(
     messages: readonly OutgoingJobMessage[],
     trace: TraceContext,
   ): Promise<SubmittedJob[]> {
-    const { store, queue } = this.options;
-    const created: StoredJob[] = [];
-    // Creates that failed may have been applied, their answers lost: a refusal must undo them as well.
-    const uncertain = new Map<string, { record: JobRecord; body: string }>();
-    let submitted: SubmittedJob[] = [];
-    try {
-      // The records of a batch's jobs at once (a batch of 100 would otherwise wait 100 round trips); two jobs of
-      // one batch with the same key are one job, created once.
-      const firstOfEach = new Map<string, OutgoingJobMessage>();
-      for (const message of messages)
-        if (!firstOfEach.has(message.job.jobId)) firstOfEach.set(message.job.jobId, message);
-      const results = new Map<string, CreateJobResult>();
-      await mapLimited([...firstOfEach.values()], createConcurrency, async (message) => {
-        const record = newJobRecord(message.job, this.now());
-        uncertain.set(record.jobId, { record, body: message.body });
-        const result = await store.create(record, message.body);
-        uncertain.delete(record.jobId);
-        if (result.created) created.push(result.stored);
-        results.set(record.jobId, result);
-      });
-      const toSend: OutgoingJobMessage[] = [];
-      const resent: StoredJob[] = [];
-      submitted = messages.map((message) => {
-        const result = results.get(message.job.jobId) as CreateJobResult;
-        const first = firstOfEach.get(message.job.jobId) === message;
-        if (result.created) {
-          if (first) toSend.push({ ...message, recordEtag: result.stored.etag });
-          return { record: result.stored.record, created: first };
-        }
-        if (first && mayNotHaveBeenSent(result.existing.record)) {
-          toSend.push(resendOf(result.existing, message));
-          resent.push(result.existing);
-        }
-        return { record: result.existing.record, created: false };
-      });
-      await mapLimited(resent, createConcurrency, (existing) => this.holdForResend(existing));
-      if (toSend.length > 0) await queue.send(toSend);
-    } catch (error) {
-      const taken = await this.removeRefused(created, [...uncertain.values()]);
-      // The send said it failed, yet a dispatcher has already taken up every job it carried: it went through.
-      if (!taken) throw error;
-      this.options.logger.warn('The send reported a failure, but its jobs are already being processed', {
-        jobIds: created.map(({ record }) => record.jobId),
-        error: errorMessage(error),
-      });
-    }
-    for (const { record } of created) this.reportSubmitted(record, trace);
-    return submitted;
+    // Two jobs of one batch with the same key are one job: the first of them is created.
+    const firstOfEach = new Map<string, OutgoingJobMessage>();
+    for (const message of messages)
+      if (!firstOfEach.has(message.job.jobId)) firstOfEach.set(message.job.jobId, message);
+    const now = this.now();
+    const distinct = [...firstOfEach.values()];
+    const results = await this.options.store.createAll(
+      distinct.map((message) => ({ record: newJobRecord(message.job, now), body: message.body })),
+    );
+    const byJobId = new Map<string, CreateJobResult>();
+    const toSend: OutgoingJobMessage[] = [];
+    results.forEach((result, index) => {
+      const message = distinct[index] as OutgoingJobMessage;
+      byJobId.set(message.job.jobId, result);
+      if (!result.created) return;
+      // With the record's version, the first delivery claims the job without reading its record.
+      toSend.push(result.stored.etag ? { ...message, recordEtag: result.stored.etag } : message);
+      this.reportSubmitted(result.stored.record, trace);
+    });
+    await this.options.sender.send(toSend);
+    return messages.map((message) => {
+      const result = byJobId.get(message.job.jobId) as CreateJobResult;
+      if (!result.created) return { record: result.existing.record, created: false };
+      return { record: result.stored.record, created: firstOfEach.get(message.job.jobId) === message };
+    });
   }
 
   private reportSubmitted(record: JobRecord, trace: TraceContext): void {
@@ -240,113 +215,17 @@ export class JobSubmissionService {
     });
     this.events.submitted(record, trace);
   }
+}
 
-  /**
-   * Removes the records of a refused submission, each only if nobody has touched it since. The uncertain create is
-   * made again with the same record: the store recognises its own write, so `created` says the first was applied
-   * (or this one was), and either way it is ours to remove.
-   * @returns `true` when every record was there and had changed since (a dispatcher claimed it): the send that
-   *   reported a failure had gone through after all, and nothing was removed.
-   */
-  private async removeRefused(
-    created: readonly StoredJob[],
-    uncertain: readonly { record: JobRecord; body: string }[],
-  ): Promise<boolean> {
-    const { store, logger, shutdownSignal } = this.options;
-    const removals = created.map(({ record, etag }) => ({
-      jobId: record.jobId,
-      remove: () => this.takeBack(record.jobId, etag),
-    }));
-    for (const { record, body } of uncertain) {
-      removals.push({
-        jobId: record.jobId,
-        remove: async () => {
-          const again = await store.create(record, body);
-          // Not created: another writer's record stands there (a later request with the key), never ours to remove.
-          return again.created ? this.takeBack(record.jobId, again.stored.etag) : ('takenUp' as const);
-        },
-      });
-    }
-    const results = await Promise.allSettled(removals.map(({ remove }) => remove()));
-    const stuck = removals.filter((_, index) => results[index]?.status === 'rejected');
-    if (stuck.length === 0) {
-      const taken = (result: PromiseSettledResult<TakeBack>) =>
-        result.status === 'fulfilled' && result.value === 'takenUp';
-      return uncertain.length === 0 && created.length > 0 && results.every(taken);
-    }
-    const jobIds = stuck.map(({ jobId }) => jobId);
-    logger.warn('Could not remove the records of a refused submission; trying again in the background', {
-      jobIds,
-    });
-    // The caller has its answer; the removal goes on without holding the request.
-    void Promise.all(
-      stuck.map(({ remove }) =>
-        untilAvailable(remove, { toleranceMs: backgroundRemovalMs, signal: shutdownSignal }),
-      ),
-    ).catch((error: unknown) =>
-      logger.error('Records of a refused submission are left; the reconciler will send their jobs', {
-        jobIds,
-        error: errorMessage(error),
-      }),
+/** A request's own key obeys the rule a key in a job's body does: whatever is accepted here, the wire carries. */
+function assertValidKey(key: string | undefined): void {
+  if (key === undefined) return;
+  const parsed = idempotencyKeySchema.safeParse(key);
+  if (!parsed.success)
+    throw new ValidationError(
+      'Invalid idempotency key.',
+      fieldErrors(parsed.error.issues, '/idempotencyKey'),
     );
-    return false;
-  }
-
-  /**
-   * Writes the record of a job about to be sent again as it is: an earlier refused request's cleanup, which may still
-   * be trying in the background, removes only the version that request created, so it now leaves the job alone. A
-   * record that changed meanwhile (a dispatcher took the job up, or the cleanup won) makes this request a 503: its
-   * retry sees the job as it now stands.
-   */
-  private async holdForResend({ record, etag }: StoredJob): Promise<void> {
-    const held = { ...record, updatedAt: isoTimestamp(this.now()) };
-    if ((await this.options.store.replace(held, etag)) === undefined) {
-      throw new InfrastructureError(
-        'StoreUnavailable',
-        `Job ${record.jobId} changed while it was being submitted again; try again.`,
-      );
-    }
-  }
-
-  /**
-   * Takes back one record of a refused submission: removes it if it is still as created. Otherwise a dispatcher took
-   * the job up (the send went through after all), or a cancel landed between the create and the send: then the record
-   * stays, so the cancel's answer holds for any later request with the key, and the job never runs.
-   */
-  private async takeBack(jobId: string, etag: string): Promise<TakeBack> {
-    const { store } = this.options;
-    if (await store.remove(jobId, etag)) return 'removed';
-    const latest = await store.get(jobId);
-    if (!latest) return 'removed';
-    return latest.record.status === 'Cancelled' && latest.record.attempt === 0 ? 'cancelled' : 'takenUp';
-  }
-}
-
-/** What became of one record a refused submission tried to take back. */
-type TakeBack = 'removed' | 'takenUp' | 'cancelled';
-
-/** Records of one batch created at once, at most. */
-const createConcurrency = 16;
-
-/** How long a refused submission's records are tried to be removed in the background. */
-const backgroundRemovalMs = 600_000;
-
-/**
- * A repeat of an idempotency key whose job is still Queued in its first cycle: the first submission may have died,
- * or failed, before its send. The job is sent again under the same message id, so if it was sent, the broker drops
- * the copy. No record ETag goes with it: should the first request's failed send remove the record, the dispatcher
- * recreates it from this message rather than take it for a refused submission's.
- */
-function mayNotHaveBeenSent(record: JobRecord): boolean {
-  return record.status === 'Queued' && record.cycle === 1 && record.attempt === 0;
-}
-
-function resendOf(existing: StoredJob, repeat: OutgoingJobMessage): OutgoingJobMessage {
-  const body = existing.body;
-  if (body === undefined || body === repeat.body) return repeat;
-  // The job as first submitted, not the repeat's payload: the key names that job.
-  const parsed = parseJobMessage(body);
-  return parsed.ok ? firstMessageOf(parsed.job, repeat.traceParent) : repeat;
 }
 
 function traceOf(options: SubmitOptions): TraceContext {

@@ -9,6 +9,7 @@ import type {
   JobStore,
   StoredJob,
   JobAgeQuery,
+  NewJob,
 } from '../jobs/jobStore';
 import { isTerminalJobStatus } from '../jobs/jobStore';
 
@@ -31,6 +32,16 @@ export class InMemoryJobStore implements JobStore {
     return sameRecord(existing.record, record)
       ? { created: true, stored: existing }
       : { created: false, existing };
+  }
+
+  // One synchronous step: nothing else runs between the jobs, so the commit is all or nothing.
+  async createAll(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+    return jobs.map(({ record, body }) => {
+      const existing = this.jobs.get(record.jobId);
+      return existing && !sameRecord(existing.record, record)
+        ? { created: false, existing }
+        : { created: true, stored: existing ?? this.store(record, body) };
+    });
   }
 
   async get(jobId: string): Promise<StoredJob | undefined> {

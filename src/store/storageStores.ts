@@ -28,6 +28,7 @@ export function createStorageStores(config: AppConfig['store']): StorageStores {
   return {
     store: {
       create: (record, body) => stores().store.create(record, body),
+      createAll: (jobs) => stores().store.createAll(jobs),
       get: (jobId) => stores().store.get(jobId),
       replace: (record, etag) => stores().store.replace(record, etag),
       remove: (jobId, etag) => stores().store.remove(jobId, etag),

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { TableClient, TableEntity, TableEntityResult, TableEntityResultPage } from '@azure/data-tables';
+import type {
+  TableClient,
+  TableEntity,
+  TableEntityResult,
+  TableEntityResultPage,
+  TransactionAction,
+} from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { InfrastructureError, errorMessage } from '../jobs/errors';
@@ -12,8 +18,10 @@ import type {
   JobStore,
   StoredJob,
   JobAgeQuery,
+  NewJob,
 } from '../jobs/jobStore';
 import { terminalJobStatuses } from '../jobs/jobStore';
+import { mapLimited } from '../jobs/mapLimited';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
 import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/jobStats';
 
@@ -37,6 +45,13 @@ const outcomePartitionPrefix = 'outcomes-';
 // Outcome partitions count down in minutes, as index rows do in milliseconds, so a range reads the newest first.
 const maxMinute = 99_999_999;
 const minuteMs = 60_000;
+// A batch's commit: one entity group transaction in one of these partitions (the batch id picks it, so no partition
+// runs hot), a row per job keyed `<jobId>_<batchId>`; the per-job records are written from it.
+const outboxPartitionPrefix = 'outbox-';
+// Just past every outbox partition key in Table Storage's order ('.' follows '-').
+const outboxPartitionEnd = 'outbox.';
+// Records of one batch written at once, at most (a batch of 100 would otherwise wait 100 round trips).
+const createConcurrency = 16;
 
 /**
  * The record entity's properties: `record` holds the whole record as JSON (validated on every read); `status`,
@@ -74,6 +89,12 @@ type IndexPage = TableEntityResultPage<IndexEntity>;
  * For the dashboard's stats, each write that ends an attempt also upserts an outcome entry in a per-minute partition
  * (keyed by the attempt, so written again it counts once), and the stats read index entries and outcome entries
  * with projections, never records.
+ *
+ * A batch of jobs is committed first as one entity group transaction of outbox rows (atomic: all or none), then
+ * each job's record is written from its row, and the rows are removed. Until its record is written (the writer died
+ * in between), reading a job by id finds its row and writes the record; the sweep (`findUnfinished`) writes the
+ * records of rows left behind. A lost answer to the commit is settled by a tombstone on the batch's first row key:
+ * if the tombstone goes in, the commit can never apply.
  *
  * The record entity is written first and is the truth. An index entry is written after it, best effort: a failed
  * index write fails nothing, since every later `replace` writes the entry whole again and the listing checks each
@@ -129,13 +150,126 @@ export class TableJobStore implements JobStore {
     throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
   }
 
+  async createAll(jobs: readonly NewJob[]): Promise<CreateJobResult[]> {
+    // One insert is atomic by itself.
+    const [only] = jobs;
+    if (only && jobs.length === 1) return [await this.create(only.record, only.body)];
+    if (jobs.length === 0) return [];
+    await this.ensureTable();
+    const batchId = randomUUID();
+    const partitionKey = `${outboxPartitionPrefix}${batchId.charAt(0)}`;
+    const committedAt = this.now();
+    const rows = jobs.map(({ record, body }) => ({
+      partitionKey,
+      rowKey: `${record.jobId}_${batchId}`,
+      record: JSON.stringify(record),
+      writeId: this.writeIdOf(record),
+      committedAt,
+      ...bodyProperties(body),
+    }));
+    await this.commit(rows);
+    // Committed: every job is promised. A record that cannot be written now is reported with an empty ETag, and is
+    // written from its row by the first read of it or by the sweep.
+    const results = await mapLimited(jobs, createConcurrency, ({ record, body }) =>
+      this.create(record, body).catch((): CreateJobResult => ({
+        created: true,
+        stored: storedJob(record, '', body),
+      })),
+    );
+    if (results.every((result) => !result.created || result.stored.etag !== '')) {
+      await this.table
+        .submitTransaction(
+          rows.map((row): TransactionAction => ['delete', row]),
+          this.call,
+        )
+        .catch(() => undefined);
+    }
+    return results;
+  }
+
+  /** The batch's rows, all or none; throws when they are not, or when it cannot be known. */
+  private async commit(rows: readonly TableEntity<EntityProperties>[]): Promise<void> {
+    let failure: unknown;
+    try {
+      await this.table.submitTransaction(
+        rows.map((row): TransactionAction => ['create', row]),
+        this.call,
+      );
+      return;
+    } catch (error) {
+      // The row keys are this batch's alone: a conflict is our own commit, applied, its answer lost and retried.
+      if (statusOf(error) === 409) return;
+      // Any other answer from the service: the transaction was not applied.
+      if (statusOf(error) !== undefined) throw unavailable('commit', error);
+      failure = error;
+    }
+    // No answer: the commit may be under way still. A tombstone on its first row key decides it one way for good.
+    const first = rows[0] as TableEntity<EntityProperties>;
+    try {
+      await this.table.createEntity(
+        { partitionKey: first.partitionKey, rowKey: first.rowKey, tombstone: true },
+        this.call,
+      );
+    } catch (error) {
+      if (statusOf(error) === 409) {
+        const row = await this.readRow(first.partitionKey, first.rowKey).catch(() => undefined);
+        if (row && row['tombstone'] !== true) return;
+        if (row) throw unavailable('commit', failure);
+      }
+      throw new InfrastructureError(
+        'StoreUnavailable',
+        'Table Storage did not answer whether the jobs were recorded; submit them again with the same ' +
+          `idempotency keys to find out (${errorMessage(failure)}).`,
+        { cause: failure },
+      );
+    }
+    throw unavailable('commit', failure);
+  }
+
   async get(jobId: string): Promise<StoredJob | undefined> {
     await this.ensureTable();
+    const entity = await this.readEntity(jobId);
+    return entity ? toStoredJob(entity) : this.fromOutbox(jobId);
+  }
+
+  /** A job whose batch committed but whose record is not written yet: written now, from its outbox row. */
+  private async fromOutbox(jobId: string): Promise<StoredJob | undefined> {
+    const [row] = await this.readPage<EntityProperties>(
+      [
+        odata`PartitionKey ge ${outboxPartitionPrefix}`,
+        odata`PartitionKey lt ${outboxPartitionEnd}`,
+        odata`RowKey gt ${`${jobId}_`}`,
+        odata`RowKey lt ${`${jobId}\``}`,
+        'tombstone ne true',
+      ].join(' and '),
+      { maxPageSize: 1, continuationToken: undefined },
+    );
+    if (row) {
+      const written = await this.writeFromOutbox(row);
+      return written.created ? written.stored : written.existing;
+    }
+    // The record may have been written, and its row removed, since the first read.
     const entity = await this.readEntity(jobId);
     return entity && toStoredJob(entity);
   }
 
+  /** Writes the record of an outbox row (as the batch's writer would have: same write id), then removes the row. */
+  private async writeFromOutbox(row: TableEntityResult<EntityProperties>): Promise<CreateJobResult> {
+    const record = parseRecord(recordTextOf(row));
+    if (typeof row['writeId'] === 'string') this.writeIds.set(record, row['writeId']);
+    const written = await this.create(record, bodyOf(row));
+    await this.deleteRow(row);
+    return written;
+  }
+
+  /** Best effort: a row left behind is written again (a no-op) and removed by a later sweep. */
+  private async deleteRow(row: TableEntityResult<EntityProperties>): Promise<void> {
+    await this.table.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '', this.call).catch(() => undefined);
+  }
+
   async replace(record: JobRecord, etag: string): Promise<string | undefined> {
+    // An empty ETag would make the write unconditional; it names no version (see `createAll`).
+    if (etag === '') return undefined;
     await this.ensureTable();
     let newEtag: string;
     try {
@@ -214,6 +348,7 @@ export class TableJobStore implements JobStore {
   }
 
   async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
+    await this.sweepOutbox(updatedBefore, limit);
     const unfinished = terminalJobStatuses.map((status) => odata`status ne ${status}`).join(' and ');
     return this.findRecords(updatedBefore, unfinished, limit);
   }
@@ -253,6 +388,26 @@ export class TableJobStore implements JobStore {
       continuationToken = page.continuationToken;
     } while (continuationToken && found.length < limit);
     return found;
+  }
+
+  /**
+   * Writes the records of outbox rows committed before `before` whose writer died before writing them, and removes
+   * the tombstones of commits that never applied.
+   */
+  private async sweepOutbox(before: Date, limit: number): Promise<void> {
+    await this.ensureTable();
+    const rows = await this.readPage<EntityProperties>(
+      [
+        odata`PartitionKey ge ${outboxPartitionPrefix}`,
+        odata`PartitionKey lt ${outboxPartitionEnd}`,
+        odata`Timestamp lt ${before}`,
+      ].join(' and '),
+      { maxPageSize: Math.min(limit, maxUnfinishedPageSize), continuationToken: undefined },
+    );
+    await mapLimited(rows, createConcurrency, async (row) => {
+      if (row['tombstone'] !== true) await this.writeFromOutbox(row);
+      else await this.deleteRow(row);
+    });
   }
 
   async stats({ submittedSince, outcomesSince, maxEntries }: JobStatsQuery): Promise<JobStatsSnapshot> {
@@ -336,6 +491,22 @@ export class TableJobStore implements JobStore {
     return writeId;
   }
 
+  private async readRow(
+    partitionKey: string,
+    rowKey: string,
+    select?: string[],
+  ): Promise<TableEntityResult<EntityProperties> | undefined> {
+    try {
+      return await this.table.getEntity<EntityProperties>(partitionKey, rowKey, {
+        ...this.call,
+        ...(select && { queryOptions: { select } }),
+      });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw unavailable('read', error);
+    }
+  }
+
   private ensureTable(): Promise<void> {
     this.tableReady ??= this.table.createTable(this.call).catch((error: unknown) => {
       this.tableReady = undefined;
@@ -344,19 +515,11 @@ export class TableJobStore implements JobStore {
     return this.tableReady;
   }
 
-  private async readEntity(
+  private readEntity(
     jobId: string,
     select?: string[],
   ): Promise<TableEntityResult<EntityProperties> | undefined> {
-    try {
-      return await this.table.getEntity<EntityProperties>(jobId, recordRowKey, {
-        ...this.call,
-        ...(select && { queryOptions: { select } }),
-      });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw unavailable('read', error);
-    }
+    return this.readRow(jobId, recordRowKey, select);
   }
 
   /** One page of a query, with its own time budget: a long scan is many calls, each bounded. */

@@ -8,7 +8,9 @@ import { createSubmitJob, maxRequestBytes } from '../../../src/functions/submitJ
 import { InfrastructureError } from '../../../src/jobs/errors';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
 import type { JobsRuntime } from '../../../src/runtime';
+import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
+import { storedRecordWhen } from '../../support/jobFixtures';
 import { invocationContext } from '../../support/invocationContext';
 
 function post(
@@ -140,32 +142,65 @@ describe('HTTP functions', () => {
       expect(runtime.embeddedQueue?.messageCount().active).toBe(0);
     });
 
-    it('answers 503 with Retry-After when the queue is unavailable, leaving no job recorded', async () => {
-      const queue = new InMemoryJobQueue({
-        queueName: 'q',
-        lockDurationMs: 1_000,
-        maxDeliveryCount: 3,
-        maxConcurrency: 1,
-      });
+    it('answers 202 when the queue is unavailable but storage is up: the job is recorded and runs once the queue answers', async () => {
+      const failing = embeddedRuntime();
+      const queue = failing.embeddedQueue as InMemoryJobQueue;
+      const send = queue.send.bind(queue);
       queue.send = async () => {
         throw new InfrastructureError('QueueUnavailable', 'broker down');
       };
-      const failing = embeddedRuntime({}, { queue });
+      failing.start();
 
       const response = await createSubmitJob(failing)(
         post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
         invocationContext(),
       );
+      const { jobId } = json(response) as { jobId: string };
+      const recorded = (await failing.store.get(jobId))?.record.status;
+      queue.send = send;
+      const completed = await storedRecordWhen(
+        failing.store,
+        jobId,
+        (record) => record.status === 'Completed',
+      );
+      await failing.stop();
+
+      expect(response.status).toBe(202);
+      expect(recorded).toBe('Queued');
+      expect(completed.attempt).toBe(1);
+    });
+
+    it('answers 503 with Retry-After when storage is unavailable, recording and sending nothing', async () => {
+      const store = new InMemoryJobStore();
+      store.createAll = async () => {
+        throw new InfrastructureError('StoreUnavailable', 'storage down');
+      };
+      const failing = embeddedRuntime({}, { store });
+
+      const response = await createSubmitJob(failing)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k2' })),
+        invocationContext(),
+      );
 
       expect(response.status).toBe(503);
       expect(header(response, 'Retry-After')).toBe('5');
-      expect(JSON.stringify(json(response))).not.toMatch(/broker down|at /);
-      const retried = await createSubmitJob(runtime)(
-        post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k1' })),
+      expect(JSON.stringify(json(response))).not.toMatch(/storage down|at /);
+      expect(failing.embeddedQueue?.messageCount().active).toBe(0);
+      await failing.stop();
+    });
+
+    it('answers 400 naming the Idempotency-Key header when it is longer than a key may be', async () => {
+      const response = await createSubmitJob(runtime)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate' }), {
+          'content-type': 'application/json',
+          'idempotency-key': 'k'.repeat(257),
+        }),
         invocationContext(),
       );
-      expect(retried.status).toBe(202);
-      await failing.stop();
+
+      expect(response.status).toBe(400);
+      expect(json(response)).toMatchObject({ errors: [{ field: 'Idempotency-Key' }] });
+      expect(runtime.embeddedQueue?.messageCount().active).toBe(0);
     });
 
     it('answers 202 with one entry per job for a batch', async () => {

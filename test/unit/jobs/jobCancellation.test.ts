@@ -1,5 +1,6 @@
 import type { JobHandler } from '../../../src/handlers/jobHandler';
 import { JobCancellation } from '../../../src/jobs/jobCancellation';
+import { PermanentJobError } from '../../../src/jobs/errors';
 import type { JobMessage } from '../../../src/jobs/jobMessage';
 import { toWireBody } from '../../../src/jobs/jobMessage';
 import { newJobRecord } from '../../../src/jobs/jobRecord';
@@ -117,6 +118,25 @@ describe('JobCancellation', () => {
     expect(await dispatcher.dispatch(received(job))).toEqual({ kind: 'complete' });
     expect(await record()).toMatchObject({ status: 'Cancelled', lastOutcome: { status: 'Completed' } });
     expect(retryQueue.scheduled).toHaveLength(0);
+  });
+
+  it('when a cancel lands while a poison job ends its run, then the job ends Cancelled with no dead-letter reason (regression: it kept Poisoned, yet nothing was dead-lettered)', async () => {
+    const scripted = scriptedHandler();
+    const { dispatcher, cancellation, job, record } = await world(scripted.handler, { here: false });
+    scripted.behave(async () => {
+      expect((await cancellation.cancel(job.jobId)).outcome).toBe('CancelRequested');
+      throw new PermanentJobError('the document is corrupt');
+    });
+
+    const settlement = await dispatcher.dispatch(received(job));
+
+    expect(settlement).toEqual({ kind: 'complete' });
+    expect(await record()).toMatchObject({
+      status: 'Cancelled',
+      deadLetterReason: null,
+      deadLetterDescription: null,
+      lastOutcome: { status: 'Poisoned' },
+    });
   });
 
   it('when the job already finished, then nothing changes and the answer names its status', async () => {

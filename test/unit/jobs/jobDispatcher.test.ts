@@ -417,7 +417,7 @@ describe('JobDispatcher', () => {
       expect(logged).not.toContain('Job completed, but another worker had settled it first');
     });
 
-    it("when a refused submission's message went through after all, then it is completed without running and nothing is recorded", async () => {
+    it('when a message that carries a record version finds no record, then the record is made from the message and the job runs (nothing infers a refused submission)', async () => {
       const scripted = scriptedHandler();
       const { dispatcher, store } = dispatcherFor([scripted.handler]);
       const job = scriptedJob();
@@ -425,8 +425,8 @@ describe('JobDispatcher', () => {
       const settlement = await dispatcher.dispatch({ ...received(job), recordEtag: '7' });
 
       expect(settlement).toEqual({ kind: 'complete' });
-      expect(scripted.runs).toHaveLength(0);
-      expect(await store.get(job.jobId)).toBeUndefined();
+      expect(scripted.runs).toHaveLength(1);
+      expect((await store.get(job.jobId))?.record).toMatchObject({ status: 'Completed', attempt: 1 });
     });
 
     it("when another producer's job has no record, then one is created with the job's body", async () => {

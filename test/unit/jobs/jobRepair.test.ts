@@ -89,6 +89,16 @@ describe('deadLetterRepairOf', () => {
       { kind: 'remove', why: 'A later attempt of the job has replaced this message.' },
     ],
     [
+      'the message whose redelivery ran the later attempt, dead-lettered by the broker, stands for the job: the record says so',
+      { status: 'Running', attempt: 3, deliveredAttempt: 2, claimExpiresAt: longAgo },
+      {},
+      {
+        kind: 'recordDeadLettered',
+        reason: 'MaxDeliveryCountExceeded',
+        description: 'Message could not be consumed after 10 delivery attempts.',
+      },
+    ],
+    [
       'a copy from before a replay is removed',
       { status: 'Queued', cycle: 2, attempt: 0 },
       {},

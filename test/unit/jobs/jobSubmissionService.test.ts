@@ -1,19 +1,17 @@
 import { InfrastructureError } from '../../../src/jobs/errors';
 import { jobIdForKey } from '../../../src/jobs/jobIdForKey';
-import type { JobRecord } from '../../../src/jobs/jobRecord';
-import { newJobRecord } from '../../../src/jobs/jobRecord';
-import { firstMessageOf } from '../../../src/jobs/outgoingJobMessage';
-import { jobMessage } from '../../support/jobFixtures';
-import { waitFor } from '../../support/waitFor';
+import type { NewJob } from '../../../src/jobs/jobStore';
 import { JobCancellation } from '../../../src/jobs/jobCancellation';
 import { JobSubmissionService } from '../../../src/jobs/jobSubmissionService';
 import { maxJobMessageBytes } from '../../../src/jobs/jobSubmissionRequest';
-import { createLogger, silentLogger } from '../../../src/jobs/logger';
+import { silentLogger } from '../../../src/jobs/logger';
 import type { JobQueue } from '../../../src/jobs/jobQueue';
+import { OutboxSender } from '../../../src/jobs/outboxSender';
 import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { builtInPolicyDefaults } from '../../../src/jobs/jobTypePolicy';
 import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
+import { ManualClock } from '../../support/manualClock';
 import { scriptedHandler } from '../../support/testRuntimeParts';
 
 /** A fake of the queue port that records what was sent, or fails. */
@@ -21,12 +19,11 @@ class RecordingQueue implements JobQueue {
   readonly transport = 'in-memory' as const;
   readonly queueName = 'test';
   readonly sent: OutgoingJobMessage[] = [];
+  sends = 0;
   failWith: Error | undefined;
-  /** Runs before each send, as something else acting on the jobs between their records and their messages. */
-  beforeSend: ((messages: readonly OutgoingJobMessage[]) => Promise<void>) | undefined;
 
   async send(messages: readonly OutgoingJobMessage[]): Promise<void> {
-    await this.beforeSend?.(messages);
+    this.sends += 1;
     if (this.failWith) throw this.failWith;
     this.sent.push(...messages);
   }
@@ -38,19 +35,22 @@ class RecordingQueue implements JobQueue {
   async close(): Promise<void> {}
 }
 
-function service() {
-  const store = new InMemoryJobStore();
+const brokerDown = () => new InfrastructureError('QueueUnavailable', 'broker refuses connections');
+
+function service({ store = new InMemoryJobStore(), registry = defaultRegistry() } = {}) {
   const queue = new RecordingQueue();
-  const submission = new JobSubmissionService({
-    registry: new HandlerRegistry([scriptedHandler().handler], {
-      ...builtInPolicyDefaults,
-      defaultMaxAttempts: 4,
-    }),
-    store,
-    queue,
-    logger: silentLogger,
+  const clock = new ManualClock();
+  const shutdown = new AbortController();
+  const sender = new OutboxSender({ queue, logger: silentLogger, clock, shutdownSignal: shutdown.signal });
+  const submission = new JobSubmissionService({ registry, store, sender, logger: silentLogger });
+  return { submission, store, queue, sender, clock, shutdown };
+}
+
+function defaultRegistry() {
+  return new HandlerRegistry([scriptedHandler().handler], {
+    ...builtInPolicyDefaults,
+    defaultMaxAttempts: 4,
   });
-  return { submission, store, queue };
 }
 
 const valid = { jobType: 'test.scripted', payload: { value: 1 } };
@@ -89,8 +89,7 @@ describe('JobSubmissionService', () => {
     const again = await submission.submit({ ...valid }, { idempotencyKey: 'order-42' });
 
     expect(again).toEqual({ record: first.record, created: false });
-    // The job is still Queued, so it may never have been sent: it is sent again, and the broker drops the copy.
-    expect(queue.sent.map((message) => message.messageId)).toEqual(['order-42', 'order-42']);
+    expect(queue.sent.map((message) => message.messageId)).toEqual(['order-42']);
   });
 
   it('names every invalid field of every job in a batch, and sends nothing', async () => {
@@ -143,11 +142,8 @@ describe('JobSubmissionService', () => {
 
   it("defaults maxAttempts to the type's own, and refuses more than the type allows", async () => {
     const bounded = { ...scriptedHandler('bounded.type').handler, policy: { maxAttempts: 5 } };
-    const submission = new JobSubmissionService({
+    const { submission } = service({
       registry: new HandlerRegistry([bounded, scriptedHandler().handler]),
-      store: new InMemoryJobStore(),
-      queue: new RecordingQueue(),
-      logger: silentLogger,
     });
     const job = { jobType: 'bounded.type', payload: { value: 1 } };
 
@@ -176,250 +172,178 @@ describe('JobSubmissionService', () => {
     expect(queue.sent).toHaveLength(0);
   });
 
-  it('removes the records and frees the key when the queue is unavailable', async () => {
-    const { submission, store, queue } = service();
-    queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
+  it('refuses an Idempotency-Key the body field would refuse, naming it', async () => {
+    const { submission, store } = service();
 
-    await expect(submission.submit({ ...valid, idempotencyKey: 'k' })).rejects.toMatchObject({
-      code: 'QueueUnavailable',
+    const tooLong = submission.submit(valid, { idempotencyKey: 'k'.repeat(101) });
+    const blank = submission.submitBatch([valid], { idempotencyKey: '  ' });
+
+    await expect(tooLong).rejects.toMatchObject({
+      code: 'ValidationFailed',
+      errors: [{ field: '/idempotencyKey' }],
     });
-    queue.failWith = undefined;
-    const retried = await submission.submit({ ...valid, idempotencyKey: 'k' });
-
-    expect(retried.created).toBe(true);
-    expect(queue.sent).toHaveLength(1);
-    expect((await store.get(queue.sent[0]?.job.jobId ?? ''))?.record).toMatchObject({ status: 'Queued' });
+    await expect(blank).rejects.toMatchObject({
+      code: 'ValidationFailed',
+      errors: [{ field: '/idempotencyKey' }],
+    });
+    expect((await store.list({ limit: 10 })).jobs).toEqual([]);
   });
 
-  describe('failure windows', () => {
-    it("when a refused request's create had applied and another writer moved the job on meanwhile, then the cleanup leaves that record alone", async () => {
-      // Creates apply, then their answers are lost, while `losing`: the request's own, and its cleanup's tries.
-      class AnswerLosingStore extends InMemoryJobStore {
-        losing = true;
-        answered = 0;
-        override async create(record: JobRecord, body?: string) {
-          const result = await super.create(record, body);
-          if (this.losing) throw new InfrastructureError('StoreUnavailable', 'answer lost');
-          this.answered += 1;
-          return result;
-        }
-      }
-      const store = new AnswerLosingStore();
-      const submission = new JobSubmissionService({
-        registry: new HandlerRegistry([scriptedHandler().handler]),
-        store,
-        queue: new RecordingQueue(),
-        logger: silentLogger,
-      });
+  describe('the record is the promise', () => {
+    it('when the queue is unavailable, then the job is accepted and recorded, and sent as soon as the queue answers', async () => {
+      const { submission, store, queue, sender, clock } = service();
+      queue.failWith = brokerDown();
 
-      await expect(submission.submit({ ...valid, idempotencyKey: 'u' })).rejects.toMatchObject({
-        code: 'StoreUnavailable',
-      });
-      // While the cleanup keeps trying in the background, the job is taken up (a repeat with the key sent it).
-      const taken = (await store.get(jobIdForKey('u')))!;
-      await store.replace({ ...taken.record, status: 'Completed' }, taken.etag);
-      store.losing = false;
-      await waitFor(() => store.answered >= 1, { description: 'the background cleanup' });
-      // Whatever the cleanup does with that answer, it does before the next turn of the event loop (no timers).
-      await new Promise((resolve) => setImmediate(resolve));
+      const accepted = await submission.submit({ ...valid, idempotencyKey: 'k' });
+      const waiting = sender.waitingCount;
+      await clock.advance(1_000);
+      const sentDuringOutage = queue.sent.length;
+      queue.failWith = undefined;
+      await clock.advance(5_000);
+      await sender.whenSent();
 
-      expect((await store.get(jobIdForKey('u')))?.record.status).toBe('Completed');
+      expect(accepted.created).toBe(true);
+      expect((await store.get(accepted.record.jobId))?.record.status).toBe('Queued');
+      expect(waiting).toBe(1);
+      expect(sentDuringOutage).toBe(0);
+      expect(queue.sent.map((message) => message.job.jobId)).toEqual([accepted.record.jobId]);
+      expect(sender.waitingCount).toBe(0);
     });
 
-    it("when a repeat sends a refused request's job again, then that request's cleanup, still trying in the background, leaves the job alone", async () => {
-      class FlakyRemovalStore extends InMemoryJobStore {
-        removalsFail = true;
-        removals = 0;
-        override async remove(jobId: string, etag: string) {
-          this.removals += 1;
-          if (this.removalsFail) throw new InfrastructureError('StoreUnavailable', 'down');
-          return super.remove(jobId, etag);
-        }
-      }
-      const store = new FlakyRemovalStore();
-      const queue = new RecordingQueue();
-      const submission = new JobSubmissionService({
-        registry: new HandlerRegistry([scriptedHandler().handler]),
-        store,
-        queue,
-        logger: silentLogger,
-      });
-      queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
-      await expect(submission.submit({ ...valid, idempotencyKey: 'r' })).rejects.toMatchObject({
-        code: 'QueueUnavailable',
-      });
+    it('while jobs wait for the queue, then a new submission joins them without holding its request on the queue', async () => {
+      const { submission, queue, sender, clock } = service();
+      queue.failWith = brokerDown();
+      await submission.submit(valid);
+      const sendsBefore = queue.sends;
+
+      const second = await submission.submit(valid);
+      const sendsAfter = queue.sends;
       queue.failWith = undefined;
+      await clock.advance(1_000);
+      await sender.whenSent();
 
-      const repeat = await submission.submit({ ...valid, idempotencyKey: 'r' });
-      const removalsBefore = store.removals;
-      store.removalsFail = false;
-      await waitFor(() => store.removals > removalsBefore, { description: 'the background cleanup' });
-      // Whatever the cleanup does with that answer, it does before the next turn of the event loop (no timers).
-      await new Promise((resolve) => setImmediate(resolve));
-
-      expect(repeat).toMatchObject({ created: false, record: { status: 'Queued' } });
-      expect(queue.sent.map((message) => message.messageId)).toEqual(['r']);
-      expect((await store.get(jobIdForKey('r')))?.record.status).toBe('Queued');
+      expect(second.created).toBe(true);
+      expect(sendsAfter).toBe(sendsBefore);
+      expect(queue.sent).toHaveLength(2);
     });
 
-    it('when a cancel lands between the create and a send that fails, then the cancel holds: the job stays Cancelled and a repeat does not run it', async () => {
-      const { submission, store, queue } = service();
-      const cancellation = new JobCancellation({ store, cancelRunning: () => false, logger: silentLogger });
-      queue.beforeSend = async ([message]) => {
-        expect((await cancellation.cancel(message!.job.jobId)).outcome).toBe('Cancelled');
-      };
-      queue.failWith = new InfrastructureError('QueueUnavailable', 'down');
+    it('when the broker refuses and the key repeats during the outage, then the first is 202, the repeat reads it, and the job is sent once the broker answers (regression: the first was 202 with no send, waiting for the reconciler)', async () => {
+      const { submission, queue, sender, clock } = service();
+      queue.failWith = brokerDown();
 
-      await expect(submission.submit({ ...valid, idempotencyKey: 'c' })).rejects.toMatchObject({
-        code: 'QueueUnavailable',
-      });
-      queue.beforeSend = undefined;
+      const first = await submission.submit({ ...valid, idempotencyKey: 'blip' });
+      const repeat = await submission.submit({ ...valid, idempotencyKey: 'blip' });
       queue.failWith = undefined;
-      const repeat = await submission.submit({ ...valid, idempotencyKey: 'c' });
+      await clock.advance(1_000);
+      await sender.whenSent();
 
-      expect(repeat).toMatchObject({ created: false, record: { status: 'Cancelled', attempt: 0 } });
+      expect(first.created).toBe(true);
+      expect(repeat).toEqual({ record: first.record, created: false });
+      expect(queue.sent.map((message) => message.messageId)).toEqual(['blip']);
+    });
+
+    it('when the app stops while jobs wait for the queue, then they stay recorded (the reconciler sends them)', async () => {
+      const { submission, store, queue, sender, shutdown } = service();
+      queue.failWith = brokerDown();
+      const { record } = await submission.submit(valid);
+
+      shutdown.abort();
+      await sender.whenSent();
+
+      expect(sender.waitingCount).toBe(0);
       expect(queue.sent).toHaveLength(0);
+      expect((await store.get(record.jobId))?.record.status).toBe('Queued');
     });
 
-    it('when a submission died between recording and sending, then a repeat with the same key sends the job', async () => {
-      const { submission, store, queue } = service();
-      const job = jobMessage({
-        jobId: jobIdForKey('order-7'),
-        jobType: 'test.scripted',
-        payload: { value: 1 },
-      });
-      const first = firstMessageOf({ ...job, idempotencyKey: 'order-7' });
-      await store.create(newJobRecord(first.job, new Date()), first.body);
+    it('when the commit fails, then the error is the answer and nothing is recorded or sent', async () => {
+      class RefusingStore extends InMemoryJobStore {
+        override async createAll(): Promise<never> {
+          throw new InfrastructureError('StoreUnavailable', 'storage refuses connections');
+        }
+      }
+      const { submission, store, queue } = service({ store: new RefusingStore() });
 
-      const repeat = await submission.submit({ ...valid, idempotencyKey: 'order-7' });
+      const attempt = submission.submitBatch([valid, { ...valid, idempotencyKey: 'b' }]);
 
-      expect(repeat.created).toBe(false);
-      expect(queue.sent.map((message) => [message.messageId, JSON.parse(message.body)])).toEqual([
-        ['order-7', JSON.parse(first.body)],
+      await expect(attempt).rejects.toMatchObject({ code: 'StoreUnavailable' });
+      expect((await store.list({ limit: 10 })).jobs).toEqual([]);
+      expect(queue.sends).toBe(0);
+    });
+
+    it("commits a batch's jobs in one write, the repeated ones read", async () => {
+      class CountingStore extends InMemoryJobStore {
+        readonly commits: Array<readonly NewJob[]> = [];
+        override async createAll(jobs: readonly NewJob[]) {
+          this.commits.push(jobs);
+          return super.createAll(jobs);
+        }
+      }
+      const store = new CountingStore();
+      const { submission, queue } = service({ store });
+      const existing = await submission.submit({ ...valid, idempotencyKey: 'old' });
+
+      const results = await submission.submitBatch([
+        { ...valid, idempotencyKey: 'old' },
+        { ...valid, idempotencyKey: 'new' },
+        valid,
       ]);
-      // Without the record's version: should the first request remove the record, the dispatcher recreates it.
-      expect(queue.sent[0]?.recordEtag).toBeUndefined();
+
+      expect(store.commits.map((jobs) => jobs.length)).toEqual([1, 3]);
+      expect(results.map((result) => result.created)).toEqual([false, true, true]);
+      expect(results[0]?.record).toEqual(existing.record);
+      expect(queue.sent.map((message) => message.messageId)).toEqual([
+        'old',
+        'new',
+        results[2]?.record.jobId,
+      ]);
+    });
+  });
+
+  describe('repeats are reads', () => {
+    it('when 30 requests with one key arrive at once, then exactly one is created and every other gets the same job, none an error (regression: most were 503)', async () => {
+      const { submission, store, queue } = service();
+
+      const answers = await Promise.allSettled(
+        Array.from({ length: 30 }, () => submission.submit({ ...valid, idempotencyKey: 'double-click' })),
+      );
+
+      const results = answers.map((answer) => (answer.status === 'fulfilled' ? answer.value : answer.reason));
+      expect(results.filter((result) => result.created === true)).toHaveLength(1);
+      expect(results.filter((result) => result.created === false)).toHaveLength(29);
+      expect(new Set(results.map((result) => result.record?.jobId))).toEqual(
+        new Set([jobIdForKey('double-click')]),
+      );
+      expect(queue.sent).toHaveLength(1);
+      expect((await store.get(jobIdForKey('double-click')))?.record.status).toBe('Queued');
     });
 
-    it('when a repeat names a job that has started, then nothing is sent again', async () => {
+    it('when a key repeats, then the record is not written and nothing is sent again', async () => {
       const { submission, store, queue } = service();
-      const { record } = await submission.submit({ ...valid, idempotencyKey: 'k' });
-      const stored = (await store.get(record.jobId))!;
-      await store.replace({ ...stored.record, status: 'Running', attempt: 1 }, stored.etag);
+      const first = await submission.submit({ ...valid, idempotencyKey: 'order-7' });
+      const before = await store.get(first.record.jobId);
 
-      await submission.submit({ ...valid, idempotencyKey: 'k' });
+      const repeat = await submission.submit(
+        { ...valid, payload: { value: 2 } },
+        { idempotencyKey: 'order-7' },
+      );
 
+      expect(repeat).toEqual({ record: first.record, created: false });
+      expect(await store.get(first.record.jobId)).toBe(before);
       expect(queue.sent).toHaveLength(1);
     });
 
-    it('when a batch fails partway, then the records it made are removed and the error is the answer', async () => {
+    it('when a key repeats after its job was cancelled, then the answer is the cancelled job, never run', async () => {
       const { submission, store, queue } = service();
-      const create = store.create.bind(store);
-      let creates = 0;
-      store.create = async (record, body) => {
-        creates += 1;
-        if (creates === 2) throw new InfrastructureError('StoreUnavailable', 'table down');
-        return create(record, body);
-      };
-
-      await expect(submission.submitBatch([valid, valid, valid])).rejects.toMatchObject({
-        code: 'StoreUnavailable',
-      });
-
-      expect(queue.sent).toHaveLength(0);
-      expect((await store.list({ limit: 10 })).jobs).toEqual([]);
-    });
-
-    it('when a create was applied but its answer lost, then the refused request removes that record too', async () => {
-      const { submission, store, queue } = service();
-      const create = store.create.bind(store);
-      let lostAnswers = 1;
-      store.create = async (record, body) => {
-        const result = await create(record, body);
-        if (lostAnswers-- > 0)
-          throw new InfrastructureError('StoreUnavailable', 'connection reset after the insert');
-        return result;
-      };
-
-      await expect(submission.submit({ ...valid, idempotencyKey: 'k4' })).rejects.toMatchObject({
-        code: 'StoreUnavailable',
-      });
-
-      expect(queue.sent).toHaveLength(0);
-      expect((await store.list({ limit: 10 })).jobs).toEqual([]);
-    });
-
-    it('when the send fails and so does the removal, then the removal goes on in the background until it works', async () => {
-      const { submission, store, queue } = service();
-      const remove = store.remove.bind(store);
-      let failures = 1;
-      store.remove = async (jobId, etag) => {
-        if (failures-- > 0) throw new InfrastructureError('StoreUnavailable', 'table down');
-        return remove(jobId, etag);
-      };
-      queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
-
-      await expect(submission.submit({ ...valid, idempotencyKey: 'k2' })).rejects.toMatchObject({
-        code: 'QueueUnavailable',
-      });
-
-      await waitFor(async () => ((await store.list({ limit: 10 })).jobs.length === 0 ? true : undefined), {
-        description: 'the refused job removed',
-      });
-    });
-
-    it('when the app stops while the removal is still trying in the background, then it gives up and says the record is left', async () => {
-      const store = new InMemoryJobStore();
-      store.remove = async () => {
-        throw new InfrastructureError('StoreUnavailable', 'table down');
-      };
-      const queue = new RecordingQueue();
-      queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
-      const lines: string[] = [];
-      const shutdown = new AbortController();
-      const submission = new JobSubmissionService({
-        registry: new HandlerRegistry([scriptedHandler().handler]),
-        store,
-        queue,
-        logger: createLogger('warn', { write: (line) => lines.push(line) }),
-        shutdownSignal: shutdown.signal,
-      });
-
-      await expect(submission.submit({ ...valid, idempotencyKey: 'k5' })).rejects.toMatchObject({
-        code: 'QueueUnavailable',
-      });
-      shutdown.abort();
-
-      const left = await waitFor(
-        () => lines.find((line) => line.includes('Records of a refused submission are left')),
-        {
-          description: 'the background cleanup giving up',
-        },
+      const { record } = await submission.submit({ ...valid, idempotencyKey: 'c' });
+      await new JobCancellation({ store, cancelRunning: () => false, logger: silentLogger }).cancel(
+        record.jobId,
       );
-      expect(JSON.parse(left)).toMatchObject({
-        level: 'error',
-        jobIds: [jobIdForKey('k5')],
-        error: 'table down',
-      });
-      expect((await store.get(jobIdForKey('k5')))?.record.status).toBe('Queued');
-    });
 
-    it('when the send reported a failure but a dispatcher already took the job up, then it is accepted and stays', async () => {
-      const { submission, store, queue } = service();
-      const create = store.create.bind(store);
-      store.create = async (record, body) => {
-        const result = await create(record, body);
-        if (result.created) {
-          await store.replace({ ...record, status: 'Running', attempt: 1 }, result.stored.etag);
-          queue.failWith = new InfrastructureError('QueueUnavailable', 'broker down');
-        }
-        return result;
-      };
+      const repeat = await submission.submit({ ...valid, idempotencyKey: 'c' });
 
-      const accepted = await submission.submit({ ...valid, idempotencyKey: 'k3' });
-
-      expect(accepted.created).toBe(true);
-      expect((await store.list({ limit: 10 })).jobs).toMatchObject([{ status: 'Running' }]);
+      expect(repeat.created).toBe(false);
+      expect(repeat.record.status).toBe('Cancelled');
+      expect(queue.sent).toHaveLength(1);
     });
   });
 });
