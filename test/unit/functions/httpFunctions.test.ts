@@ -6,7 +6,7 @@ import { createListJobTypes } from '../../../src/functions/listJobTypes';
 import { createListJobs } from '../../../src/functions/listJobs';
 import { createSubmitJob, maxRequestBytes } from '../../../src/functions/submitJob';
 import { InfrastructureError } from '../../../src/jobs/errors';
-import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
+import type { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
 import type { JobsRuntime } from '../../../src/runtime';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
