@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { FieldError } from '../jobs/errors';
-import { ValidationError, isJobsError } from '../jobs/errors';
+import { InfrastructureError, ValidationError, isJobsError } from '../jobs/errors';
 import type { Logger } from '../jobs/logger';
 
 /** Seconds a client should wait before retrying a 503. */
@@ -49,6 +49,15 @@ export function errorResponse(error: unknown, logger: Logger): HttpResponseInit 
       case 'QueueUnavailable':
       case 'StoreUnavailable':
         logger.warn('Answering 503', { code: error.code, error: error.message });
+        if (error instanceof InfrastructureError && error.outcomeUnknown) {
+          return problem(
+            503,
+            'Service unavailable',
+            'The job store did not answer whether the request was recorded; send it again with the same ' +
+              'idempotency keys to find out (a job without a key may have been accepted).',
+            { headers: { 'Retry-After': String(retryAfterSeconds) }, extensions: { outcome: 'unknown' } },
+          );
+        }
         return problem(
           503,
           'Service unavailable',

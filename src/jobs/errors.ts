@@ -87,8 +87,19 @@ export class RetryLaterError extends JobsError {
  * message so the broker redelivers it, and the handler does not run.
  */
 export class InfrastructureError extends JobsError {
-  constructor(code: 'QueueUnavailable' | 'StoreUnavailable', message: string, options?: { cause?: unknown }) {
+  /**
+   * The write may have applied: the store did not answer whether it did (a submission's commit whose answer was
+   * lost). A repeat with the same idempotency keys finds out.
+   */
+  readonly outcomeUnknown: boolean;
+
+  constructor(
+    code: 'QueueUnavailable' | 'StoreUnavailable',
+    message: string,
+    options?: { cause?: unknown; outcomeUnknown?: boolean },
+  ) {
     super(code, message, options);
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }
 

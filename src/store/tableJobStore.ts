@@ -220,7 +220,7 @@ export class TableJobStore implements JobStore {
         'StoreUnavailable',
         'Table Storage did not answer whether the jobs were recorded; submit them again with the same ' +
           `idempotency keys to find out (${errorMessage(failure)}).`,
-        { cause: failure },
+        { cause: failure, outcomeUnknown: true },
       );
     }
     throw unavailable('commit', failure);
@@ -234,16 +234,18 @@ export class TableJobStore implements JobStore {
 
   /** A job whose batch committed but whose record is not written yet: written now, from its outbox row. */
   private async fromOutbox(jobId: string): Promise<StoredJob | undefined> {
-    const [row] = await this.readPage<EntityProperties>(
+    // Any row of the job, in any batch (one is enough); not a tombstone, which is filtered here: Table Storage finds
+    // no match for a comparison with a property an entity does not have.
+    const rows = await this.readPage<EntityProperties>(
       [
         odata`PartitionKey ge ${outboxPartitionPrefix}`,
         odata`PartitionKey lt ${outboxPartitionEnd}`,
         odata`RowKey gt ${`${jobId}_`}`,
         odata`RowKey lt ${`${jobId}\``}`,
-        'tombstone ne true',
       ].join(' and '),
-      { maxPageSize: 1, continuationToken: undefined },
+      { maxPageSize: 10, continuationToken: undefined },
     );
+    const row = rows.find((candidate) => candidate['tombstone'] !== true);
     if (row) {
       const written = await this.writeFromOutbox(row);
       return written.created ? written.stored : written.existing;

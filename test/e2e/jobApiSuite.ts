@@ -140,6 +140,42 @@ export function describeJobApi(transport: string, startApp: () => Promise<JobApi
       expect((await settled(a.jobId)).outcomes).toHaveLength(1);
     });
 
+    it('when 30 requests with one key arrive at once, then exactly one is 202, the others 200 with the same job, none 5xx, and it runs once (regression: most were 503)', async () => {
+      const key = `burst-${Date.now()}-${Math.random()}`;
+      const job = { jobType: 'diagnostics.simulate', payload: { durationMs: 50 } };
+
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, () => postJobs(app.baseUrl, job, { 'idempotency-key': key })),
+      );
+
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status === 202)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(29);
+      const jobIds = await Promise.all(
+        responses.map(async (response) => ((await response.json()) as { jobId: string }).jobId),
+      );
+      expect(new Set(jobIds).size).toBe(1);
+      expect((await settled(jobIds[0] as string)).outcomes).toHaveLength(1);
+    });
+
+    it('when a batch repeats with its key, then every job of it is read, none created again, and each runs once', async () => {
+      const key = `batch-${Date.now()}-${Math.random()}`;
+      const jobs = Array.from({ length: 5 }, () => ({ jobType: 'diagnostics.simulate', payload: {} }));
+
+      const first = await postJobs(app.baseUrl, jobs, { 'idempotency-key': key });
+      const repeat = await postJobs(app.baseUrl, jobs, { 'idempotency-key': key });
+
+      expect([first.status, repeat.status]).toEqual([202, 200]);
+      const created = (await first.json()) as Array<{ jobId: string; created: boolean }>;
+      const read = (await repeat.json()) as Array<{ jobId: string; created: boolean }>;
+      expect(created.map(({ created }) => created)).toEqual([true, true, true, true, true]);
+      expect(read).toEqual(
+        created.map((entry) => ({ ...entry, created: false, status: expect.any(String) })),
+      );
+      const records = await Promise.all(created.map(({ jobId }) => settled(jobId)));
+      expect(records.map((record) => record.outcomes.length)).toEqual([1, 1, 1, 1, 1]);
+    });
+
     it('when a batch of 100 jobs is submitted, then every one completes', async () => {
       const response = await submit(
         Array.from({ length: 100 }, (_, index) => ({

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { startLocalHost } from '../../tools/local-host/localHost';
-import { isSettled, jobRecordWhen, submitJob } from '../support/jobApi';
+import { getJobRecord, isSettled, jobRecordWhen, postJobs, submitJob } from '../support/jobApi';
+import { TcpProxy } from '../support/tcpProxy';
 import { cSharpProducerBody } from '../support/jobFixtures';
 import { startLocalHostProcess } from '../support/localHostProcess';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
@@ -25,6 +26,53 @@ describe('Service Bus resilience', () => {
   });
 
   afterEach(() => world?.close());
+
+  it('when the broker refuses connections, then submissions are accepted (202) and recorded, and each job runs once as soon as the broker is back, not after the reconciler', async () => {
+    const proxy = new TcpProxy('127.0.0.1', world.emulator.port);
+    await proxy.start();
+    const viaProxy = world.emulator.connectionString.replace(`:${world.emulator.port}`, `:${proxy.port}`);
+    // The reconciler's staleness is left at its default (5 minutes): a job that completes here was not its work.
+    const host = await world.startHost('explicit', { ServiceBusConnection: viaProxy });
+    await proxy.cut();
+
+    const single = await postJobs(host.url, { jobType: 'diagnostics.simulate', payload: {} });
+    const repeatKey = `outage-${randomUUID()}`;
+    const first = await postJobs(
+      host.url,
+      { jobType: 'diagnostics.simulate', payload: {} },
+      {
+        'idempotency-key': repeatKey,
+      },
+    );
+    const repeat = await postJobs(
+      host.url,
+      { jobType: 'diagnostics.simulate', payload: {} },
+      {
+        'idempotency-key': repeatKey,
+      },
+    );
+    const batch = await postJobs(host.url, [
+      { jobType: 'diagnostics.simulate', payload: {} },
+      { jobType: 'diagnostics.simulate', payload: {} },
+    ]);
+    const jobIds = [
+      ((await single.json()) as { jobId: string }).jobId,
+      ((await first.json()) as { jobId: string }).jobId,
+      ...((await batch.json()) as Array<{ jobId: string }>).map(({ jobId }) => jobId),
+    ];
+    const duringOutage = await Promise.all(jobIds.map((jobId) => getJobRecord(host.url, jobId)));
+    await proxy.restore();
+    const settled = await Promise.all(
+      jobIds.map((jobId) => jobRecordWhen(host.url, jobId, isSettled, { timeoutMs: 30_000 })),
+    );
+    await proxy.cut();
+
+    expect([single.status, first.status, repeat.status, batch.status]).toEqual([202, 202, 200, 202]);
+    expect(duringOutage.map((record) => record.status)).toEqual(['Queued', 'Queued', 'Queued', 'Queued']);
+    expect(settled.map((record) => [record.status, record.outcomes.length])).toEqual(
+      jobIds.map(() => ['Completed', 1]),
+    );
+  });
 
   it('when a handler runs longer than the lock duration, then its lock is renewed and it completes exactly once', async () => {
     const host = await world.startHost('explicit', { Jobs__HandlerTimeoutMs: '10000' });

@@ -145,11 +145,18 @@ const cases: Case[] = [
     expected: ['cancelBroken'],
   },
   {
-    name: 'a refused job whose cancel landed between its create and its failed send, kept Cancelled',
+    name: 'a refused job with a Cancelled record, even with a cancel accepted (a refusal commits nothing)',
     job: planned('quick'),
     tries: refused,
     record: record({ status: 'Cancelled', attempt: 0, outcomes: [] }),
     cancels: cancelAnswered(200, 0),
+    expected: ['refusedButRecorded'],
+  },
+  {
+    name: 'a job whose only answer was a 503 saying the commit may have applied, recorded and completed',
+    job: planned('quick'),
+    tries: [{ kind: 'answered', status: 503, body: { outcome: 'unknown' } }],
+    record: record({}),
     expected: [],
   },
   {

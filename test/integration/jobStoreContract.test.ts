@@ -4,7 +4,7 @@ import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline'
 import { RestError, createHttpHeaders } from '@azure/core-rest-pipeline';
 import type { JobRecord } from '../../src/jobs/jobRecord';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
-import type { JobListQuery, JobStore, StoredJob } from '../../src/jobs/jobStore';
+import type { JobListQuery, JobStore, NewJob, StoredJob } from '../../src/jobs/jobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
@@ -127,6 +127,63 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
       expect(results.map((result) => (result.created ? result.stored : result.existing).record)).toEqual(
         Array.from({ length: 20 }, () => winner),
       );
+    });
+  });
+
+  describe('createAll', () => {
+    it('commits a batch: every job created, read back with its body, and listed', async () => {
+      const records = [1, 2, 3].map((minute) => jobRecordAt(`2026-01-01T10:0${minute}:00Z`));
+
+      const results = await store.createAll(records.map((record) => ({ record, body: bodyOf(record) })));
+
+      expect(results.map((result) => result.created)).toEqual([true, true, true]);
+      for (const [index, record] of records.entries()) {
+        const stored = await store.get(record.jobId);
+        expect(stored).toMatchObject({ record, body: bodyOf(record) });
+        expect(results[index]).toEqual({ created: true, stored });
+      }
+      expect(await listAll(store, { limit: 10 })).toEqual(newestFirst(records));
+    });
+
+    it('reads a job another writer created already, and creates the rest', async () => {
+      const existing = jobRecordAt('2026-01-01T10:00:00Z');
+      await store.create(existing, bodyOf(existing));
+      const fresh = jobRecordAt('2026-01-01T10:01:00Z');
+
+      const results = await store.createAll([
+        { record: { ...existing, subjectId: 'a repeat' }, body: bodyOf(existing, 'repeat') },
+        { record: fresh, body: bodyOf(fresh) },
+      ]);
+
+      expect(results).toEqual([
+        { created: false, existing: await store.get(existing.jobId) },
+        { created: true, stored: await store.get(fresh.jobId) },
+      ]);
+      expect((await store.get(existing.jobId))?.body).toBe(bodyOf(existing));
+    });
+
+    it('of concurrent batches sharing jobs, each job is created by exactly one and read by the others', async () => {
+      const shared = [1, 2, 3].map((minute) => jobRecordAt(`2026-01-01T10:0${minute}:00Z`));
+
+      const batches = await Promise.all(
+        Array.from({ length: 5 }, (_, batch) =>
+          store.createAll(
+            shared.map((record) => ({
+              record: { ...record, subjectId: `batch ${batch}` },
+              body: bodyOf(record),
+            })),
+          ),
+        ),
+      );
+
+      for (const [index, record] of shared.entries()) {
+        const results = batches.map((results) => results[index]);
+        expect(results.filter((result) => result?.created)).toHaveLength(1);
+        const stored = await store.get(record.jobId);
+        expect(results.map((result) => (result?.created ? result.stored : result?.existing)?.record)).toEqual(
+          Array.from({ length: 5 }, () => stored?.record),
+        );
+      }
     });
   });
 
@@ -431,6 +488,54 @@ function losesAnAnswer(fault: { armed: boolean }): PipelinePolicy {
   };
 }
 
+const isCommit = (request: PipelineRequest) => request.method === 'POST' && request.url.endsWith('/$batch');
+
+/** Lets the next batch commit reach Azurite, then loses its answer, once. */
+function losesTheCommitAnswer(fault: { armed: boolean }): PipelinePolicy {
+  return {
+    name: 'losesTheCommitAnswer',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (fault.armed && isCommit(request)) {
+        fault.armed = false;
+        throw new RestError('Connection reset (injected after the commit applied)', {
+          code: 'ECONNRESET',
+          request,
+        });
+      }
+      return response;
+    },
+  };
+}
+
+/** Drops the next batch commit before it reaches Azurite, with no answer, once. */
+function dropsTheCommit(fault: { armed: boolean }): PipelinePolicy {
+  return {
+    name: 'dropsTheCommit',
+    sendRequest(request, next) {
+      if (!fault.armed || !isCommit(request)) return next(request);
+      fault.armed = false;
+      return Promise.reject(
+        new RestError('Connection reset (injected before the commit)', { code: 'ECONNRESET', request }),
+      );
+    },
+  };
+}
+
+/** While `outage.on`, every insert of a job record fails as an unreachable service would. */
+function failsRecordCreates(outage: { on: boolean }): PipelinePolicy {
+  return {
+    name: 'failsRecordCreates',
+    sendRequest(request, next) {
+      const isRecordCreate =
+        request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
+      if (outage.on && isRecordCreate)
+        return Promise.reject(new RestError('Service unavailable (injected)', { statusCode: 503, request }));
+      return next(request);
+    },
+  };
+}
+
 /** While `outage.on`, every write to the listing index fails as an unreachable service would. */
 function failsIndexWrites(outage: { on: boolean }): PipelinePolicy {
   return {
@@ -483,6 +588,66 @@ describe('TableJobStore on Azurite', () => {
       expect(fault.armed).toBe(false);
       expect(removed).toBe(true);
       expect(await store.get(record.jobId)).toBeUndefined();
+    });
+  });
+
+  describe("a batch's commit", () => {
+    const twoJobs = () =>
+      ['2026-01-01T10:00:00Z', '2026-01-01T10:01:00Z'].map((at) => {
+        const record = jobRecordAt(at);
+        return { record, body: bodyOf(record) };
+      });
+
+    it('when its answer is lost after it applied, then the tombstone finds it applied: the jobs are created', async () => {
+      const fault = { armed: true };
+      const store = tableStore([{ policy: losesTheCommitAnswer(fault), position: 'perCall' }]);
+      const jobs = twoJobs();
+
+      const results = await store.createAll(jobs);
+
+      expect(fault.armed).toBe(false);
+      expect(results.map((result) => result.created)).toEqual([true, true]);
+      for (const { record } of jobs) expect((await store.get(record.jobId))?.record).toEqual(record);
+    });
+
+    it('when it never reached storage and no answer came, then the tombstone keeps it from ever applying: unavailable, and nothing is recorded', async () => {
+      const fault = { armed: true };
+      const table = newTable([{ policy: dropsTheCommit(fault), position: 'perCall' }]);
+      const store = new TableJobStore(table, () => now);
+      const jobs = twoJobs();
+
+      const attempt = store.createAll(jobs);
+
+      await expect(attempt).rejects.toMatchObject({ code: 'StoreUnavailable' });
+      for (const { record } of jobs) expect(await store.get(record.jobId)).toBeUndefined();
+      expect(await store.findUnfinished({ updatedBefore: new Date(Date.now() + 60_000), limit: 10 })).toEqual(
+        [],
+      );
+    });
+
+    it('when the records cannot be written after it, then the jobs are promised all the same: found by id (and written then), or by the sweep', async () => {
+      const outage = { on: true };
+      const store = tableStore([{ policy: failsRecordCreates(outage), position: 'perCall' }]);
+      const [first, second] = twoJobs() as [NewJob, NewJob];
+
+      const results = await store.createAll([first, second]);
+      outage.on = false;
+      const found = await store.get(first.record.jobId);
+      const swept = await store.findUnfinished({ updatedBefore: new Date(Date.now() + 60_000), limit: 10 });
+
+      expect(results).toEqual([
+        { created: true, stored: { ...first, etag: '' } },
+        { created: true, stored: { ...second, etag: '' } },
+      ]);
+      expect(found).toMatchObject({ record: first.record, body: first.body });
+      expect(swept.map((stored) => stored.record.jobId).sort()).toEqual(
+        [first.record.jobId, second.record.jobId].sort(),
+      );
+      expect(await store.get(second.record.jobId)).toMatchObject({
+        record: second.record,
+        body: second.body,
+      });
+      expect(await listAll(store, { limit: 10 })).toEqual(newestFirst([first.record, second.record]));
     });
   });
 

@@ -18,7 +18,7 @@ import { clientVerdict } from './runWorkload';
  * - `mismatches`: an end that its payload rules out, a record and a broker that disagree (the dead-letter
  *   sub-queue must hold each dead-lettered job once, and nothing else), or answers that disagree with each other
  *   (another jobId than the key names, "created" told to more than one request);
- * - `refusedButRecorded`: every submission was refused, yet the job exists or ran;
+ * - `refusedButRecorded`: every submission was refused (nothing committed), yet the job exists or ran;
  * - `cancelBroken`: a cancel was accepted yet the job did not end Cancelled, or a run started after it, or the job
  *   ended Cancelled with no cancel accepted.
  */
@@ -189,13 +189,8 @@ function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
   const ranTimes = (completions?.byProcess ?? []).reduce((sum, runs) => sum + runs, 0);
 
   if (verdict === 'refused') {
-    // A cancel accepted between a refused request's create and its failed send keeps the record, so that the
-    // cancel holds for any later request with the key: a Cancelled record that never ran is the cancel's trace.
-    const keptByCancel =
-      record?.status === 'Cancelled' &&
-      record.attempt === 0 &&
-      acceptedCancels(submissions.cancels).length > 0;
-    if (record && !keptByCancel)
+    // A refusal means nothing was committed: no record may exist, whatever the cancels did.
+    if (record)
       add('refusedButRecorded', `every submission was refused, yet it has a ${record.status} record`);
     if (deadLettered.length + queued.length > 0) {
       add(

@@ -26,7 +26,19 @@ export type ClientVerdict = 'accepted' | 'refused' | 'indeterminate';
 
 export function clientVerdict({ tries, answers }: JobSubmissions): ClientVerdict {
   if (answers.length > 0) return 'accepted';
-  return tries.every((attempt) => attempt.kind !== 'indeterminate') ? 'refused' : 'indeterminate';
+  return tries.every((attempt) => attempt.kind !== 'indeterminate' && !outcomeUnknown(attempt))
+    ? 'refused'
+    : 'indeterminate';
+}
+
+/** A 503 whose problem document says the store did not answer whether the request was recorded. */
+function outcomeUnknown(attempt: SubmitTry): boolean {
+  return (
+    attempt.kind === 'answered' &&
+    typeof attempt.body === 'object' &&
+    attempt.body !== null &&
+    (attempt.body as { outcome?: unknown }).outcome === 'unknown'
+  );
 }
 
 export interface WorkloadRunOptions {
