@@ -8,7 +8,7 @@ import { newJobMessage } from '../src/jobs/jobMessage';
 import type { JobStore } from '../src/jobs/jobStore';
 import { silentLogger } from '../src/jobs/logger';
 import { firstMessageOf } from '../src/jobs/outgoingJobMessage';
-import { toServiceBusMessage } from '../src/queue/serviceBusJobQueue';
+import { toServiceBusMessage } from '../src/queue/serviceBusJobMessage';
 import { childSpanOf, formatTraceParent } from '../src/telemetry/traceContext';
 import type { ServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';
 import { readServiceBusTriggerSettings } from '../tools/local-host/hostJsonSettings';

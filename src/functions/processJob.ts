@@ -1,22 +1,12 @@
 import type { InvocationContext } from '@azure/functions';
-import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
 import { settle } from '../jobs/settlement';
+import type { SdkReceivedMessage } from '../queue/serviceBusJobMessage';
+import { fromHostTrigger, fromSdkMessage } from '../queue/serviceBusJobMessage';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';
-import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../jobs/outgoingJobMessage';
 import { explicitModeSettler, hostModeSettler } from '../queue/serviceBusSettlers';
 import type { JobsRuntime } from '../runtime';
 
-/** A received message as the SDK-type binding hands it over (`ServiceBusReceivedMessage`, JS SDK conventions). */
-export interface SdkBoundMessage {
-  body: unknown;
-  messageId?: string | number | unknown;
-  /** The JS SDK counts from 0. */
-  deliveryCount?: number;
-  enqueuedTimeUtc?: Date;
-  applicationProperties?: Record<string, unknown>;
-}
-
-export interface SdkBindingInput<TMessage extends SdkBoundMessage = SdkBoundMessage> {
+export interface SdkBindingInput<TMessage extends SdkReceivedMessage = SdkReceivedMessage> {
   messages: TMessage | TMessage[];
   actions: ServiceBusMessageActions<TMessage>;
 }
@@ -37,56 +27,4 @@ export function createProcessJobExplicitlySettled({ dispatcher }: Pick<JobsRunti
       await settle(settlement, explicitModeSettler(actions, message));
     }
   };
-}
-
-/** The host's trigger metadata already counts deliveries from 1 (.NET convention). */
-export function fromHostTrigger(body: unknown, metadata: Record<string, unknown>): ReceivedJobMessage {
-  const properties = metadata.applicationProperties;
-  return {
-    body,
-    messageId: optionalString(metadata.messageId),
-    deliveryCount: positiveOr(Number(metadata.deliveryCount), 1),
-    enqueuedTime: optionalDate(metadata.enqueuedTimeUtc),
-    recordEtag: applicationProperty(properties, recordEtagProperty),
-    cycle: attemptCycleOf(properties),
-    traceParent: applicationProperty(properties, diagnosticIdProperty),
-  };
-}
-
-export function fromSdkMessage(message: SdkBoundMessage): ReceivedJobMessage {
-  const properties = message.applicationProperties;
-  return {
-    body: message.body,
-    messageId: optionalString(message.messageId),
-    deliveryCount: positiveOr((message.deliveryCount ?? 0) + 1, 1),
-    enqueuedTime: optionalDate(message.enqueuedTimeUtc),
-    recordEtag: applicationProperty(properties, recordEtagProperty),
-    cycle: attemptCycleOf(properties),
-    traceParent: applicationProperty(properties, diagnosticIdProperty),
-  };
-}
-
-// Read field by field rather than spread from an object of its own: this runs for every message received.
-function applicationProperty(properties: unknown, name: string): string | undefined {
-  if (typeof properties !== 'object' || properties === null) return undefined;
-  return optionalString((properties as Record<string, unknown>)[name]);
-}
-
-function attemptCycleOf(properties: unknown): number | undefined {
-  const cycle = Number(applicationProperty(properties, attemptCycleProperty));
-  return Number.isInteger(cycle) && cycle >= 1 ? cycle : undefined;
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-}
-
-function optionalDate(value: unknown): Date | undefined {
-  if (!(value instanceof Date) && typeof value !== 'string') return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function positiveOr(value: number, fallback: number): number {
-  return Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }

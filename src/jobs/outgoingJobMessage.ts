@@ -18,13 +18,6 @@ export interface OutgoingJobMessage {
   readonly traceParent?: string;
 }
 
-/** The application property that carries `cycle` on Service Bus, when it is not 1. */
-export const attemptCycleProperty = 'JobAttemptCycle';
-/** The application property that carries `recordEtag` on Service Bus. */
-export const recordEtagProperty = 'JobRecordETag';
-/** The application property Service Bus tracing uses for the W3C trace context (traceparent form). */
-export const diagnosticIdProperty = 'Diagnostic-Id';
-
 function outgoing(
   messageId: string,
   job: JobMessage,

@@ -8,7 +8,7 @@ import type {
   DeadLetterScan,
   LockedDeadLetter,
 } from '../jobs/deadLetterQueue';
-import { attemptCycleProperty, diagnosticIdProperty } from '../jobs/outgoingJobMessage';
+import { jobPropertiesOf } from './serviceBusJobMessage';
 import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
 
@@ -208,18 +208,17 @@ function sequenceNumberOf(message: ServiceBusReceivedMessage): bigint {
 }
 
 function toEntry(message: ServiceBusReceivedMessage): DeadLetterEntry {
-  const traceParent = message.applicationProperties?.[diagnosticIdProperty];
-  const cycle = Number(message.applicationProperties?.[attemptCycleProperty] ?? 1);
+  const { cycle, traceParent } = jobPropertiesOf(message.applicationProperties);
   return {
     sequenceNumber: message.sequenceNumber?.toString() ?? '0',
     messageId: message.messageId === undefined ? '' : String(message.messageId),
-    cycle: Number.isInteger(cycle) && cycle >= 1 ? cycle : 1,
+    cycle,
     body: message.body,
     reason: message.deadLetterReason ?? '',
     description: message.deadLetterErrorDescription ?? '',
     deliveryCount: message.deliveryCount ?? 0,
     deadLetteredAt: message.enqueuedTimeUtc,
-    traceParent: typeof traceParent === 'string' ? traceParent : undefined,
+    traceParent,
   };
 }
 

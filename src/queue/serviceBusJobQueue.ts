@@ -1,45 +1,9 @@
-import type {
-  ServiceBusClient,
-  ServiceBusMessage,
-  ServiceBusMessageBatch,
-  ServiceBusSender,
-} from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
 import type { JobQueue } from '../jobs/jobQueue';
 import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
-import { attemptCycleProperty, diagnosticIdProperty, recordEtagProperty } from '../jobs/outgoingJobMessage';
-
-/**
- * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,
- * `CorrelationId` = idempotency key, and the JobType / Attempt / CreatedAt application properties.
- */
-export function toServiceBusMessage({
-  messageId,
-  job,
-  cycle,
-  body,
-  recordEtag,
-  traceParent,
-}: OutgoingJobMessage): ServiceBusMessage {
-  const applicationProperties: Record<string, string | number> = {
-    JobType: job.jobType,
-    Attempt: job.attempt,
-    CreatedAt: job.createdAt,
-  };
-  // Set only when present (no spread of a throwaway object per message): an absent property is not sent at all.
-  if (cycle !== 1) applicationProperties[attemptCycleProperty] = cycle;
-  if (recordEtag) applicationProperties[recordEtagProperty] = recordEtag;
-  if (traceParent) applicationProperties[diagnosticIdProperty] = traceParent;
-  return {
-    messageId,
-    body: Buffer.from(body, 'utf8'),
-    contentType: 'application/json',
-    correlationId: job.idempotencyKey || undefined,
-    subject: job.jobType,
-    applicationProperties,
-  };
-}
+import { toServiceBusMessage } from './serviceBusJobMessage';
 
 export interface ServiceBusQueueOptions {
   /**

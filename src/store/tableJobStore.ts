@@ -137,7 +137,15 @@ export class TableJobStore implements JobStore {
         await this.writeIndexEntry(record);
         return { created: true, stored: storedJob(record, created.etag ?? '', body) };
       } catch (error) {
-        if (statusOf(error) !== 409) throw unavailable('create', error);
+        if (statusOf(error) !== 409) {
+          // No answer to an insert the SDK tried more than once: any of the tries may have applied.
+          if (!mayHaveApplied(error)) throw unavailable('create', error);
+          throw new InfrastructureError(
+            'StoreUnavailable',
+            `Table Storage did not answer whether job ${record.jobId} was recorded: ${errorMessage(error)}`,
+            { cause: error, outcomeUnknown: true },
+          );
+        }
       }
       const existing = await this.readEntity(record.jobId);
       if (!existing) continue;
@@ -158,13 +166,11 @@ export class TableJobStore implements JobStore {
     await this.ensureTable();
     const batchId = randomUUID();
     const partitionKey = `${outboxPartitionPrefix}${batchId.charAt(0)}`;
-    const committedAt = this.now();
     const rows = jobs.map(({ record, body }) => ({
       partitionKey,
       rowKey: `${record.jobId}_${batchId}`,
       record: JSON.stringify(record),
       writeId: this.writeIdOf(record),
-      committedAt,
       ...bodyProperties(body),
     }));
     await this.commit(rows);
@@ -199,8 +205,8 @@ export class TableJobStore implements JobStore {
     } catch (error) {
       // The row keys are this batch's alone: a conflict is our own commit, applied, its answer lost and retried.
       if (statusOf(error) === 409) return;
-      // Any other answer from the service: the transaction was not applied.
-      if (statusOf(error) !== undefined) throw unavailable('commit', error);
+      // Any other answer from the service, or no connection at all: the transaction was not applied.
+      if (!mayHaveApplied(error)) throw unavailable('commit', error);
       failure = error;
     }
     // No answer: the commit may be under way still. A tombstone on its first row key decides it one way for good.
@@ -394,7 +400,8 @@ export class TableJobStore implements JobStore {
 
   /**
    * Writes the records of outbox rows committed before `before` whose writer died before writing them, and removes
-   * the tombstones of commits that never applied.
+   * the tombstones of commits that never applied (long after any such commit could still be under way: a call is
+   * bounded by its time budget, and a sweep looks only at what is older than the reconciler's staleness).
    */
   private async sweepOutbox(before: Date, limit: number): Promise<void> {
     await this.ensureTable();
@@ -723,6 +730,11 @@ function statusOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'statusCode' in error
     ? (error as { statusCode?: number }).statusCode
     : undefined;
+}
+
+/** A write that failed with no answer from the service, over a connection that was made: it may have applied. */
+function mayHaveApplied(error: unknown): boolean {
+  return statusOf(error) === undefined && (error as { code?: unknown } | null)?.code !== 'ECONNREFUSED';
 }
 
 function unavailable(operation: string, error: unknown): InfrastructureError {

@@ -8,7 +8,7 @@ import { isoTimestamp } from '../../src/jobs/isoTimestamp';
 import type { Logger } from '../../src/jobs/logger';
 import type { ServiceBusMessageActions } from '../../src/queue/serviceBusSettlers';
 import type { MessageConsumer } from '../../src/runtime';
-import { diagnosticIdProperty } from '../../src/jobs/outgoingJobMessage';
+import { diagnosticIdProperty } from '../../src/queue/serviceBusJobMessage';
 import type { ServiceBusTriggerSettings } from './hostJsonSettings';
 import { invocationTraceContext } from './invocationTraceContext';
 

@@ -185,7 +185,28 @@ describe('HTTP functions', () => {
       expect(response.status).toBe(503);
       expect(header(response, 'Retry-After')).toBe('5');
       expect(JSON.stringify(json(response))).not.toMatch(/storage down|at /);
+      expect(json(response)).not.toHaveProperty('outcome');
       expect(failing.embeddedQueue?.messageCount().active).toBe(0);
+      await failing.stop();
+    });
+
+    it('answers 503 saying a repeat finds out, when the store did not answer whether the commit applied', async () => {
+      const store = new InMemoryJobStore();
+      store.createAll = async () => {
+        throw new InfrastructureError('StoreUnavailable', 'no answer', { outcomeUnknown: true });
+      };
+      const failing = embeddedRuntime({}, { store });
+
+      const response = await createSubmitJob(failing)(
+        post(JSON.stringify({ jobType: 'diagnostics.simulate', idempotencyKey: 'k3' })),
+        invocationContext(),
+      );
+
+      expect(response.status).toBe(503);
+      expect(json(response)).toMatchObject({
+        outcome: 'unknown',
+        detail: expect.stringMatching(/same idempotency keys/),
+      });
       await failing.stop();
     });
 

@@ -1,13 +1,12 @@
 import type { InvocationContext } from '@azure/functions';
 import { assertExplicitSettlementSupported } from '../../../src/functions/explicitSettlementSupport';
 import { createFunctionTable } from '../../../src/functions/functionTable';
-import type { SdkBoundMessage } from '../../../src/functions/processJob';
 import {
   createProcessJobExplicitlySettled,
   createProcessJobHostSettled,
-  fromHostTrigger,
-  fromSdkMessage,
 } from '../../../src/functions/processJob';
+import type { SdkReceivedMessage } from '../../../src/queue/serviceBusJobMessage';
+import { fromHostTrigger, fromSdkMessage } from '../../../src/queue/serviceBusJobMessage';
 import type { ServiceBusMessageActions } from '../../../src/queue/serviceBusSettlers';
 import type { JobsRuntime } from '../../../src/runtime';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
@@ -22,7 +21,7 @@ function hostContext(triggerMetadata: Record<string, unknown>): InvocationContex
 }
 
 /** Records every settlement call, as the binding's gRPC settlement service would receive them. */
-function recordingActions(): ServiceBusMessageActions<SdkBoundMessage> & { calls: unknown[][] } {
+function recordingActions(): ServiceBusMessageActions<SdkReceivedMessage> & { calls: unknown[][] } {
   const calls: unknown[][] = [];
   return {
     calls,
@@ -89,6 +88,7 @@ describe('processJob', () => {
         deliveryCount: 2,
         enqueuedTime: new Date('2026-01-01T00:00:00Z'),
         recordEtag: 'W/"7"',
+        cycle: 1,
       });
     });
   });
@@ -134,6 +134,7 @@ describe('processJob', () => {
         deliveryCount: 1,
         enqueuedTime: enqueuedTimeUtc,
         recordEtag: undefined,
+        cycle: 1,
       });
     });
   });

@@ -7,7 +7,7 @@ import { OutboxSender } from '../../../src/jobs/outboxSender';
 import type { OutgoingJobMessage } from '../../../src/jobs/outgoingJobMessage';
 import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
 import { builtInPolicyDefaults } from '../../../src/jobs/jobTypePolicy';
-import { toServiceBusMessage } from '../../../src/queue/serviceBusJobQueue';
+import { toServiceBusMessage } from '../../../src/queue/serviceBusJobMessage';
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
 import { scriptedHandler } from '../../support/testRuntimeParts';
 

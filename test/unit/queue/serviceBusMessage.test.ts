@@ -1,5 +1,5 @@
 import { firstMessageOf, retryMessageOf } from '../../../src/jobs/outgoingJobMessage';
-import { toServiceBusMessage } from '../../../src/queue/serviceBusJobQueue';
+import { toServiceBusMessage } from '../../../src/queue/serviceBusJobMessage';
 import { jobMessage } from '../../support/jobFixtures';
 
 describe('toServiceBusMessage', () => {
