@@ -1,4 +1,4 @@
-import type { Logger } from '../src/jobs/logger';
+import type { Logger } from '../src/jobs/support/logger';
 
 /**
  * A logger that counts "Job completed" lines and drops the rest: the benchmark learns when every job is done

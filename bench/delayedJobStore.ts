@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobStore } from '../src/jobs/jobStore';
+import type { JobStore } from '../src/jobs/ports/jobStore';
 import { InMemoryJobStore } from '../src/store/inMemoryJobStore';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from './jobs/errors';
-import { builtInPolicyDefaults } from './jobs/jobTypePolicy';
+import { builtInPolicyDefaults } from './jobs/jobTypes/jobTypePolicy';
 
 const flag = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
 const positiveInt = z.coerce.number().int().positive();

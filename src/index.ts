@@ -3,7 +3,7 @@ import { loadConfig } from './config';
 import { assertExplicitSettlementSupported } from './functions/explicitSettlementSupport';
 import { createFunctionTable } from './functions/functionTable';
 import { toInvocationLogs, withInvocationLogs } from './functions/invocationLogs';
-import { writeToStdout } from './jobs/logger';
+import { writeToStdout } from './jobs/support/logger';
 import { createJobsRuntime } from './runtime';
 
 // The Functions host's entry point (package.json "main"). Settings are validated here, once: a bad setting stops

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PermanentJobError } from '../jobs/errors';
-import { defineJobHandler } from './jobHandler';
+import { defineJobHandler } from '../jobs/jobTypes/jobHandler';
 
 export const invoiceSendPayloadSchema = z.object({
   invoiceId: z.string().min(1).max(64),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobStatsReport, minutesWindowStart } from '../jobs/jobStats';
+import { jobStatsReport, minutesWindowStart } from '../jobs/model/jobStats';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import { noPathParameters, parseQuery } from './requestInput';

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import type { Logger } from '../jobs/logger';
+import type { Logger } from '../jobs/support/logger';
 import { errorResponse } from './httpProblem';
 import { parsePathParameters } from './requestInput';
 

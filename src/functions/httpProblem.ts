@@ -1,7 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { FieldError } from '../jobs/errors';
 import { InfrastructureError, ValidationError, isJobsError } from '../jobs/errors';
-import type { Logger } from '../jobs/logger';
+import type { Logger } from '../jobs/support/logger';
 
 /** Seconds a client should wait before retrying a 503. */
 const retryAfterSeconds = 5;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InvocationContext } from '@azure/functions';
-import type { LogWriter } from '../jobs/logger';
+import type { LogWriter } from '../jobs/support/logger';
 
 interface RunningInvocation {
   readonly context: InvocationContext;

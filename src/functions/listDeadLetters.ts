@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deadLetterListLimit } from '../jobs/deadLetterService';
+import { deadLetterListLimit } from '../jobs/operators/deadLetterService';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import { noPathParameters, parseQuery } from './requestInput';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobStatusSchema } from '../jobs/jobRecord';
+import { jobStatusSchema } from '../jobs/model/jobRecord';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import { noPathParameters, parseQuery } from './requestInput';

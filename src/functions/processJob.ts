@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import { settle } from '../jobs/settlement';
+import { settle } from '../jobs/dispatch/settlement';
 import type { SdkReceivedMessage } from '../queue/serviceBusJobMessage';
 import { fromHostTrigger, fromSdkMessage } from '../queue/serviceBusJobMessage';
 import type { ServiceBusMessageActions } from '../queue/serviceBusSettlers';

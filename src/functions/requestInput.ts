@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { fieldErrors } from '../jobs/fieldErrors';
-import { sequenceNumberPattern } from '../jobs/deadLetterQueue';
-import { jobIdSchema } from '../jobs/jobMessage';
+import { fieldErrors } from '../jobs/model/fieldErrors';
+import { sequenceNumberPattern } from '../jobs/ports/deadLetterQueue';
+import { jobIdSchema } from '../jobs/model/jobMessage';
 import { problem } from './httpProblem';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };

@@ -1,5 +1,5 @@
-import { idempotencyKeySchema } from '../jobs/jobSubmissionRequest';
-import type { SubmittedJob } from '../jobs/jobSubmissionService';
+import { idempotencyKeySchema } from '../jobs/submission/jobSubmissionRequest';
+import type { SubmittedJob } from '../jobs/submission/jobSubmissionService';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import { problem } from './httpProblem';

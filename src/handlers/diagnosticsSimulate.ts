@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { PermanentJobError, TransientJobError } from '../jobs/errors';
-import { defineJobHandler } from './jobHandler';
+import { defineJobHandler } from '../jobs/jobTypes/jobHandler';
 
 export const diagnosticsSimulatePayloadSchema = z.object({
   durationMs: z.int().min(0).max(600_000).default(0),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { containerNameSchema, documentIdSchema } from '../documents/documentStore';
 import type { DocumentStore } from '../documents/documentStore';
-import { defineJobHandler } from './jobHandler';
+import { defineJobHandler } from '../jobs/jobTypes/jobHandler';
 
 export const documentDeletePayloadSchema = z.object({
   container: containerNameSchema,

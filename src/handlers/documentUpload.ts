@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { containerNameSchema, documentIdSchema, stagingKeySchema } from '../documents/documentStore';
 import type { DocumentStore } from '../documents/documentStore';
 import { PermanentJobError } from '../jobs/errors';
-import { defineJobHandler } from './jobHandler';
+import { defineJobHandler } from '../jobs/jobTypes/jobHandler';
 
 export const documentUploadPayloadSchema = z.object({
   stagingKey: stagingKeySchema,

@@ -1,9 +1,9 @@
 import type { DocumentStore } from '../documents/documentStore';
-import type { JobTypePolicyDefaults } from '../jobs/jobTypePolicy';
+import type { JobTypePolicyDefaults } from '../jobs/jobTypes/jobTypePolicy';
 import { createDiagnosticsSimulateHandler } from './diagnosticsSimulate';
 import { createDocumentDeleteHandler } from './documentDelete';
 import { createDocumentUploadHandler } from './documentUpload';
-import { HandlerRegistry } from './handlerRegistry';
+import { HandlerRegistry } from '../jobs/jobTypes/handlerRegistry';
 
 export interface HandlerDependencies {
   documents: DocumentStore;

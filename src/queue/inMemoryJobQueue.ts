@@ -1,16 +1,16 @@
-import type { DeadLetterReason } from '../jobs/deadLetterReason';
+import type { DeadLetterReason } from '../jobs/model/deadLetterReason';
 import { JobsError } from '../jobs/errors';
-import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
-import type { MessageSettler } from '../jobs/settlement';
+import type { ReceivedJobMessage } from '../jobs/model/receivedJobMessage';
+import type { MessageSettler } from '../jobs/dispatch/settlement';
 import type {
   DeadLetterEntry,
   DeadLetterQueue,
   DeadLetterScan,
   LockedDeadLetter,
-} from '../jobs/deadLetterQueue';
-import type { JobQueue } from '../jobs/jobQueue';
+} from '../jobs/ports/deadLetterQueue';
+import type { JobQueue } from '../jobs/ports/jobQueue';
 import { MinHeap } from './minHeap';
-import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
+import type { OutgoingJobMessage } from '../jobs/model/outgoingJobMessage';
 
 export interface InMemoryJobQueueOptions {
   queueName: string;

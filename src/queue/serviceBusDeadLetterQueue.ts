@@ -7,7 +7,7 @@ import type {
   DeadLetterQueue,
   DeadLetterScan,
   LockedDeadLetter,
-} from '../jobs/deadLetterQueue';
+} from '../jobs/ports/deadLetterQueue';
 import { jobPropertiesOf } from './serviceBusJobMessage';
 import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';

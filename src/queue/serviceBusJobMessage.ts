@@ -1,6 +1,6 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
-import type { ReceivedJobMessage } from '../jobs/receivedJobMessage';
-import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
+import type { ReceivedJobMessage } from '../jobs/model/receivedJobMessage';
+import type { OutgoingJobMessage } from '../jobs/model/outgoingJobMessage';
 
 /**
  * The job message on Service Bus, both ways, in one place: what a send puts on it and what every reader (the

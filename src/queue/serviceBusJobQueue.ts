@@ -1,7 +1,7 @@
 import type { ServiceBusClient, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 import { InfrastructureError, PayloadTooLargeError, errorMessage } from '../jobs/errors';
-import type { JobQueue } from '../jobs/jobQueue';
-import type { OutgoingJobMessage } from '../jobs/outgoingJobMessage';
+import type { JobQueue } from '../jobs/ports/jobQueue';
+import type { OutgoingJobMessage } from '../jobs/model/outgoingJobMessage';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
 import { toServiceBusMessage } from './serviceBusJobMessage';
 

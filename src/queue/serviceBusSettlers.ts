@@ -1,5 +1,5 @@
 import { JobsError } from '../jobs/errors';
-import type { MessageSettler } from '../jobs/settlement';
+import type { MessageSettler } from '../jobs/dispatch/settlement';
 
 /**
  * The settlement actions of the Functions SDK-type Service Bus binding (`@azure/functions-extensions-servicebus`),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { JobRecord } from '../jobs/jobRecord';
-import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
-import { addJob, addOutcome, minuteKey } from '../jobs/jobStats';
+import type { JobRecord } from '../jobs/model/jobRecord';
+import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
+import { addJob, addOutcome, minuteKey } from '../jobs/model/jobStats';
 import type {
   CreateJobResult,
   JobListPage,
@@ -10,8 +10,8 @@ import type {
   StoredJob,
   JobAgeQuery,
   NewJob,
-} from '../jobs/jobStore';
-import { isTerminalJobStatus } from '../jobs/jobStore';
+} from '../jobs/ports/jobStore';
+import { isTerminalJobStatus } from '../jobs/ports/jobStore';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe

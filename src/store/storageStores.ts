@@ -4,7 +4,7 @@ import { azureCredential } from '../azureCredential';
 import type { AppConfig } from '../config';
 import type * as blobDocumentStore from '../documents/blobDocumentStore';
 import type { DocumentStore } from '../documents/documentStore';
-import type { JobStore } from '../jobs/jobStore';
+import type { JobStore } from '../jobs/ports/jobStore';
 import type * as tableJobStore from './tableJobStore';
 
 /** Fail within a second or two when storage is down, so a submission can answer 503 while the caller waits. */

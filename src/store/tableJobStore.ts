@@ -9,8 +9,8 @@ import type {
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { InfrastructureError, errorMessage } from '../jobs/errors';
-import type { JobRecord, JobStatus } from '../jobs/jobRecord';
-import { jobRecordSchema } from '../jobs/jobRecord';
+import type { JobRecord, JobStatus } from '../jobs/model/jobRecord';
+import { jobRecordSchema } from '../jobs/model/jobRecord';
 import type {
   CreateJobResult,
   JobListPage,
@@ -19,11 +19,11 @@ import type {
   StoredJob,
   JobAgeQuery,
   NewJob,
-} from '../jobs/jobStore';
-import { terminalJobStatuses } from '../jobs/jobStore';
-import { mapLimited } from '../jobs/mapLimited';
-import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/jobStats';
-import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/jobStats';
+} from '../jobs/ports/jobStore';
+import { terminalJobStatuses } from '../jobs/ports/jobStore';
+import { mapLimited } from '../jobs/support/mapLimited';
+import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
+import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/model/jobStats';
 
 const recordRowKey = 'job';
 const indexPartitionPrefix = 'index-';

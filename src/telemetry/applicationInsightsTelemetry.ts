@@ -3,9 +3,9 @@ import type * as OpenTelemetryApi from '@opentelemetry/api';
 import type * as OpenTelemetryLogsApi from '@opentelemetry/api-logs';
 import type * as ApplicationInsights from 'applicationinsights';
 import { errorMessage } from '../jobs/errors';
-import type { Logger } from '../jobs/logger';
-import type { Telemetry, TelemetryProperties, TrackedEvent, TrackedRequest } from './telemetry';
-import type { TraceContext } from './traceContext';
+import type { Logger } from '../jobs/support/logger';
+import type { Telemetry, TelemetryProperties, TrackedEvent, TrackedRequest } from '../jobs/ports/telemetry';
+import type { TraceContext } from '../jobs/observability/traceContext';
 
 export interface ApplicationInsightsTelemetryOptions {
   readonly connectionString: string;

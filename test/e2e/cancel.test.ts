@@ -1,5 +1,5 @@
-import type { JobRecord } from '../../src/jobs/jobRecord';
-import { createLogger } from '../../src/jobs/logger';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
+import { createLogger } from '../../src/jobs/support/logger';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { runCliProcess } from '../support/cliProcess';

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
-import type { DeadLetterListing } from '../../src/jobs/deadLetterService';
-import type { JobStatsReport } from '../../src/jobs/jobStats';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { DeadLetterListing } from '../../src/jobs/operators/deadLetterService';
+import type { JobStatsReport } from '../../src/jobs/model/jobStats';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import { isSettled } from '../support/jobApi';
 import { jobRecordAt } from '../support/jobFixtures';
 import { waitFor } from '../support/waitFor';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import type { JobStore } from '../../src/jobs/jobStore';
+import type { JobStore } from '../../src/jobs/ports/jobStore';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { startServiceBusWorld } from '../support/serviceBusApp';

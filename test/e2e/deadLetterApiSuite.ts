@@ -1,5 +1,5 @@
-import type { DeadLetterItem, DeadLetterListing } from '../../src/jobs/deadLetterService';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { DeadLetterItem, DeadLetterListing } from '../../src/jobs/operators/deadLetterService';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import { getJobRecord, isSettled, jobRecordWhen, submitJob } from '../support/jobApi';
 import { waitFor } from '../support/waitFor';
 import type { JobApiHarness } from './jobApiSuite';

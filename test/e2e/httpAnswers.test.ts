@@ -2,7 +2,7 @@ import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
-import { createLogger } from '../../src/jobs/logger';
+import { createLogger } from '../../src/jobs/support/logger';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { postJobs } from '../support/jobApi';
 

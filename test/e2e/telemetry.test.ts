@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import type { StartedEmulator } from '../../tools/servicebus-emulator';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
 import { embeddedTestSettings } from '../support/embeddedRuntime';

@@ -1,8 +1,8 @@
-import { jobIdForKey } from '../../src/jobs/jobIdForKey';
-import type { JobOutcome } from '../../src/jobs/jobOutcome';
-import { newJobMessage } from '../../src/jobs/jobMessage';
-import type { JobRecord } from '../../src/jobs/jobRecord';
-import { newJobRecord } from '../../src/jobs/jobRecord';
+import { jobIdForKey } from '../../src/jobs/submission/jobIdForKey';
+import type { JobOutcome } from '../../src/jobs/model/jobOutcome';
+import { newJobMessage } from '../../src/jobs/model/jobMessage';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
+import { newJobRecord } from '../../src/jobs/model/jobRecord';
 import type { BrokerMessage, BrokerSnapshot } from '../../tools/soak/brokerProbe';
 import type { ViolationClass } from '../../tools/soak/checkInvariants';
 import { checkInvariants } from '../../tools/soak/checkInvariants';

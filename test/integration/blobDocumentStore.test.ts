@@ -2,7 +2,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { BlobDocumentStore } from '../../src/documents/blobDocumentStore';
 import { createHandlerRegistry } from '../../src/handlers/registeredHandlers';
 import { isPermanentJobError } from '../../src/jobs/errors';
-import { silentLogger } from '../../src/jobs/logger';
+import { silentLogger } from '../../src/jobs/support/logger';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { jobMessage } from '../support/jobFixtures';

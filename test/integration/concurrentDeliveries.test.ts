@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
-import { toWireBody } from '../../src/jobs/jobMessage';
-import { newJobRecord } from '../../src/jobs/jobRecord';
+import { toWireBody } from '../../src/jobs/model/jobMessage';
+import { newJobRecord } from '../../src/jobs/model/jobRecord';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';

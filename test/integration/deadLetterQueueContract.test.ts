@@ -1,5 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import type { DeadLetterQueue } from '../../src/jobs/deadLetterQueue';
+import type { DeadLetterQueue } from '../../src/jobs/ports/deadLetterQueue';
 import { InMemoryJobQueue } from '../../src/queue/inMemoryJobQueue';
 import { ServiceBusDeadLetterQueue } from '../../src/queue/serviceBusDeadLetterQueue';
 import type { StartedEmulator } from '../../tools/servicebus-emulator';

@@ -1,8 +1,8 @@
 import { TableClient } from '@azure/data-tables';
-import { JobRetention } from '../../src/jobs/jobRetention';
-import type { JobRecord, JobStatus } from '../../src/jobs/jobRecord';
-import type { JobStore } from '../../src/jobs/jobStore';
-import { silentLogger } from '../../src/jobs/logger';
+import { JobRetention } from '../../src/jobs/maintenance/jobRetention';
+import type { JobRecord, JobStatus } from '../../src/jobs/model/jobRecord';
+import type { JobStore } from '../../src/jobs/ports/jobStore';
+import { silentLogger } from '../../src/jobs/support/logger';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';

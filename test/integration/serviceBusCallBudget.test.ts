@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ServiceBusClient } from '@azure/service-bus';
-import type { OutgoingJobMessage } from '../../src/jobs/outgoingJobMessage';
-import { firstMessageOf } from '../../src/jobs/outgoingJobMessage';
+import type { OutgoingJobMessage } from '../../src/jobs/model/outgoingJobMessage';
+import { firstMessageOf } from '../../src/jobs/model/outgoingJobMessage';
 import { ServiceBusDeadLetterQueue } from '../../src/queue/serviceBusDeadLetterQueue';
 import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
 import type { StartedEmulator } from '../../tools/servicebus-emulator';

@@ -4,7 +4,7 @@ import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import type { LocalHost } from '../../tools/local-host/localHost';
-import { createLogger } from '../../src/jobs/logger';
+import { createLogger } from '../../src/jobs/support/logger';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { postJobs } from '../support/jobApi';
 import { storedRecordWhen } from '../support/jobFixtures';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { JobMessage } from '../../src/jobs/jobMessage';
-import { newJobMessage } from '../../src/jobs/jobMessage';
-import type { JobRecord } from '../../src/jobs/jobRecord';
-import { newJobRecord } from '../../src/jobs/jobRecord';
-import type { JobStore, StoredJob } from '../../src/jobs/jobStore';
+import type { JobMessage } from '../../src/jobs/model/jobMessage';
+import { newJobMessage } from '../../src/jobs/model/jobMessage';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
+import { newJobRecord } from '../../src/jobs/model/jobRecord';
+import type { JobStore, StoredJob } from '../../src/jobs/ports/jobStore';
 import { waitFor } from './waitFor';
 
 /** A body exactly as the platform's C# JobSubmissionService serializes it (System.Text.Json, camelCase). */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/jobs/clock';
+import type { Clock } from '../../src/jobs/ports/clock';
 
 interface Sleeper {
   readonly at: number;

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { HandlerRegistry } from '../../src/handlers/handlerRegistry';
-import type { JobHandler, JobHandlerContext } from '../../src/handlers/jobHandler';
-import { defineJobHandler } from '../../src/handlers/jobHandler';
-import { JobDispatcher } from '../../src/jobs/jobDispatcher';
-import type { JobTypePolicyDefaults } from '../../src/jobs/jobTypePolicy';
-import type { JobDispatcherOptions } from '../../src/jobs/jobDispatcher';
-import { silentLogger } from '../../src/jobs/logger';
-import type { JobQueue } from '../../src/jobs/jobQueue';
-import type { OutgoingJobMessage } from '../../src/jobs/outgoingJobMessage';
+import { HandlerRegistry } from '../../src/jobs/jobTypes/handlerRegistry';
+import type { JobHandler, JobHandlerContext } from '../../src/jobs/jobTypes/jobHandler';
+import { defineJobHandler } from '../../src/jobs/jobTypes/jobHandler';
+import { JobDispatcher } from '../../src/jobs/dispatch/jobDispatcher';
+import type { JobTypePolicyDefaults } from '../../src/jobs/jobTypes/jobTypePolicy';
+import type { JobDispatcherOptions } from '../../src/jobs/dispatch/jobDispatcher';
+import { silentLogger } from '../../src/jobs/support/logger';
+import type { JobQueue } from '../../src/jobs/ports/jobQueue';
+import type { OutgoingJobMessage } from '../../src/jobs/model/outgoingJobMessage';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 
 /** A handler whose behaviour each test sets, recording every run. */

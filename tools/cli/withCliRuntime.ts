@@ -1,5 +1,5 @@
 import type { AppConfig } from '../../src/config';
-import { createLogger, resolveLogFormat } from '../../src/jobs/logger';
+import { createLogger, resolveLogFormat } from '../../src/jobs/support/logger';
 import type { JobsRuntime } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
 

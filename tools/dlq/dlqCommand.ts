@@ -1,6 +1,6 @@
-import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/deadLetterService';
-import { deadLetterListLimit } from '../../src/jobs/deadLetterService';
-import { sequenceNumberPattern } from '../../src/jobs/deadLetterQueue';
+import type { DeadLetterFilter, DeadLetterListQuery } from '../../src/jobs/operators/deadLetterService';
+import { deadLetterListLimit } from '../../src/jobs/operators/deadLetterService';
+import { sequenceNumberPattern } from '../../src/jobs/ports/deadLetterQueue';
 import type { CliInvocation } from '../cli/cliArguments';
 import { parseCliArguments, settingsOptionUsage } from '../cli/cliArguments';
 import { UsageError } from '../cli/runCli';

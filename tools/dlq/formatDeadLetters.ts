@@ -3,7 +3,7 @@ import type {
   DeadLetterListing,
   DiscardResult,
   ReplayResult,
-} from '../../src/jobs/deadLetterService';
+} from '../../src/jobs/operators/deadLetterService';
 
 const maxDescription = 60;
 

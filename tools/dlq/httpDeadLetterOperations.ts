@@ -6,7 +6,7 @@ import type {
   DiscardResult,
   ReplayOptions,
   ReplayResult,
-} from '../../src/jobs/deadLetterService';
+} from '../../src/jobs/operators/deadLetterService';
 import { callAppApi, postJson } from '../cli/appApi';
 import type { DeadLetterOperations } from './deadLetterOperations';
 

@@ -1,4 +1,4 @@
-import { jobIdSchema } from '../../src/jobs/jobMessage';
+import { jobIdSchema } from '../../src/jobs/model/jobMessage';
 import type { CliInvocation } from '../cli/cliArguments';
 import { parseCliArguments, settingsOptionUsage } from '../cli/cliArguments';
 import { UsageError } from '../cli/runCli';

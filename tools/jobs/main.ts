@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
-import type { CancelResult } from '../../src/jobs/jobCancellation';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { CancelResult } from '../../src/jobs/operators/jobCancellation';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import { withCliRuntime } from '../cli/withCliRuntime';
 import { callAppApi } from '../cli/appApi';
 import { runCli } from '../cli/runCli';

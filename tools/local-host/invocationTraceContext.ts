@@ -1,6 +1,6 @@
 import type { TraceContext } from '@azure/functions';
-import { continueTrace, formatTraceParent } from '../../src/telemetry/traceContext';
-import type { TraceContext as JobTraceContext } from '../../src/telemetry/traceContext';
+import { continueTrace, formatTraceParent } from '../../src/jobs/observability/traceContext';
+import type { TraceContext as JobTraceContext } from '../../src/jobs/observability/traceContext';
 
 /**
  * The trace context the host gives an invocation: a span of its own, continuing the caller's `traceparent` (HTTP)

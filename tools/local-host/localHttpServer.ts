@@ -5,8 +5,8 @@ import type { HttpResponseInit } from '@azure/functions';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { problem } from '../../src/functions/httpProblem';
 import type { HttpFunctionDefinition } from '../../src/functions/functionTable';
-import type { Logger } from '../../src/jobs/logger';
-import type { Telemetry } from '../../src/telemetry/telemetry';
+import type { Logger } from '../../src/jobs/support/logger';
+import type { Telemetry } from '../../src/jobs/ports/telemetry';
 import { invocationTraceContext } from './invocationTraceContext';
 
 // The Functions host accepts up to 100 MB; bodies over this are refused before a function sees them, as there.

@@ -1,5 +1,5 @@
 import { isJobsError } from '../../src/jobs/errors';
-import type { Logger } from '../../src/jobs/logger';
+import type { Logger } from '../../src/jobs/support/logger';
 
 /** Runs `start`, then on SIGINT/SIGTERM calls the `stop` it returned once and exits 0 (1 if stopping failed). */
 export function runUntilSignalled(start: () => Promise<{ stop: () => Promise<void>; logger: Logger }>): void {

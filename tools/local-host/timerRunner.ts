@@ -3,7 +3,7 @@ import type { Timer } from '@azure/functions';
 import { InvocationContext } from '@azure/functions';
 import type { TimerFunctionDefinition } from '../../src/functions/functionTable';
 import { errorMessage } from '../../src/jobs/errors';
-import type { Logger } from '../../src/jobs/logger';
+import type { Logger } from '../../src/jobs/support/logger';
 
 /**
  * The local stand-in for the host's timer trigger: runs each timer function every `intervalMs`, never two runs of

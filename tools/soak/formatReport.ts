@@ -1,4 +1,4 @@
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import type { InvariantReport, Violation } from './checkInvariants';
 import { violationClasses } from './checkInvariants';
 import type { FaultEvent } from './faults';

@@ -1,4 +1,4 @@
-import { jobIdForKey } from '../../src/jobs/jobIdForKey';
+import { jobIdForKey } from '../../src/jobs/submission/jobIdForKey';
 import type { SeededRandom } from './seededRandom';
 
 /** What a soak job asks `diagnostics.simulate` to do, and so what its record must end up saying. */

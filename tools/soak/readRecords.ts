@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 
 /**
  * Every job's record through the app's API (`GET /api/jobs/{jobId}`), `concurrency` at a time: undefined for a 404.

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { JobRecord } from '../../src/jobs/jobRecord';
+import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import type { BrokerSnapshot } from './brokerProbe';
 import { byJobId } from './brokerProbe';
 import type { JobSubmissions } from './runWorkload';

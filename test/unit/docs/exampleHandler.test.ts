@@ -1,13 +1,13 @@
 import type * as InvoiceSend from '../../../examples/handlers/invoiceSend';
-import type * as Registry from '../../../src/handlers/handlerRegistry';
+import type * as Registry from '../../../src/jobs/jobTypes/handlerRegistry';
 import type { JobsRuntime } from '../../../src/runtime';
 import { embeddedRuntime } from '../../support/embeddedRuntime';
 import { storedRecordWhen } from '../../support/jobFixtures';
 
 // The README's edit of src/handlers/registeredHandlers.ts: the example joins the list of handlers the registry is
 // built from (unless someone has copied it into src/handlers/ and registered it for real).
-jest.mock('../../../src/handlers/handlerRegistry', () => {
-  const actual = jest.requireActual<typeof Registry>('../../../src/handlers/handlerRegistry');
+jest.mock('../../../src/jobs/jobTypes/handlerRegistry', () => {
+  const actual = jest.requireActual<typeof Registry>('../../../src/jobs/jobTypes/handlerRegistry');
   const { createInvoiceSendHandler } = jest.requireActual<typeof InvoiceSend>(
     '../../../examples/handlers/invoiceSend',
   );

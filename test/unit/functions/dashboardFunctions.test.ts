@@ -9,7 +9,7 @@ import { createDiscardDeadLetters } from '../../../src/functions/discardDeadLett
 import type { HttpFunctionDefinition } from '../../../src/functions/functionTable';
 import { createFunctionTable } from '../../../src/functions/functionTable';
 import { createGetJobStats } from '../../../src/functions/getJobStats';
-import type { JobStatsReport } from '../../../src/jobs/jobStats';
+import type { JobStatsReport } from '../../../src/jobs/model/jobStats';
 import type { JobsRuntime } from '../../../src/runtime';
 import { parseIgnoreRules } from '../../../tools/package/funcignore';
 import { embeddedRuntime } from '../../support/embeddedRuntime';

@@ -1,6 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 import { toInvocationLogs, withInvocationLogs } from '../../../src/functions/invocationLogs';
-import { createLogger } from '../../../src/jobs/logger';
+import { createLogger } from '../../../src/jobs/support/logger';
 
 describe('invocation logs', () => {
   /** A real InvocationContext whose log handler records what the host would receive. */

@@ -1,9 +1,9 @@
 import { InMemoryDocumentStore } from '../../../src/documents/inMemoryDocumentStore';
-import { HandlerRegistry } from '../../../src/handlers/handlerRegistry';
-import type { JobHandler } from '../../../src/handlers/jobHandler';
+import { HandlerRegistry } from '../../../src/jobs/jobTypes/handlerRegistry';
+import type { JobHandler } from '../../../src/jobs/jobTypes/jobHandler';
 import { createHandlerRegistry } from '../../../src/handlers/registeredHandlers';
 import { isPermanentJobError } from '../../../src/jobs/errors';
-import { silentLogger } from '../../../src/jobs/logger';
+import { silentLogger } from '../../../src/jobs/support/logger';
 import { jobMessage } from '../../support/jobFixtures';
 import { scriptedHandler } from '../../support/testRuntimeParts';
 

@@ -1,6 +1,6 @@
 import type { InMemoryDelivery } from '../../../src/queue/inMemoryJobQueue';
 import { InMemoryJobQueue } from '../../../src/queue/inMemoryJobQueue';
-import { firstMessageOf } from '../../../src/jobs/outgoingJobMessage';
+import { firstMessageOf } from '../../../src/jobs/model/outgoingJobMessage';
 import { jobMessage } from '../../support/jobFixtures';
 import { waitFor } from '../../support/waitFor';
 

@@ -1,4 +1,4 @@
-import { firstMessageOf, retryMessageOf } from '../../../src/jobs/outgoingJobMessage';
+import { firstMessageOf, retryMessageOf } from '../../../src/jobs/model/outgoingJobMessage';
 import { toServiceBusMessage } from '../../../src/queue/serviceBusJobMessage';
 import { jobMessage } from '../../support/jobFixtures';
 

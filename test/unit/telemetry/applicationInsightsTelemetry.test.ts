@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../../src/jobs/logger';
+import { createLogger } from '../../../src/jobs/support/logger';
 import { ApplicationInsightsTelemetry } from '../../../src/telemetry/applicationInsightsTelemetry';
 import { waitFor } from '../../support/waitFor';
 

@@ -1,0 +1,68 @@
+import { errorMessage } from '../errors';
+import type { JobStore } from '../ports/jobStore';
+import type { Logger } from '../support/logger';
+
+export interface JobRetentionOptions {
+  store: Pick<JobStore, 'findFinished' | 'remove'>;
+  /** Finished jobs unchanged for this many days are removed (`Jobs__Retention__Days`). */
+  retentionDays: number;
+  logger: Logger;
+  /** Records read and removed a batch; a run removes at most `maxBatches` of them and leaves the rest for the next. */
+  batchSize?: number;
+  maxBatches?: number;
+  now?: () => Date;
+}
+
+export interface RetentionReport {
+  readonly removed: number;
+  /** `true` when the run stopped at its bound with more to remove: the next run goes on. */
+  readonly more: boolean;
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes finished jobs (Completed, DeadLettered, Cancelled) older than the retention period, record and listing
+ * entry, in bounded batches. A job that changes while it is looked at (an operator replays it) is left alone: the
+ * removal is conditional on the version read.
+ */
+export class JobRetention {
+  private readonly batchSize: number;
+  private readonly maxBatches: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: JobRetentionOptions) {
+    this.batchSize = options.batchSize ?? 100;
+    this.maxBatches = options.maxBatches ?? 20;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async run(): Promise<RetentionReport> {
+    const { store, retentionDays, logger } = this.options;
+    const updatedBefore = new Date(this.now().getTime() - retentionDays * dayMs);
+    let removed = 0;
+    for (let batch = 1; batch <= this.maxBatches; batch += 1) {
+      const finished = await store.findFinished({ updatedBefore, limit: this.batchSize });
+      const results = await Promise.all(
+        finished.map(({ record, etag }) =>
+          store.remove(record.jobId, etag).catch((error: unknown) => {
+            logger.warn('Retention could not remove a job; the next run tries again', {
+              jobId: record.jobId,
+              error: errorMessage(error),
+            });
+            return false;
+          }),
+        ),
+      );
+      removed += results.filter(Boolean).length;
+      // A batch with nothing removed (all changed meanwhile, or the store refuses) would only be read again.
+      if (finished.length < this.batchSize || !results.some(Boolean)) return this.report(removed, false);
+    }
+    return this.report(removed, true);
+  }
+
+  private report(removed: number, more: boolean): RetentionReport {
+    if (removed > 0) this.options.logger.info('Removed finished jobs past retention', { removed, more });
+    return { removed, more };
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { PayloadTooLargeError } from '../errors';
+
+/**
+ * An idempotency key, in a job's body or as a request's `Idempotency-Key`: it becomes the Service Bus MessageId,
+ * which is limited to 128 characters (a batch item's key is `<key>:<index>`).
+ */
+export const idempotencyKeySchema = z.string().trim().min(1).max(100);
+
+/** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
+export const jobSubmissionRequestSchema = z.strictObject({
+  jobType: z.string().trim().min(1).max(128),
+  payload: z
+    .unknown()
+    .optional()
+    .transform((payload) => payload ?? {}),
+  idempotencyKey: idempotencyKeySchema.optional(),
+  subjectId: z.string().max(256).optional(),
+  correlationId: z.string().max(256).optional(),
+  maxAttempts: z.int().min(1).max(100).optional(),
+});
+
+export type JobSubmissionRequest = z.input<typeof jobSubmissionRequestSchema>;
+
+/** Jobs per submission: one Service Bus batch's worth, and a bound on one request's work. */
+export const maxJobsPerSubmission = 100;
+
+/**
+ * Largest serialized job message: Service Bus Standard takes 256 KB per message, and headers, properties and
+ * AMQP framing need room too.
+ */
+export const maxJobMessageBytes = 192 * 1024;
+
+/** Refuses a job whose wire body is over `maxJobMessageBytes`, naming it as `subject` ("Job /3", "The replayed job"). */
+export function assertFitsOneMessage(body: string, subject: string): void {
+  const size = Buffer.byteLength(body);
+  if (size > maxJobMessageBytes) {
+    throw new PayloadTooLargeError(
+      `${subject} is ${size} bytes as a message; the limit is ${maxJobMessageBytes}.`,
+      maxJobMessageBytes,
+    );
+  }
+}
