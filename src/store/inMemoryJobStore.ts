@@ -11,7 +11,7 @@ import type {
   JobAgeQuery,
   NewJob,
 } from '../jobs/ports/jobStore';
-import { isTerminalJobStatus } from '../jobs/ports/jobStore';
+import { isTerminalJobStatus } from '../jobs/model/jobRecord';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe

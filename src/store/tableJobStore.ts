@@ -20,7 +20,7 @@ import type {
   JobAgeQuery,
   NewJob,
 } from '../jobs/ports/jobStore';
-import { terminalJobStatuses } from '../jobs/ports/jobStore';
+import { terminalJobStatuses } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
 import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/model/jobStats';

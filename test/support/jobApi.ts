@@ -1,5 +1,5 @@
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
-import { isTerminalJobStatus } from '../../src/jobs/ports/jobStore';
+import { isTerminalJobStatus } from '../../src/jobs/model/jobRecord';
 import { waitFor } from './waitFor';
 
 /** `POST /api/jobs` with a JSON body (one job or a batch), as a client would; the answer as it came. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
-import { isTerminalJobStatus } from '../../src/jobs/ports/jobStore';
+import { isTerminalJobStatus } from '../../src/jobs/model/jobRecord';
 import type { BrokerProbe } from './brokerProbe';
 import { byJobId } from './brokerProbe';
 import { readRecords } from './readRecords';

@@ -1,5 +1,5 @@
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
-import { isTerminalJobStatus } from '../../src/jobs/ports/jobStore';
+import { isTerminalJobStatus } from '../../src/jobs/model/jobRecord';
 import type { BrokerMessage, BrokerSnapshot } from './brokerProbe';
 import { byJobId } from './brokerProbe';
 import type { PlannedJob } from './planWorkload';

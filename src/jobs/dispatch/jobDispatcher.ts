@@ -2,22 +2,25 @@ import type { HandlerMatch, HandlerRegistry } from '../jobTypes/handlerRegistry'
 import { recheckMessageOf, retryMessageOf } from '../model/outgoingJobMessage';
 import type { JobQueue } from '../ports/jobQueue';
 import type { JobStore, StoredJob } from '../ports/jobStore';
-import { isTerminalJobStatus } from '../ports/jobStore';
 import { JobTelemetry } from '../observability/jobTelemetry';
 import type { Telemetry } from '../ports/telemetry';
 import { noTelemetry } from '../ports/telemetry';
 import type { TraceContext } from '../observability/traceContext';
 import { continueTrace, formatTraceParent } from '../observability/traceContext';
 import type { DeadLetterReason } from '../model/deadLetterReason';
-import { InfrastructureError, errorMessage, isInfrastructureError } from '../errors';
+import { errorMessage, isInfrastructureError } from '../errors';
 import { isoTimestamp } from '../model/isoTimestamp';
 import type { JobMessage } from '../model/jobMessage';
 import { parseJobMessage, toWireBody } from '../model/jobMessage';
-import type { RunDecision, RunResult } from './jobDecision';
+import type { DeliveryDecision, RunDecision, RunResult } from './jobDecision';
 import { decideAfterRun, decideDelivery } from './jobDecision';
 import type { JobOutcome } from '../model/jobOutcome';
-import type { JobRecord } from '../model/jobRecord';
-import { cancelledRecord, deadLetteredRecord, newJobRecord } from '../model/jobRecord';
+import type { JobProgress, JobRecord } from '../model/jobRecord';
+import { newJobRecord } from '../model/jobRecord';
+import type { JobEvent, RunNext } from '../model/jobTransitions';
+import { transition } from '../model/jobTransitions';
+import type { ChangedRecord, RecordChange } from '../support/changeRecord';
+import { changeRecord } from '../support/changeRecord';
 import type { Logger } from '../support/logger';
 import type { ReceivedJobMessage } from '../model/receivedJobMessage';
 import type { Settlement } from './settlement';
@@ -66,10 +69,6 @@ interface Delivery {
 
 // Service Bus keeps dead-letter descriptions short; so do we, everywhere.
 const maxDescriptionLength = 1024;
-// Conflicting writes are rare (two deliveries of one job at once); a few rounds settle them.
-const maxDecisionRounds = 3;
-// A record must fit one Table Storage property (32K characters): the latest outcomes, each message shortened.
-const maxOutcomesKept = 20;
 
 /**
  * Turns one received message into exactly one settlement: runs the job's handler at most once per delivery,
@@ -84,6 +83,8 @@ export class JobDispatcher {
   private readonly outageToleranceMs: number;
   private readonly events: JobTelemetry;
   private readonly handlers: HandlerRunner;
+  /** The store as the dispatcher writes it: each call waits out an outage (see `outageToleranceMs`). */
+  private readonly patientStore: Pick<JobStore, 'get' | 'replace' | 'remove'>;
 
   constructor(private readonly options: JobDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
@@ -93,6 +94,12 @@ export class JobDispatcher {
     this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     this.handlers = new HandlerRunner({ shutdownSignal: options.shutdownSignal });
+    const { store } = options;
+    this.patientStore = {
+      get: (jobId) => this.patiently(() => store.get(jobId)),
+      replace: (record, etag) => this.patiently(() => store.replace(record, etag)),
+      remove: (jobId, etag) => this.patiently(() => store.remove(jobId, etag)),
+    };
     this.watchForCancels(options.cancelCheckIntervalMs ?? 0);
   }
 
@@ -135,57 +142,41 @@ export class JobDispatcher {
 
   private async dispatchJob(delivery: Delivery): Promise<Settlement> {
     const { job, received, logger } = delivery;
-    // A write conflict means another worker moved the job on between our read and our write: decide again.
-    for (let round = 1; ; round += 1) {
-      try {
-        // First round: a record our submission just wrote need not be read back (its ETag came with the message);
-        // if anything changed it since, the claim conflicts and the next round reads it.
-        const stored =
-          round === 1 && received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
-        return await this.decide(delivery, stored ?? (await this.storedJobOf(delivery)));
-      } catch (error) {
-        if (!(error instanceof WriteConflict) || round >= maxDecisionRounds) throw error;
-        logger.debug('The job record changed under us; deciding again', { round });
-      }
-    }
-  }
-
-  private async decide(delivery: Delivery, stored: StoredJob): Promise<Settlement> {
-    const { job, received, logger } = delivery;
     const match = this.options.registry.match(job);
-    const decision = decideDelivery(
-      stored.record,
-      { cycle: received.cycle ?? 1, attempt: job.attempt, maxAttempts: job.maxAttempts },
-      match,
-      this.now(),
-      isGoneLocalWorker(stored.record.claimedBy, this.workerId),
-    );
+    const decide = (record: JobRecord) => this.decideOn(record, delivery, match);
+    // A record our submission just wrote need not be read first (its ETag came with the message); if anything
+    // changed it since, the claim conflicts and the loop reads it and decides again.
+    const submitted = received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
+    const decided =
+      (submitted && (await changeRecord(this.patientStore, submitted, decide))) ??
+      (await changeRecord(this.patientStore, await this.storedJobOf(delivery), decide));
+    const { result: decision, stored } = decided as ChangedRecord<DeliveryDecision | NotStarted>;
+    const { record } = stored as StoredJob;
     switch (decision.kind) {
+      case 'notStarted':
+        // Shutting down: the job is not started, so no attempt is spent; the broker delivers it again elsewhere.
+        return { kind: 'abandon', description: 'The app is shutting down; the job was not started.' };
       case 'complete':
         logger.info(completionNotes[decision.why], {
-          recordAttempt: stored.record.attempt,
-          recordStatus: stored.record.status,
+          recordAttempt: record.attempt,
+          recordStatus: record.status,
         });
         return { kind: 'complete' };
-      case 'cancel': {
-        const cancelled = await this.write(stored, cancelledRecord(stored.record, isoTimestamp(this.now())));
-        this.reportCancelled(delivery, cancelled.record);
-        return { kind: 'complete' };
+      case 'cancel':
+        return this.reportCancelled(delivery, record);
+      case 'deadLetter': {
+        const settlement = deadLetter(decision.reason, decision.description);
+        if (decision.recordIt) this.reportDeadLetter(delivery, record.attempt, settlement);
+        return settlement;
       }
-      case 'deadLetter':
-        if (!decision.recordIt) return deadLetter(decision.reason, decision.description);
-        return this.deadLetterJob(delivery, stored, decision.reason, decision.description);
       case 'recheck':
-        return this.recheckAfterClaim(delivery, stored.record, decision.at);
+        return this.recheckAfterClaim(delivery, record, decision.at);
       case 'ensureRetry': {
         const retry = retryMessageOf(job, decision.cycle, decision.attempt, traceParentOf(delivery));
         await this.patiently(() => this.options.retryQueue.schedule(retry, decision.at));
         logger.info(
           'Completing the original of an attempt whose retry is pending; the retry copy is scheduled',
-          {
-            nextAttempt: decision.attempt,
-            at: decision.at.toISOString(),
-          },
+          { nextAttempt: decision.attempt, at: decision.at.toISOString() },
         );
         return { kind: 'complete' };
       }
@@ -194,44 +185,68 @@ export class JobDispatcher {
         return this.run(
           match,
           { ...delivery, logger: logger.child({ attempt: decision.attempt }) },
-          stored,
-          decision.cycle,
+          stored as StoredJob,
           decision.attempt,
         );
     }
   }
 
+  /**
+   * What to do with the delivery, given the record as it stands, and the record change that goes with it: the claim
+   * of a run (one conditional write, so of two workers that read the same version only one runs the handler), a
+   * cancel completed, a dead-letter recorded. Decided again on the newer version when the write conflicts.
+   */
+  private decideOn(
+    record: JobRecord,
+    { job, received }: Delivery,
+    match: HandlerMatch,
+  ): RecordChange<DeliveryDecision | NotStarted> {
+    const now = this.now();
+    const decision = decideDelivery(
+      record,
+      { cycle: received.cycle ?? 1, attempt: job.attempt, maxAttempts: job.maxAttempts },
+      match,
+      now,
+      isGoneLocalWorker(record.claimedBy, this.workerId),
+    );
+    let event: JobEvent;
+    switch (decision.kind) {
+      case 'run':
+        if (this.options.shutdownSignal?.aborted || !match.ok) return { keep: notStarted };
+        event = {
+          type: 'Claimed',
+          cycle: decision.cycle,
+          attempt: decision.attempt,
+          deliveredAttempt: job.attempt,
+          workerId: this.workerId,
+          claimExpiresAt: isoTimestamp(
+            new Date(now.getTime() + match.policy.handlerTimeoutMs + this.claimGraceMs),
+          ),
+        };
+        break;
+      case 'cancel':
+        event = { type: 'CancelCompleted' };
+        break;
+      case 'deadLetter':
+        if (!decision.recordIt) return { keep: decision };
+        event = { type: 'DeadLettered', reason: decision.reason, description: shorten(decision.description) };
+        break;
+      default:
+        return { keep: decision };
+    }
+    const next = transition(record, event, now);
+    return next.ok ? { write: next.record, result: decision } : { keep: decision };
+  }
+
   private async run(
     { handler, policy, payload }: Extract<HandlerMatch, { ok: true }>,
     delivery: Delivery,
-    queued: StoredJob,
-    cycle: number,
+    claimed: StoredJob,
     attempt: number,
   ): Promise<Settlement> {
     const { job, received, logger, trace } = delivery;
-    // Shutting down: the job is not started, so no attempt is spent; the broker delivers it again elsewhere.
-    if (this.options.shutdownSignal?.aborted)
-      return { kind: 'abandon', description: 'The app is shutting down; the job was not started.' };
+    const { cycle } = claimed.record;
     const started = this.now();
-    const startedAt = isoTimestamp(started);
-    const fresh = cycle !== queued.record.cycle;
-    // The claim: one conditional write, so of two workers that read the same version only one runs the handler.
-    const claimed = await this.write(queued, {
-      ...queued.record,
-      status: 'Running',
-      cycle,
-      attempt,
-      deliveredAttempt: job.attempt,
-      startedAt: fresh ? startedAt : (queued.record.startedAt ?? startedAt),
-      completedAt: fresh ? null : queued.record.completedAt,
-      deadLetterReason: fresh ? null : queued.record.deadLetterReason,
-      deadLetterDescription: fresh ? null : queued.record.deadLetterDescription,
-      updatedAt: startedAt,
-      nextAttemptAt: null,
-      claimedBy: this.workerId,
-      claimExpiresAt: isoTimestamp(new Date(started.getTime() + policy.handlerTimeoutMs + this.claimGraceMs)),
-    });
-
     const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
     this.events.started(job, attempt, trace, queueLatencyMs);
     const startedAtMs = performance.now();
@@ -261,23 +276,12 @@ export class JobDispatcher {
     const outcome = this.outcomeOf(job, attempt, result, performance.now() - startedAtMs);
     if (result.status !== 'Completed')
       this.events.failed(job, attempt, trace, result.status, result.cause, outcome.durationMs);
-    // The status goes in here rather than in a second copy of the record: completing is every job's last write.
-    const ran = (latest: JobRecord, status = latest.status): JobRecord => ({
-      ...latest,
-      status,
-      progress,
-      completedAt: status === 'Completed' ? outcome.completedAt : latest.completedAt,
-      lastOutcome: outcome,
-      outcomes: withOutcome(latest.outcomes, outcome),
-      updatedAt: outcome.completedAt,
-      claimedBy: null,
-      claimExpiresAt: null,
-    });
+    const ended = { outcome, progress };
 
     const decision = decideAfterRun(result, attempt, job.maxAttempts, policy.retry, this.now(), this.random);
     switch (decision.kind) {
       case 'complete': {
-        const written = await this.writeResult(current, (latest) => ran(latest, 'Completed'));
+        const written = await this.writeResult(current, ended, { status: 'Completed' });
         if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
         logger.info(written ? 'Job completed' : 'Job completed, but another worker had settled it first', {
           durationMs: outcome.durationMs,
@@ -285,44 +289,40 @@ export class JobDispatcher {
         if (written) this.events.completed(job, attempt, trace, outcome.durationMs);
         return { kind: 'complete' };
       }
-      case 'deadLetter':
-        return this.deadLetterAfterRun(
-          delivery,
-          current,
-          ran,
-          attempt,
-          decision.reason,
-          decision.description,
-        );
+      case 'deadLetter': {
+        const settlement = deadLetter(decision.reason, decision.description);
+        const written = await this.writeResult(current, ended, { status: 'DeadLettered', ...settlement });
+        if (!written) return { kind: 'complete' };
+        if (written.status === 'Cancelled') return this.reportCancelled(delivery, written);
+        this.reportDeadLetter(delivery, attempt, settlement);
+        return settlement;
+      }
       case 'abandon': {
-        const written = await this.writeResult(current, (latest) => ({
-          ...ran(latest, 'Retrying'),
-          nextAttemptAt: isoTimestamp(this.now()),
-        }));
+        const due = isoTimestamp(this.now());
+        const written = await this.writeResult(current, ended, { status: 'Retrying', nextAttemptAt: due });
         if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
         logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
         return { kind: 'abandon', description: decision.error };
       }
       case 'retry':
-        return this.scheduleRetry(delivery, current, ran, cycle, attempt, decision);
+        return this.scheduleRetry(delivery, current, ended, cycle, attempt, decision);
     }
   }
 
   private async scheduleRetry(
     delivery: Delivery,
     claimed: StoredJob,
-    ran: (latest: JobRecord) => JobRecord,
+    ended: RunEnding,
     cycle: number,
     attempt: number,
     { at: enqueueAt, delayMs, error }: Extract<RunDecision, { kind: 'retry' }>,
   ): Promise<Settlement> {
     const { job, logger, trace } = delivery;
     const decidedAt = this.now();
-    const written = await this.writeResult(claimed, (latest) => ({
-      ...ran(latest),
+    const written = await this.writeResult(claimed, ended, {
       status: 'Retrying',
       nextAttemptAt: enqueueAt.toISOString(),
-    }));
+    });
     if (!written) return { kind: 'complete' };
     if (written.status === 'Cancelled') return this.reportCancelled(delivery, written);
     // The original is completed only once its successor is safely scheduled. If we die in between, the original
@@ -355,34 +355,6 @@ export class JobDispatcher {
       claimExpiresAt: record.claimExpiresAt,
     });
     return { kind: 'complete' };
-  }
-
-  private async deadLetterJob(
-    delivery: Delivery,
-    stored: StoredJob,
-    reason: DeadLetterReason,
-    description: string,
-  ): Promise<Settlement> {
-    const settlement = deadLetter(reason, description);
-    await this.write(stored, this.deadLettered(stored.record, settlement));
-    this.reportDeadLetter(delivery, stored.record.attempt, settlement);
-    return settlement;
-  }
-
-  private async deadLetterAfterRun(
-    delivery: Delivery,
-    claimed: StoredJob,
-    ran: (latest: JobRecord) => JobRecord,
-    attempt: number,
-    reason: DeadLetterReason,
-    description: string,
-  ): Promise<Settlement> {
-    const settlement = deadLetter(reason, description);
-    const written = await this.writeResult(claimed, (latest) => this.deadLettered(ran(latest), settlement));
-    if (!written) return { kind: 'complete' };
-    if (written.status === 'Cancelled') return this.reportCancelled(delivery, written);
-    this.reportDeadLetter(delivery, attempt, settlement);
-    return settlement;
   }
 
   private reportDeadLetter(delivery: Delivery, attempt: number, settlement: DeadLetterSettlement): void {
@@ -434,10 +406,6 @@ export class JobDispatcher {
     this.options.shutdownSignal?.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
-  private deadLettered(record: JobRecord, { reason, description }: DeadLetterSettlement): JobRecord {
-    return deadLetteredRecord(record, reason, description, this.now().toISOString());
-  }
-
   /**
    * The record as submission created it, for a first attempt; any later one has moved on and must be read. Its
    * `updatedAt` is never written (the claim replaces it), so the message's own timestamp stands in for it.
@@ -458,36 +426,21 @@ export class JobDispatcher {
     return created.created ? created.stored : created.existing;
   }
 
-  /** A conditional write before the handler runs; a conflict sends the dispatcher back to deciding. */
-  private async write(stored: StoredJob, next: JobRecord): Promise<StoredJob> {
-    const etag = await this.patiently(() => this.options.store.replace(next, stored.etag));
-    if (etag === undefined) throw new WriteConflict();
-    return { record: next, etag };
-  }
-
   /**
-   * Records what a run came to, and returns the record written. The handler has already run, so a conflict is
-   * resolved on the latest version instead of deciding again; `undefined` when another worker had meanwhile settled
-   * the job for good. A job whose cancel was asked for while it ran ends Cancelled, whatever the run came to.
+   * Records what a run came to, and returns the record written: a newer version (a cancel request, progress) takes
+   * the result all the same; `undefined` when another worker had meanwhile settled the job for good. A job whose
+   * cancel was asked for while it ran ends Cancelled, whatever the run came to.
    */
   private async writeResult(
     claimed: StoredJob,
-    change: (latest: JobRecord) => JobRecord,
+    { outcome, progress }: RunEnding,
+    next: RunNext,
   ): Promise<JobRecord | undefined> {
-    const { store } = this.options;
-    let current = claimed;
-    for (let round = 1; round <= maxDecisionRounds; round += 1) {
-      const changed = change(current.record);
-      const next = changed.cancelRequestedAt ? cancelledRecord(changed, changed.updatedAt) : changed;
-      if (await this.patiently(() => store.replace(next, current.etag))) return next;
-      const latest = await this.patiently(() => store.get(current.record.jobId));
-      if (!latest || isTerminalJobStatus(latest.record.status)) return undefined;
-      current = latest;
-    }
-    throw new InfrastructureError(
-      'StoreUnavailable',
-      'The job record kept changing while the result was written.',
-    );
+    const changed = await changeRecord(this.patientStore, claimed, (latest) => {
+      const ended = transition(latest, { type: 'RunEnded', outcome, progress, next }, this.now());
+      return ended.ok ? { write: ended.record, result: ended.record } : { keep: undefined };
+    });
+    return changed?.result;
   }
 
   /**
@@ -521,14 +474,21 @@ export class JobDispatcher {
 
 type DeadLetterSettlement = Extract<Settlement, { kind: 'deadLetter' }>;
 
+/** What a run came to, for its record: the attempt's outcome and the handler's last progress report. */
+interface RunEnding {
+  readonly outcome: JobOutcome;
+  readonly progress: JobProgress | null;
+}
+
+/** A run decided on while the app shuts down: not started, so no attempt is spent. */
+type NotStarted = { readonly kind: 'notStarted' };
+const notStarted: NotStarted = { kind: 'notStarted' };
+
 const completionNotes = {
   AlreadyCompleted: 'Completing a redelivery of a job that already completed',
   Superseded: 'Completing an older copy of the job: a later attempt has taken its place',
   Cancelled: 'Completing a message of a cancelled job without running it',
 } as const;
-
-/** Thrown by a conditional write that lost to another writer; never leaves the dispatcher. */
-class WriteConflict extends Error {}
 
 function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSettlement {
   return { kind: 'deadLetter', reason, description: shorten(description) };
@@ -537,13 +497,6 @@ function deadLetter(reason: DeadLetterReason, description: string): DeadLetterSe
 /** The trace a retry or recheck copy carries on: this processing's span, or the sender's when telemetry is off. */
 function traceParentOf({ trace, received }: Delivery): string | undefined {
   return trace ? formatTraceParent(trace) : received.traceParent;
-}
-
-/** The outcomes with one more, only the latest `maxOutcomesKept` of them. */
-function withOutcome(outcomes: readonly JobOutcome[], outcome: JobOutcome): JobOutcome[] {
-  return outcomes.length < maxOutcomesKept
-    ? [...outcomes, outcome]
-    : [...outcomes.slice(outcomes.length - maxOutcomesKept + 1), outcome];
 }
 
 function shorten(text: string): string {

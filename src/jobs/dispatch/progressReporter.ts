@@ -1,9 +1,11 @@
 import { isoTimestamp } from '../model/isoTimestamp';
 import type { JobProgress } from '../model/jobRecord';
 import type { JobStore, StoredJob } from '../ports/jobStore';
+import { transition } from '../model/jobTransitions';
+import { changeRecord } from '../support/changeRecord';
 
 export interface ProgressReporterOptions {
-  store: Pick<JobStore, 'get' | 'replace'>;
+  store: Pick<JobStore, 'get' | 'replace' | 'remove'>;
   /** The record as the run's claim wrote it. */
   claimed: StoredJob;
   /** The worker that holds the claim: a record someone else has taken over is not written. */
@@ -81,18 +83,13 @@ export class ProgressReporter {
     this.lastWriteAt = performance.now();
     const { store, workerId } = this.options;
     try {
-      for (let round = 1; round <= 2; round += 1) {
-        const next = { ...this.current.record, progress, updatedAt: progress.at };
-        const etag = await store.replace(next, this.current.etag);
-        if (etag !== undefined) {
-          this.current = { record: next, etag };
-          return;
-        }
-        // Someone else wrote the record (a cancel request, say): report on theirs while the claim is still ours.
-        const latest = await store.get(next.jobId);
-        if (!latest || latest.record.status !== 'Running' || latest.record.claimedBy !== workerId) return;
-        this.current = latest;
-      }
+      // Someone else may write the record meanwhile (a cancel request): the report goes on theirs while the claim
+      // is still ours, and is dropped once it is not.
+      const changed = await changeRecord(store, this.current, (record) => {
+        const next = transition(record, { type: 'ProgressReported', progress, workerId }, this.now());
+        return next.ok ? { write: next.record, result: true } : { keep: false };
+      });
+      if (changed?.result && changed.stored) this.current = changed.stored;
     } catch {
       // Progress is best effort: the run goes on, and its result write reports the store's state.
     }

@@ -7,12 +7,12 @@ import { JobTelemetry } from '../observability/jobTelemetry';
 import type { Telemetry } from '../ports/telemetry';
 import { noTelemetry } from '../ports/telemetry';
 import { errorMessage } from '../errors';
-import { isoTimestamp } from '../model/isoTimestamp';
 import type { JobMessage } from '../model/jobMessage';
 import { parseJobMessage } from '../model/jobMessage';
 import type { JobRecord } from '../model/jobRecord';
-import { deadLetteredRecord } from '../model/jobRecord';
-import type { DeadLetterRepair, RecordRepair } from './jobRepair';
+import { transition } from '../model/jobTransitions';
+import { changeRecord } from '../support/changeRecord';
+import type { DeadLetterRepair, DeadLetteredAttempt, RecordRepair } from './jobRepair';
 import { deadLetterRepairOf, repairOf } from './jobRepair';
 import type { Logger } from '../support/logger';
 
@@ -100,18 +100,15 @@ export class JobReconciler {
       seen.add(cycleKey);
       try {
         const stored = await this.options.store.get(job.jobId);
-        const repair = deadLetterRepairOf(
-          stored?.record,
-          {
-            cycle: entry.cycle,
-            attempt: job.attempt,
-            reason: entry.reason,
-            description: entry.description,
-            repeated,
-          },
-          this.now(),
-        );
-        await this.repairDeadLetter(stored, entry, job, repair, report);
+        const attempt: DeadLetteredAttempt = {
+          cycle: entry.cycle,
+          attempt: job.attempt,
+          reason: entry.reason,
+          description: entry.description,
+          repeated,
+        };
+        const repair = deadLetterRepairOf(stored?.record, attempt, this.now());
+        await this.repairDeadLetter(stored, entry, job, attempt, repair, report);
       } catch (error) {
         report.failed += 1;
         this.options.logger.warn('Reconciling a dead-lettered message failed; the next run tries again', {
@@ -127,6 +124,7 @@ export class JobReconciler {
     stored: StoredJob | undefined,
     entry: DeadLetterEntry,
     job: JobMessage,
+    attempt: DeadLetteredAttempt,
     repair: DeadLetterRepair,
     report: ReconcileReport,
   ): Promise<void> {
@@ -144,9 +142,18 @@ export class JobReconciler {
       return;
     }
     if (repair.kind !== 'recordDeadLettered' || !stored) return;
-    const at = isoTimestamp(this.now());
-    const deadLettered = deadLetteredRecord(stored.record, repair.reason, repair.description, at);
-    if ((await this.options.store.replace(deadLettered, stored.etag)) === undefined) return;
+    // Decided again on the latest record should another writer move it meanwhile (the job may be running again).
+    const changed = await changeRecord(this.options.store, stored, (record) => {
+      const again = deadLetterRepairOf(record, attempt, this.now());
+      if (again.kind !== 'recordDeadLettered') return { keep: false };
+      const next = transition(
+        record,
+        { type: 'DeadLettered', reason: again.reason, description: again.description },
+        this.now(),
+      );
+      return next.ok ? { write: next.record, result: true } : { keep: false };
+    });
+    if (!changed?.result) return;
     report.recordedDeadLettered += 1;
     this.options.logger.warn('The broker dead-lettered the job; its record now says so', {
       ...context,
@@ -167,7 +174,7 @@ export class JobReconciler {
       const repair = repairOf(stored.record, now, this.options.staleAfterMs);
       if (repair.kind === 'none') continue;
       try {
-        if (await this.resend(stored, repair, now)) report.resent += 1;
+        if (await this.resend(stored, now)) report.resent += 1;
       } catch (error) {
         report.failed += 1;
         this.options.logger.warn('Repairing a job failed; the next run tries again', {
@@ -180,22 +187,23 @@ export class JobReconciler {
   }
 
   /** Claims the repair with a conditional write (which also restarts the record's stale clock), then sends. */
-  private async resend(
-    stored: StoredJob,
-    repair: Exclude<RecordRepair, { kind: 'none' }>,
-    now: Date,
-  ): Promise<boolean> {
-    const { record } = stored;
+  private async resend(stored: StoredJob, now: Date): Promise<boolean> {
     const job = jobOf(stored);
+    // Decided again on the latest record should another writer move it meanwhile: it may need no repair by then.
+    const changed = await changeRecord<Resend | undefined>(this.options.store, stored, (latest) => {
+      const again = repairOf(latest, now, this.options.staleAfterMs);
+      if (again.kind === 'none') return { keep: undefined };
+      const next = transition(latest, { type: 'Touched' }, now);
+      return next.ok ? { write: next.record, result: again } : { keep: undefined };
+    });
+    if (!changed?.result || !changed.stored) return false;
+    const { record, etag } = changed.stored;
     const context = {
       jobId: record.jobId,
       jobType: record.jobType,
       status: record.status,
       attempt: record.attempt,
     };
-    const touched: JobRecord = { ...record, updatedAt: isoTimestamp(now) };
-    const etag = await this.options.store.replace(touched, stored.etag);
-    if (etag === undefined) return false;
     if (!job) {
       // Touched all the same, so that the sweep moves on to others rather than find this one on every run.
       this.options.logger.warn(
@@ -204,17 +212,19 @@ export class JobReconciler {
       );
       return false;
     }
-    const message = messageFor(job, record, repair, etag, now);
+    const message = messageFor(job, record, changed.result, etag, now);
     await this.options.queue.send([message]);
     this.options.logger.warn('A job had stopped moving; its message was sent again', {
       ...context,
-      repair: repair.kind,
+      repair: changed.result.kind,
       messageId: message.messageId,
     });
-    this.events.repaired(record, record.attempt, repair.kind, record.status);
+    this.events.repaired(record, record.attempt, changed.result.kind, record.status);
     return true;
   }
 }
+
+type Resend = Exclude<RecordRepair, { kind: 'none' }>;
 
 function jobOf({ record, body }: StoredJob): JobMessage | undefined {
   if (body === undefined) return undefined;
@@ -225,7 +235,7 @@ function jobOf({ record, body }: StoredJob): JobMessage | undefined {
 function messageFor(
   job: JobMessage,
   record: JobRecord,
-  repair: Exclude<RecordRepair, { kind: 'none' }>,
+  repair: Resend,
   etag: string,
   now: Date,
 ): OutgoingJobMessage {

@@ -1,9 +1,11 @@
 import { errorMessage } from '../errors';
 import type { JobStore } from '../ports/jobStore';
+import { isTerminalJobStatus } from '../model/jobRecord';
+import { changeRecord } from '../support/changeRecord';
 import type { Logger } from '../support/logger';
 
 export interface JobRetentionOptions {
-  store: Pick<JobStore, 'findFinished' | 'remove'>;
+  store: Pick<JobStore, 'findFinished' | 'get' | 'replace' | 'remove'>;
   /** Finished jobs unchanged for this many days are removed (`Jobs__Retention__Days`). */
   retentionDays: number;
   logger: Logger;
@@ -44,14 +46,22 @@ export class JobRetention {
     for (let batch = 1; batch <= this.maxBatches; batch += 1) {
       const finished = await store.findFinished({ updatedBefore, limit: this.batchSize });
       const results = await Promise.all(
-        finished.map(({ record, etag }) =>
-          store.remove(record.jobId, etag).catch((error: unknown) => {
-            logger.warn('Retention could not remove a job; the next run tries again', {
-              jobId: record.jobId,
-              error: errorMessage(error),
-            });
-            return false;
-          }),
+        finished.map((stored) =>
+          // Looked at again should it change meanwhile (an operator replays it): then it stays.
+          changeRecord(store, stored, (record) =>
+            isTerminalJobStatus(record.status) && Date.parse(record.updatedAt) < updatedBefore.getTime()
+              ? { remove: true, result: true }
+              : { keep: false },
+          ).then(
+            (changed) => changed?.result ?? true,
+            (error: unknown) => {
+              logger.warn('Retention could not remove a job; the next run tries again', {
+                jobId: stored.record.jobId,
+                error: errorMessage(error),
+              });
+              return false;
+            },
+          ),
         ),
       );
       removed += results.filter(Boolean).length;

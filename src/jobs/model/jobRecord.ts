@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { DeadLetterReason } from './deadLetterReason';
 import { deadLetterReasonSchema } from './deadLetterReason';
 import { isoTimestamp } from './isoTimestamp';
 import type { JobMessage } from './jobMessage';
@@ -89,6 +88,14 @@ export const jobRecordSchema = z.object({
 export type JobRecord = z.output<typeof jobRecordSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 
+/** Statuses a job never leaves on its own: a sweep leaves such a job alone, and retention removes it in time. */
+export const terminalJobStatuses: readonly string[] = ['Completed', 'DeadLettered', 'Cancelled'];
+
+/** Whether a job in `status` is finished (one of {@link terminalJobStatuses}). */
+export function isTerminalJobStatus(status: string): boolean {
+  return terminalJobStatuses.includes(status);
+}
+
 /** `now` as a Date, or as the ISO text the caller already has; `cycle` as the message that brought the job says. */
 export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): JobRecord {
   return {
@@ -132,42 +139,4 @@ export function liveClaimExpiry(record: JobRecord, now: Date): Date | undefined 
  */
 export function isReplacedAttempt(record: JobRecord, attempt: number): boolean {
   return attempt < (record.deliveredAttempt ?? record.attempt);
-}
-
-/** The record of a job that has been dead-lettered at `at` (ISO text) for `reason`: finished, claim released. */
-export function deadLetteredRecord(
-  record: JobRecord,
-  reason: DeadLetterReason,
-  description: string,
-  at: string,
-): JobRecord {
-  return {
-    ...record,
-    status: 'DeadLettered',
-    deadLetterReason: reason,
-    deadLetterDescription: description,
-    completedAt: at,
-    updatedAt: at,
-    nextAttemptAt: null,
-    claimedBy: null,
-    claimExpiresAt: null,
-  };
-}
-
-/**
- * The record of a job cancelled at `at` (ISO text): finished, never to run again, claim released; a dead-letter
- * decision its last run came to is not kept, since nothing was dead-lettered.
- */
-export function cancelledRecord(record: JobRecord, at: string): JobRecord {
-  return {
-    ...record,
-    status: 'Cancelled',
-    deadLetterReason: null,
-    deadLetterDescription: null,
-    completedAt: at,
-    updatedAt: at,
-    nextAttemptAt: null,
-    claimedBy: null,
-    claimExpiresAt: null,
-  };
 }

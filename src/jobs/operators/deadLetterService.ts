@@ -15,7 +15,10 @@ import { fieldErrors } from '../model/fieldErrors';
 import type { JobMessage, JobMessageParseResult } from '../model/jobMessage';
 import { parseJobMessage } from '../model/jobMessage';
 import type { DeadLetterAction, JobRecord } from '../model/jobRecord';
-import { liveClaimExpiry, maxDeadLetterActionsKept, newJobRecord } from '../model/jobRecord';
+import { newJobRecord } from '../model/jobRecord';
+import type { JobEvent, Transition } from '../model/jobTransitions';
+import { transition } from '../model/jobTransitions';
+import { changeRecord } from '../support/changeRecord';
 import { assertFitsOneMessage } from '../submission/jobSubmissionRequest';
 import type { Logger } from '../support/logger';
 import { mapLimited } from '../support/mapLimited';
@@ -137,7 +140,6 @@ const noJobType = '(not a job)';
 const defaultScanLimit = 5_000;
 // Store reads in flight at once while listing.
 const readConcurrency = 8;
-const maxWriteRounds = 3;
 
 interface Inspected {
   readonly entry: DeadLetterEntry;
@@ -234,11 +236,8 @@ export class DeadLetterService {
     const lease = await this.lock(entry);
     let recorded: StoredJob | undefined;
     try {
-      if (stored) {
-        recorded = await this.recordAction(stored, (record) =>
-          withAction(record, this.action('Discarded', item)),
-        );
-      }
+      if (stored)
+        recorded = await this.apply(stored, { type: 'Discarded', action: this.action('Discarded', item) });
       await lease.remove();
     } catch (error) {
       await lease.release();
@@ -280,46 +279,29 @@ export class DeadLetterService {
     assertFitsOneMessage(firstMessageOf(job).body, 'The replayed job');
 
     const current = stored ?? (await this.recordOf(job));
-    assertReplayable(current.record, this.now());
-    // A replay starts a new attempt cycle, never one used before: its messages' ids are all new.
-    const cycle = current.record.cycle + 1;
-    const message = firstMessageOf(job, entry.traceParent, cycle);
+    const replayed: JobEvent = {
+      type: 'Replayed',
+      action: { ...this.action('Replayed', item), payloadCorrected },
+    };
+    // Refused before anything is locked; written under the lock, decided again there on the latest record.
+    assertApplies(transition(current.record, replayed, this.now()), job.jobId);
     const lease = await this.lock(entry);
     // The record is reset before the send: the dispatcher dead-letters at once a job whose record says DeadLettered,
     // and counts the next attempt from the record's. If the send fails, the previous record is put back.
-    const reset: JobRecord = withAction(
-      {
-        ...current.record,
-        status: 'Queued',
-        cycle,
-        attempt: 0,
-        deliveredAttempt: null,
-        deadLetterReason: null,
-        deadLetterDescription: null,
-        completedAt: null,
-        nextAttemptAt: null,
-        claimedBy: null,
-        claimExpiresAt: null,
-        updatedAt: this.now().toISOString(),
-      },
-      { ...this.action('Replayed', item), payloadCorrected },
-    );
     let written: StoredJob;
     try {
-      const etag = await this.options.store.replace(reset, current.etag);
-      if (etag === undefined)
-        throw new ConflictError(`Job ${job.jobId} changed while it was being replayed; try again.`);
-      written = { record: reset, etag };
+      written = await this.apply(current, replayed);
     } catch (error) {
       await lease.release();
       throw error;
     }
+    // A replay starts a new attempt cycle, never one used before: its messages' ids are all new.
+    const message = firstMessageOf(job, entry.traceParent, written.record.cycle);
     try {
       // No record ETag goes with it: the dispatcher takes an ETag on a first attempt to mean "a fresh record".
       await this.options.queue.send([message]);
     } catch (error) {
-      // The cycle stays used: the send may have gone through, and a later replay must not reuse its message ids.
-      await this.restore({ ...current.record, cycle }, written);
+      await this.restore(current.record, written);
       await lease.release();
       throw error;
     }
@@ -449,33 +431,26 @@ export class DeadLetterService {
     return created.created ? created.stored : created.existing;
   }
 
-  /** Writes `change` on the latest version of the record, reading it again after a conflicting write. */
-  private async recordAction(
-    stored: StoredJob,
-    change: (record: JobRecord) => JobRecord,
-  ): Promise<StoredJob> {
-    let current = stored;
-    for (let round = 1; round <= maxWriteRounds; round += 1) {
-      const next = change(current.record);
-      const etag = await this.options.store.replace(next, current.etag);
-      if (etag !== undefined) return { record: next, etag };
-      const latest = await this.options.store.get(current.record.jobId);
-      if (!latest) break;
-      current = latest;
-    }
-    throw new ConflictError(`Job ${stored.record.jobId} kept changing; try again.`);
+  /** Applies `event` to the latest version of the job's record; a refusal is a conflict the answer explains. */
+  private async apply(stored: StoredJob, event: JobEvent): Promise<StoredJob> {
+    const changed = await changeRecord<Transition>(this.options.store, stored, (record) => {
+      const next = transition(record, event, this.now());
+      return next.ok ? { write: next.record, result: next } : { keep: next };
+    });
+    if (!changed?.stored) throw new ConflictError(`Job ${stored.record.jobId} was removed meanwhile.`);
+    assertApplies(changed.result, stored.record.jobId);
+    return changed.stored;
   }
 
   /** Puts back the record as it was before a replay or discard that could not finish. */
   private async restore(previous: JobRecord | undefined, written: StoredJob): Promise<void> {
     if (!previous) return;
-    const restored = await this.options.store.replace(previous, written.etag).catch(() => undefined);
-    if (restored === undefined) {
+    await this.apply(written, { type: 'Restored', previous }).catch(() =>
       this.options.logger.error('Could not restore a job record after a failed dead-letter operation', {
         jobId: previous.jobId,
         status: written.record.status,
-      });
-    }
+      }),
+    );
   }
 
   private action(action: DeadLetterAction['action'], item: DeadLetterItem): DeadLetterAction {
@@ -524,22 +499,17 @@ function matches(item: DeadLetterItem, { jobType, reason }: DeadLetterFilter): b
   return (!jobType || item.jobType === jobType) && (!reason || item.reason === reason);
 }
 
-function withAction(record: JobRecord, action: DeadLetterAction): JobRecord {
-  return {
-    ...record,
-    updatedAt: action.at,
-    deadLetterActions: [...record.deadLetterActions, action].slice(-maxDeadLetterActionsKept),
-  };
-}
-
-/** A completed job's dead-lettered copy is stale, and a running one must not have its record reset under it. */
-function assertReplayable(record: JobRecord, now: Date): void {
-  if (record.status === 'Completed') {
-    throw new ConflictError(
-      `Job ${record.jobId} has completed since this copy was dead-lettered; discard the message instead.`,
-    );
-  }
-  if (liveClaimExpiry(record, now)) {
-    throw new ConflictError(`Job ${record.jobId} is running now; replay it once it has settled.`);
+/** A replay the dispatcher would refuse, or one under a live run, is refused before anything changes. */
+function assertApplies(next: Transition, jobId: string): void {
+  if (next.ok) return;
+  switch (next.refusal) {
+    case 'Completed':
+      throw new ConflictError(
+        `Job ${jobId} has completed since this copy was dead-lettered; discard the message instead.`,
+      );
+    case 'Running':
+      throw new ConflictError(`Job ${jobId} is running now; replay it once it has settled.`);
+    default:
+      throw new ConflictError(`Job ${jobId} cannot take this change now (${next.refusal}).`);
   }
 }

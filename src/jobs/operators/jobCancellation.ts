@@ -1,12 +1,11 @@
 import type { Telemetry } from '../ports/telemetry';
 import { noTelemetry } from '../ports/telemetry';
 import { JobTelemetry } from '../observability/jobTelemetry';
-import { InfrastructureError, NotFoundError } from '../errors';
-import { isoTimestamp } from '../model/isoTimestamp';
+import { NotFoundError } from '../errors';
 import type { JobRecord } from '../model/jobRecord';
-import { cancelledRecord, liveClaimExpiry } from '../model/jobRecord';
+import { transition } from '../model/jobTransitions';
 import type { JobStore } from '../ports/jobStore';
-import { isTerminalJobStatus } from '../ports/jobStore';
+import { changeRecord } from '../support/changeRecord';
 import type { Logger } from '../support/logger';
 
 /**
@@ -30,9 +29,6 @@ export interface JobCancellationOptions {
   now?: () => Date;
 }
 
-// A cancel races the dispatcher's writes (claim, result); each lost race re-reads, and the job soon stands still.
-const maxRounds = 5;
-
 /**
  * Cancels jobs. A queued or retrying job is recorded Cancelled at once, and the dispatcher completes any message of
  * it without running it (a retry copy scheduled before the cancel included). A running job gets `cancelRequestedAt`
@@ -49,34 +45,27 @@ export class JobCancellation {
 
   async cancel(jobId: string): Promise<CancelResult> {
     const { store, logger } = this.options;
-    for (let round = 1; round <= maxRounds; round += 1) {
-      const stored = await store.get(jobId);
-      if (!stored) throw new NotFoundError(`No job with id '${jobId}'.`);
-      const { record } = stored;
-      if (isTerminalJobStatus(record.status)) return { outcome: 'AlreadyFinished', record };
-      const at = isoTimestamp(this.now());
-      // A run whose claim has run out is over (the runner stops handlers at their timeout): nothing is left to stop.
-      const running = liveClaimExpiry(record, this.now()) !== undefined;
-      const next: JobRecord = running
-        ? { ...record, cancelRequestedAt: record.cancelRequestedAt ?? at, updatedAt: at }
-        : cancelledRecord({ ...record, cancelRequestedAt: record.cancelRequestedAt ?? at }, at);
-      if ((await store.replace(next, stored.etag)) === undefined) continue;
-      if (!running) {
-        logger.info('Job cancelled', { jobId, jobType: record.jobType, was: record.status });
-        this.events.cancelled(record, record.attempt, undefined);
-        return { outcome: 'Cancelled', record: next };
-      }
+    const now = this.now();
+    const changed = await changeRecord<CancelOutcome>(store, jobId, (record) => {
+      const next = transition(record, { type: 'CancelRequested' }, now);
+      return next.ok
+        ? { write: next.record, result: next.record.status === 'Cancelled' ? 'Cancelled' : 'CancelRequested' }
+        : { keep: 'AlreadyFinished' };
+    });
+    if (!changed?.stored) throw new NotFoundError(`No job with id '${jobId}'.`);
+    const { result: outcome, stored } = changed;
+    const { record } = stored;
+    if (outcome === 'Cancelled') {
+      logger.info('Job cancelled', { jobId, jobType: record.jobType, attempt: record.attempt });
+      this.events.cancelled(record, record.attempt, undefined);
+    } else if (outcome === 'CancelRequested') {
       const here = this.options.cancelRunning(jobId);
       logger.info('Job cancel requested while it runs', {
         jobId,
         jobType: record.jobType,
         runningHere: here,
       });
-      return { outcome: 'CancelRequested', record: next };
     }
-    throw new InfrastructureError(
-      'StoreUnavailable',
-      `Job ${jobId} kept changing while it was being cancelled.`,
-    );
+    return { outcome, record };
   }
 }

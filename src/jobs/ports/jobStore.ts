@@ -46,14 +46,6 @@ export interface JobAgeQuery {
   limit: number;
 }
 
-/** Statuses a job never leaves on its own: a sweep leaves such a job alone, and retention removes it in time. */
-export const terminalJobStatuses: readonly string[] = ['Completed', 'DeadLettered', 'Cancelled'];
-
-/** Whether a job in `status` is finished (one of {@link terminalJobStatuses}). */
-export function isTerminalJobStatus(status: string): boolean {
-  return terminalJobStatuses.includes(status);
-}
-
 /**
  * Durable job records. Writes after creation are conditional on the record's ETag, so two workers can never both
  * claim one job. Adapters throw `InfrastructureError('StoreUnavailable')` when the store cannot be reached, never a
