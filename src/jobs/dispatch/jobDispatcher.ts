@@ -27,6 +27,8 @@ import type { Settlement } from './settlement';
 import { HandlerRunner } from './handlerRunner';
 import { ProgressReporter } from './progressReporter';
 import { untilAvailable } from '../support/untilAvailable';
+import type { Clock } from '../ports/clock';
+import { systemClock } from '../ports/clock';
 import { isGoneLocalWorker, newWorkerId } from './workerIdentity';
 
 export interface JobDispatcherOptions {
@@ -55,6 +57,8 @@ export interface JobDispatcherOptions {
    */
   cancelCheckIntervalMs?: number;
   now?: () => Date;
+  /** What waits for an outage to pass are measured and waited on; `now` comes from it unless given. */
+  clock?: Clock;
   random?: () => number;
 }
 
@@ -77,6 +81,7 @@ const maxDescriptionLength = 1024;
  */
 export class JobDispatcher {
   private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly workerId: string;
   private readonly claimGraceMs: number;
@@ -87,7 +92,8 @@ export class JobDispatcher {
   private readonly patientStore: Pick<JobStore, 'get' | 'replace' | 'remove'>;
 
   constructor(private readonly options: JobDispatcherOptions) {
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
+    this.now = options.now ?? (() => this.clock.now());
     this.random = options.random ?? Math.random;
     this.workerId = options.workerId ?? newWorkerId();
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
@@ -449,6 +455,7 @@ export class JobDispatcher {
    */
   private patiently<T>(operation: () => Promise<T>): Promise<T> {
     return untilAvailable(operation, {
+      clock: this.clock,
       toleranceMs: this.outageToleranceMs,
       signal: this.options.shutdownSignal,
       onRetry: (error, retryInMs) =>

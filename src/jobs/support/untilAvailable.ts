@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isInfrastructureError } from '../errors';
+import type { Clock } from '../ports/clock';
+import { systemClock } from '../ports/clock';
 
 export interface OutageTolerance {
   /** How long to keep trying, from the first failure. */
@@ -8,6 +9,8 @@ export interface OutageTolerance {
   readonly signal?: AbortSignal;
   /** Told of each failure that will be tried again. */
   readonly onRetry?: (error: unknown, retryInMs: number) => void;
+  /** What the pauses are measured and waited on (the system's by default). */
+  readonly clock?: Clock;
 }
 
 const firstRetryMs = 250;
@@ -24,15 +27,16 @@ export function untilAvailable<T>(operation: () => Promise<T>, tolerance: Outage
 }
 
 async function retry<T>(operation: () => Promise<T>, tolerance: OutageTolerance, first: unknown): Promise<T> {
-  const giveUpAt = Date.now() + tolerance.toleranceMs;
+  const clock = tolerance.clock ?? systemClock;
+  const giveUpAt = clock.now().getTime() + tolerance.toleranceMs;
   let error = first;
   for (let pauseMs = firstRetryMs; ; pauseMs = Math.min(pauseMs * 2, maxRetryMs)) {
-    const remaining = giveUpAt - Date.now();
+    const remaining = giveUpAt - clock.now().getTime();
     if (!isInfrastructureError(error) || remaining <= 0 || tolerance.signal?.aborted) throw error;
     const wait = Math.min(pauseMs, remaining);
     tolerance.onRetry?.(error, wait);
     try {
-      await sleep(wait, undefined, { signal: tolerance.signal });
+      await clock.sleep(wait, tolerance.signal);
     } catch {
       throw error;
     }

@@ -1,3 +1,4 @@
+import { fastForwardClock } from '../../../support/manualClock';
 import {
   InfrastructureError,
   PermanentJobError,
@@ -300,7 +301,11 @@ describe('JobDispatcher', () => {
       if (outageCalls-- > 0) throw new InfrastructureError('StoreUnavailable', 'table service down');
       return get(jobId);
     };
-    const { dispatcher } = dispatcherFor([scripted.handler], { store, outageToleranceMs: 30_000 });
+    const { dispatcher } = dispatcherFor([scripted.handler], {
+      store,
+      outageToleranceMs: 30_000,
+      clock: fastForwardClock(),
+    });
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
@@ -317,7 +322,11 @@ describe('JobDispatcher', () => {
       calls += 1;
       throw new InfrastructureError('StoreUnavailable', 'table service down');
     };
-    const { dispatcher } = dispatcherFor([scripted.handler], { store, outageToleranceMs: 600 });
+    const { dispatcher } = dispatcherFor([scripted.handler], {
+      store,
+      outageToleranceMs: 600,
+      clock: fastForwardClock(),
+    });
 
     const settlement = await dispatcher.dispatch(received(scriptedJob()));
 
@@ -404,7 +413,12 @@ describe('JobDispatcher', () => {
         error: () => undefined,
         child: () => logger,
       };
-      const { dispatcher } = dispatcherFor([scripted.handler], { store, logger, outageToleranceMs: 10_000 });
+      const { dispatcher } = dispatcherFor([scripted.handler], {
+        store,
+        logger,
+        outageToleranceMs: 10_000,
+        clock: fastForwardClock(),
+      });
       const job = scriptedJob();
 
       const settlement = await dispatcher.dispatch(received(job));
