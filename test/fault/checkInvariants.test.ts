@@ -8,6 +8,8 @@ import type { ViolationClass } from '../../tools/soak/checkInvariants';
 import { checkInvariants } from '../../tools/soak/checkInvariants';
 import type { JobKind, PlannedJob, SimulatePayload } from '../../tools/soak/planWorkload';
 import type { HandlerCompletions } from '../../tools/soak/readHandlerCompletions';
+import type { FaultEvent } from '../../tools/soak/faults';
+import type { JobAppEvents } from '../../tools/soak/readAppEvents';
 import type { JobSubmissions } from '../../tools/soak/runWorkload';
 import type { SubmitTry } from '../../tools/soak/submitWithRetries';
 
@@ -82,6 +84,8 @@ interface Case {
   broker?: Partial<BrokerSnapshot>;
   completions?: HandlerCompletions;
   killedAt?: number[];
+  faults?: FaultEvent[];
+  appEvents?: JobAppEvents;
   settlement?: 'host' | 'explicit';
   /** The client's cancel of the job, every try. */
   cancels?: SubmitTry[];
@@ -99,7 +103,82 @@ const failedTwiceThenDeadLettered = record({
   deadLetterReason: 'MaxRetriesExceeded',
 });
 
+const at = (time: string) => Date.parse(`2026-12-01T10:${time}.000Z`);
+const fault = (kind: FaultEvent['kind'], from: string, to: string): FaultEvent => ({
+  kind,
+  atMs: 0,
+  durationMs: at(to) - at(from),
+  startedAt: at(from),
+  endedAt: at(to),
+});
+const triedAt = (status: number, from: string, to: string): SubmitTry[] => [
+  { kind: 'answered', status, body: status < 300 ? { jobId } : {}, sentAt: at(from), endedAt: at(to) },
+];
+const acceptedThenRefusedAt = (from: string): SubmitTry[] => [
+  ...triedAt(503, from, from),
+  ...triedAt(202, '00:04', '00:04'),
+];
+
 const cases: Case[] = [
+  {
+    name: 'a submission answered 503 with nothing down',
+    job: planned('quick'),
+    record: record({}),
+    tries: acceptedThenRefusedAt('00:01'),
+    expected: ['serverErrors'],
+  },
+  {
+    name: 'a submission answered 503 while storage was cut',
+    job: planned('quick'),
+    record: record({}),
+    tries: acceptedThenRefusedAt('00:01'),
+    faults: [fault('cutStorage', '00:00', '00:02')],
+    expected: [],
+  },
+  {
+    name: 'a submission answered 503 while only the broker was cut',
+    job: planned('quick'),
+    record: record({}),
+    tries: acceptedThenRefusedAt('00:01'),
+    faults: [fault('cutBroker', '00:00', '00:02')],
+    expected: ['serverErrors'],
+  },
+  {
+    name: 'a job accepted during a broker outage and sent 2 s after it ended',
+    job: planned('quick'),
+    record: record({}),
+    tries: triedAt(202, '00:01', '00:01'),
+    faults: [fault('cutBroker', '00:00', '00:30')],
+    appEvents: { heldSentAt: at('00:32'), repairedAt: [] },
+    expected: [],
+  },
+  {
+    name: 'a job accepted during a broker outage and sent 15 s after it ended',
+    job: planned('quick'),
+    record: record({}),
+    tries: triedAt(202, '00:01', '00:01'),
+    faults: [fault('cutBroker', '00:00', '00:30')],
+    appEvents: { heldSentAt: at('00:45'), repairedAt: [] },
+    expected: ['heldPastOutage'],
+  },
+  {
+    name: 'a job accepted during a broker outage and sent only by the reconciler',
+    job: planned('quick'),
+    record: record({}),
+    tries: triedAt(202, '00:01', '00:01'),
+    faults: [fault('cutBroker', '00:00', '00:30')],
+    appEvents: { heldSentAt: undefined, repairedAt: [at('00:50')] },
+    expected: ['heldPastOutage'],
+  },
+  {
+    name: 'the same, when the app was killed before the broker came back',
+    job: planned('quick'),
+    record: record({}),
+    tries: triedAt(202, '00:01', '00:01'),
+    faults: [fault('cutBroker', '00:00', '00:30'), fault('killApp', '00:20', '00:21')],
+    appEvents: { heldSentAt: undefined, repairedAt: [at('00:50')] },
+    expected: [],
+  },
   { name: 'a quick job completed once', job: planned('quick'), record: record({}), expected: [] },
   {
     name: 'a job cancelled while queued that never ran',
@@ -323,6 +402,8 @@ describe('the soak invariants', () => {
       broker: { queued: [], deadLettered: [], ...testCase.broker },
       completions: new Map(testCase.completions ? [[jobId, testCase.completions]] : []),
       killedAt: testCase.killedAt ?? [],
+      faults: testCase.faults ?? [],
+      appEvents: new Map(testCase.appEvents ? [[jobId, testCase.appEvents]] : []),
       now: Date.parse(completedAt),
     });
 

@@ -2,7 +2,9 @@ import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import { isTerminalJobStatus } from '../../src/jobs/model/jobRecord';
 import type { BrokerMessage, BrokerSnapshot } from './brokerProbe';
 import { byJobId } from './brokerProbe';
+import type { FaultEvent } from './faults';
 import type { PlannedJob } from './planWorkload';
+import type { JobAppEvents } from './readAppEvents';
 import type { HandlerCompletions } from './readHandlerCompletions';
 import type { ClientVerdict, JobSubmissions } from './runWorkload';
 import type { SubmitTry } from './submitWithRetries';
@@ -20,10 +22,22 @@ import { clientVerdict } from './runWorkload';
  *   (another jobId than the key names, "created" told to more than one request);
  * - `refusedButRecorded`: every submission was refused (nothing committed), yet the job exists or ran;
  * - `cancelBroken`: a cancel was accepted yet the job did not end Cancelled, or a run started after it, or the job
- *   ended Cancelled with no cancel accepted.
+ *   ended Cancelled with no cancel accepted;
+ * - `serverErrors`: a request about it was answered 5xx while no storage fault and no app restart was under way (a
+ *   broker outage alone refuses nothing: the record is the promise);
+ * - `heldPastOutage`: it was accepted during a broker outage, and its message reached the broker more than
+ *   {@link heldSendGraceMs} after the broker was back (or only through the reconciler, with no app restart to explain
+ *   it).
  */
 export type ViolationClass =
-  'stuck' | 'lost' | 'duplicateRuns' | 'mismatches' | 'refusedButRecorded' | 'cancelBroken';
+  | 'stuck'
+  | 'lost'
+  | 'duplicateRuns'
+  | 'mismatches'
+  | 'refusedButRecorded'
+  | 'cancelBroken'
+  | 'serverErrors'
+  | 'heldPastOutage';
 
 export const violationClasses: readonly ViolationClass[] = [
   'stuck',
@@ -32,7 +46,14 @@ export const violationClasses: readonly ViolationClass[] = [
   'mismatches',
   'refusedButRecorded',
   'cancelBroken',
+  'serverErrors',
+  'heldPastOutage',
 ];
+
+/** How soon after a broker outage ends a job accepted during it must reach the broker. */
+export const heldSendGraceMs = 10_000;
+/** How long after a storage fault or an app restart ends a 5xx is still its doing: a call's budget, and retries. */
+const faultAftermathMs = 15_000;
 
 /** One job's problems of one class, with what is needed to look into them. */
 export interface Violation {
@@ -59,6 +80,10 @@ export interface InvariantInput {
   readonly completions: ReadonlyMap<string, HandlerCompletions>;
   /** When the app was killed (wall clock): a run cut short, and the handler's own failure counter reset. */
   readonly killedAt: readonly number[];
+  /** Every fault as it happened (wall clock), for the checks that depend on what was down when. */
+  readonly faults?: readonly FaultEvent[];
+  /** What the app's logs say of each job's sends after a broker outage and its repairs by the reconciler. */
+  readonly appEvents?: ReadonlyMap<string, JobAppEvents>;
   readonly now: number;
 }
 
@@ -73,6 +98,13 @@ export interface SoakTotals {
   deadLetterMessages: number;
   /** How the jobs of each kind ended: `kind → status[ reason] → jobs` (`none` for jobs without a record). */
   endings: Record<string, Record<string, number>>;
+  /** Jobs the reconciler repaired: the backstop for a dead instance, not the path a job normally takes. */
+  reconcilerRepairs: number;
+  /** Jobs accepted during a broker outage, and the longest any of them took to reach the broker once it was back. */
+  acceptedDuringOutage: number;
+  longestHeldAfterOutageMs: number;
+  /** The longest time from the end of the last fault to a job's last record write, when it ended after it. */
+  longestAfterLastFaultMs: number;
 }
 
 export interface InvariantReport {
@@ -96,7 +128,13 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     cancelled: 0,
     deadLetterMessages: input.broker.deadLettered.length,
     endings: {},
+    reconcilerRepairs: 0,
+    acceptedDuringOutage: 0,
+    longestHeldAfterOutageMs: 0,
+    longestAfterLastFaultMs: 0,
   };
+  const faults = input.faults ?? [];
+  const lastFaultEnd = Math.max(0, ...faults.map((fault) => fault.endedAt));
   const plannedIds = new Set<string>();
   for (const submissions of input.submissions.values()) {
     const { job } = submissions;
@@ -107,6 +145,13 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     if (record?.status === 'Completed') totals.completed += 1;
     if (record?.status === 'DeadLettered') totals.deadLettered += 1;
     if (record?.status === 'Cancelled') totals.cancelled += 1;
+    const events = input.appEvents?.get(job.jobId);
+    if (events && events.repairedAt.length > 0) totals.reconcilerRepairs += 1;
+    if (record && lastFaultEnd > 0 && isTerminalJobStatus(record.status))
+      totals.longestAfterLastFaultMs = Math.max(
+        totals.longestAfterLastFaultMs,
+        Date.parse(record.updatedAt) - lastFaultEnd,
+      );
     const ending = record ? [record.status, record.deadLetterReason].filter(Boolean).join(' ') : 'none';
     const endings = (totals.endings[job.kind] ??= {});
     endings[ending] = (endings[ending] ?? 0) + 1;
@@ -120,6 +165,9 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
       completions: input.completions.get(job.jobId),
       restartedDuringLifetime: restartedDuring(record, input.killedAt, input.now),
       settlement: input.settlement,
+      faults,
+      events,
+      totals,
     };
     for (const [violationClass, reasons] of problemsOf(facts)) {
       if (reasons.length === 0) continue;
@@ -172,12 +220,27 @@ interface JobFacts {
   readonly completions: HandlerCompletions | undefined;
   readonly restartedDuringLifetime: boolean;
   readonly settlement: 'host' | 'explicit';
+  readonly faults: readonly FaultEvent[];
+  readonly events: JobAppEvents | undefined;
+  readonly totals: SoakTotals;
 }
 
 function problemsOf(facts: JobFacts): Map<ViolationClass, string[]> {
   const problems = new Map<ViolationClass, string[]>(violationClasses.map((name) => [name, []]));
   const add = (violationClass: ViolationClass, reason: string) => problems.get(violationClass)?.push(reason);
   const { job, submissions, verdict, record, deadLettered, queued, completions } = facts;
+
+  for (const attempt of [...submissions.tries, ...submissions.cancels]) {
+    if (attempt.kind !== 'answered' || attempt.status < 500 || attempt.sentAt === undefined) continue;
+    const excused = facts.faults.some(
+      (fault) =>
+        excusesServerErrors(fault.kind) &&
+        overlaps(attempt, fault.startedAt, fault.endedAt + faultAftermathMs),
+    );
+    if (!excused)
+      add('serverErrors', `answered ${attempt.status} with no storage fault or app restart under way`);
+  }
+  checkHeldSend(facts, add);
 
   for (const answer of submissions.answers) {
     if (answer.jobId !== job.jobId)
@@ -405,6 +468,43 @@ function brokerProblems(
 
 function isDeadLettered(record: JobRecord, reason: string): boolean {
   return record.status === 'DeadLettered' && record.deadLetterReason === reason;
+}
+
+/** A job accepted during a broker outage reaches the broker within `heldSendGraceMs` of its end. */
+function checkHeldSend(facts: JobFacts, add: (violationClass: ViolationClass, reason: string) => void): void {
+  const { submissions, events, faults, totals } = facts;
+  const accepted = submissions.tries.find(
+    (attempt) => attempt.kind === 'answered' && attempt.status >= 200 && attempt.status <= 299,
+  );
+  if (!accepted || accepted.sentAt === undefined) return;
+  const outage = faults.find(
+    (fault) => fault.kind.endsWith('Broker') && overlaps(accepted, fault.startedAt, fault.endedAt),
+  );
+  if (!outage) return;
+  totals.acceptedDuringOutage += 1;
+  const deadline = outage.endedAt + heldSendGraceMs;
+  // A restart loses what the app held in memory: then the reconciler sends it, as designed.
+  const restarted = faults.some(
+    (fault) => fault.kind === 'killApp' && fault.startedAt >= accepted.sentAt! && fault.startedAt <= deadline,
+  );
+  if (events?.heldSentAt !== undefined) {
+    totals.longestHeldAfterOutageMs = Math.max(
+      totals.longestHeldAfterOutageMs,
+      events.heldSentAt - outage.endedAt,
+    );
+    if (events.heldSentAt > deadline && !restarted)
+      add('heldPastOutage', `sent ${events.heldSentAt - outage.endedAt} ms after the broker outage ended`);
+  } else if ((events?.repairedAt.length ?? 0) > 0 && !restarted) {
+    add('heldPastOutage', 'accepted during a broker outage, and sent only by the reconciler');
+  }
+}
+
+function excusesServerErrors(kind: FaultEvent['kind']): boolean {
+  return kind === 'killApp' || kind.endsWith('Storage') || kind === 'cutBoth';
+}
+
+function overlaps(attempt: SubmitTry, from: number, to: number): boolean {
+  return (attempt.sentAt ?? 0) <= to && (attempt.endedAt ?? attempt.sentAt ?? 0) >= from;
 }
 
 function restartedDuring(record: JobRecord | undefined, killedAt: readonly number[], now: number): boolean {

@@ -44,13 +44,28 @@ export interface FaultPlanOptions {
   maxLongDurationMs: number;
   /** The share of outages that are long. */
   longShare: number;
+  /**
+   * One broker outage this long while submissions go on (when the window holds three of them), a third of the way
+   * in: submissions must still be accepted, and the jobs sent as soon as the broker is back. 0: none.
+   */
+  brokerOutageMs: number;
 }
 
 /** A seeded schedule of faults, one at a time (each ends before the next starts), spread over the window. */
 export function planFaults(random: SeededRandom, options: FaultPlanOptions): FaultSpec[] {
   const faults: FaultSpec[] = [];
   let at = random.int(options.meanGapMs / 2, options.meanGapMs);
+  let outageAt =
+    options.brokerOutageMs > 0 && options.windowMs >= 3 * options.brokerOutageMs
+      ? options.windowMs / 3
+      : Infinity;
   while (at < options.windowMs) {
+    if (at >= outageAt) {
+      faults.push({ atMs: at, kind: 'cutBroker', durationMs: options.brokerOutageMs });
+      at += options.brokerOutageMs + random.int(options.meanGapMs / 2, (options.meanGapMs * 3) / 2);
+      outageAt = Infinity;
+      continue;
+    }
     const kind = random.pick(faultKinds);
     // The app comes back quickly: the time it takes to start is downtime already.
     const durationMs =

@@ -24,7 +24,10 @@ export function formatSummary({ counts, totals }: InvariantReport, run: SoakRunF
     `accepted=${totals.accepted} refused=${totals.refused} indeterminate=${totals.indeterminate} ` +
     `completed=${totals.completed} deadLettered=${totals.deadLettered} cancelled=${totals.cancelled} dlqMessages=${totals.deadLetterMessages} ` +
     `faults=${run.faults.length} settled=${run.settled} elapsed=${Math.round(run.elapsedMs / 1000)}s ` +
-    `appCrashes=${run.crashes.length} :: ${classes} ` +
+    `appCrashes=${run.crashes.length} reconcilerRepairs=${totals.reconcilerRepairs} ` +
+    `acceptedDuringOutage=${totals.acceptedDuringOutage} ` +
+    `longestHeldAfterOutage=${(totals.longestHeldAfterOutageMs / 1000).toFixed(1)}s ` +
+    `longestAfterLastFault=${Math.round(totals.longestAfterLastFaultMs / 1000)}s :: ${classes} ` +
     `(app logs: ${run.logDir})`
   );
 }

@@ -5,7 +5,7 @@ import { SeededRandom } from './seededRandom';
 
 const usage =
   'Usage: npm run soak -- [--jobs 10000] [--seed <n>] [--mode host|explicit|both] [--rate 40] ' +
-  '[--settle-seconds 300] [--max-minutes 45]';
+  '[--settle-seconds 300] [--max-minutes 45] [--reconciler soak|defaults] [--broker-outage-seconds 60]';
 
 interface SoakArguments {
   jobs: number;
@@ -14,6 +14,8 @@ interface SoakArguments {
   rate: number;
   settleTimeoutMs: number;
   maxMinutes: number;
+  reconciler: 'soak' | 'defaults';
+  brokerOutageMs: number;
 }
 
 /**
@@ -48,6 +50,8 @@ async function main(): Promise<number> {
       seed: args.seed,
       rate: args.rate,
       settleTimeoutMs: args.settleTimeoutMs,
+      reconciler: args.reconciler,
+      faultPlan: { brokerOutageMs: args.brokerOutageMs },
       log: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
     });
     results.push(result);
@@ -69,6 +73,8 @@ function parseSoakArguments(): SoakArguments | 'help' {
       rate: { type: 'string', default: '40' },
       'settle-seconds': { type: 'string', default: '300' },
       'max-minutes': { type: 'string', default: '45' },
+      reconciler: { type: 'string', default: 'soak' },
+      'broker-outage-seconds': { type: 'string', default: '60' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -77,7 +83,13 @@ function parseSoakArguments(): SoakArguments | 'help' {
   if (mode !== 'host' && mode !== 'explicit' && mode !== 'both') {
     throw new Error(`--mode must be host, explicit or both, got '${mode}'`);
   }
+  const reconciler = values.reconciler;
+  if (reconciler !== 'soak' && reconciler !== 'defaults') {
+    throw new Error(`--reconciler must be soak or defaults, got '${reconciler}'`);
+  }
   return {
+    reconciler,
+    brokerOutageMs: nonNegativeInteger('--broker-outage-seconds', values['broker-outage-seconds']) * 1000,
     jobs: positiveInteger('--jobs', values.jobs),
     seed: values.seed === undefined ? SeededRandom.newSeed() : nonNegativeInteger('--seed', values.seed),
     modes: mode === 'both' ? ['host', 'explicit'] : [mode],

@@ -26,7 +26,10 @@ export interface PlannedJob {
   readonly cancelAfterMs?: number;
 }
 
-/** One client's work: a job sent `copies` times with the same key (at once or one after another), or a batch. */
+/**
+ * One client's work: a job sent `copies` times with the same key (at once or one after another; now and then a
+ * burst of 10 to 30 at once), or a batch.
+ */
 export type PlannedSubmission =
   | {
       readonly kind: 'single';
@@ -96,12 +99,14 @@ export function planWorkload(random: SeededRandom, options: WorkloadOptions): Wo
     }
     const job = nextJob();
     jobs.push(job);
-    const repeated = random.chance(0.15);
+    // Now and then a burst of one key at once (a client library retrying in parallel, a double-click).
+    const burst = random.chance(0.01);
+    const repeated = burst || random.chance(0.15);
     submissions.push({
       kind: 'single',
       job,
-      copies: repeated ? random.int(2, 4) : 1,
-      concurrent: repeated && random.chance(0.5),
+      copies: burst ? random.int(10, 30) : repeated ? random.int(2, 4) : 1,
+      concurrent: burst || (repeated && random.chance(0.5)),
       patient,
       startAtMs: at,
     });

@@ -13,6 +13,7 @@ import type { FaultEvent, FaultPlanOptions, FaultSpec } from './faults';
 import { planFaults, runFaults } from './faults';
 import { formatEndings, formatExamples, formatFaults, formatSummary } from './formatReport';
 import { planWorkload } from './planWorkload';
+import { readAppEvents } from './readAppEvents';
 import { readHandlerCompletions } from './readHandlerCompletions';
 import { readRecords } from './readRecords';
 import { runWorkload } from './runWorkload';
@@ -34,6 +35,12 @@ export interface SoakOptions {
   /** A fixed schedule, or (the default) a seeded one over the submission window that ends with the submissions. */
   faults?: readonly FaultSpec[] | 'random';
   faultPlan?: Partial<FaultPlanOptions>;
+  /**
+   * The reconciler's settings: `soak` (the default) runs it every 5 s on records still for 15 s, so a run ends in
+   * minutes; `defaults` leaves the app's production defaults (every minute, 5 minutes' staleness), to see how
+   * rarely jobs need it.
+   */
+  reconciler?: 'soak' | 'defaults';
   /** How long to wait, after the last submission and fault, for everything to settle (default 3 minutes). */
   settleTimeoutMs?: number;
   /** How `node` starts the app; by default the compiled local host next to this file in dist/. */
@@ -100,7 +107,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   try {
     app = new AppProcess({
       nodeArgs: options.appNodeArgs ?? [compiledLocalHost()],
-      env: appEnvironment(services, options.settlement),
+      env: appEnvironment(services, options.settlement, options.reconciler ?? 'soak'),
       cwd: root,
       logDir,
       port: await freePort(),
@@ -142,6 +149,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       broker,
       completions: await readHandlerCompletions(app.logFiles),
       killedAt: faults.filter((fault) => fault.kind === 'killApp').map((fault) => fault.startedAt),
+      faults,
+      appEvents: await readAppEvents(app.logFiles),
       now: Date.now(),
     });
     const { settlement, seed } = options;
@@ -173,6 +182,7 @@ const defaultFaultPlan = {
   maxDurationMs: 5_000,
   maxLongDurationMs: 20_000,
   longShare: 0.15,
+  brokerOutageMs: 60_000,
 };
 
 /** A progress line every 15 s at most, and one at the end. */
@@ -189,7 +199,11 @@ function progressLog(log: (line: string) => void): (done: number, total: number)
  * The app's whole environment: nothing inherited but what a process needs to run, so neither the caller's settings
  * nor `local.settings.json`'s can change what is tested. Retries and claims are shortened so a run ends in minutes.
  */
-function appEnvironment(services: SoakServices, settlement: Settlement): Record<string, string> {
+function appEnvironment(
+  services: SoakServices,
+  settlement: Settlement,
+  reconciler: 'soak' | 'defaults',
+): Record<string, string> {
   const inherited = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR'].flatMap((name) =>
       process.env[name] ? [[name, process.env[name] as string]] : [],
@@ -212,8 +226,9 @@ function appEnvironment(services: SoakServices, settlement: Settlement): Record<
     Jobs__ClaimGraceMs: '1000',
     // The repair sweep, where the app has one: often, and for records still for a few seconds. (The app reads only
     // the settings it knows, so these are harmless to a version without it.)
-    Jobs__Reconciler__StaleAfterMs: '15000',
-    Jobs__Reconciler__IntervalMs: '5000',
+    ...(reconciler === 'soak'
+      ? { Jobs__Reconciler__StaleAfterMs: '15000', Jobs__Reconciler__IntervalMs: '5000' }
+      : {}),
     Jobs__ShutdownTimeoutMs: '10000',
     Jobs__LogLevel: 'info',
   };

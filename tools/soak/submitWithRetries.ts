@@ -6,9 +6,14 @@ import type { SeededRandom } from './seededRandom';
  * connection was refused, so the app never saw the request. `indeterminate`: the request may or may not have been
  * processed (reset mid-request, timeout) — the case idempotency keys exist for.
  */
-export type SubmitTry =
+export type SubmitTry = (
   | { readonly kind: 'answered'; readonly status: number; readonly body: unknown }
-  | { readonly kind: 'notDelivered' | 'indeterminate'; readonly error: string };
+  | { readonly kind: 'notDelivered' | 'indeterminate'; readonly error: string }
+) & {
+  /** When the try was sent and when it ended (wall clock); absent from tries made up by tests. */
+  readonly sentAt?: number;
+  readonly endedAt?: number;
+};
 
 export interface SubmitPolicy {
   /** An impatient client stops after its first try, whatever it got. */
@@ -65,6 +70,7 @@ async function tryOnce(
   body: unknown,
   timeoutMs: number,
 ): Promise<{ result: SubmitTry; retryAfterMs?: number }> {
+  const sentAt = Date.now();
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -76,7 +82,13 @@ async function tryOnce(
     const text = await response.text();
     const retryAfter = Number(response.headers.get('retry-after'));
     return {
-      result: { kind: 'answered', status: response.status, body: parseJson(text) },
+      result: {
+        kind: 'answered',
+        status: response.status,
+        body: parseJson(text),
+        sentAt,
+        endedAt: Date.now(),
+      },
       retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     };
   } catch (error) {
@@ -85,6 +97,8 @@ async function tryOnce(
       result: {
         kind: code === 'ECONNREFUSED' ? 'notDelivered' : 'indeterminate',
         error: describeError(error),
+        sentAt,
+        endedAt: Date.now(),
       },
     };
   }

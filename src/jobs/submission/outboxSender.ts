@@ -115,7 +115,7 @@ export class OutboxSender {
       // Only the messages sent: one handed over again meanwhile is the same message under the same id.
       for (const message of batch) this.waiting.delete(message.messageId);
       logger.info('Recorded jobs sent after the queue answered again', {
-        sent: batch.length,
+        jobIds: batch.map(({ job }) => job.jobId),
         waiting: this.waiting.size,
       });
       pauseMs = 0;
