@@ -10,8 +10,10 @@ export interface AppProcessOptions {
   /** The app's whole environment. */
   env: Readonly<Record<string, string>>;
   cwd: string;
-  /** Each start writes its stdout and stderr to `app-<n>.log` here. */
+  /** Each start writes its stdout and stderr to `<logName>-<n>.log` here. */
   logDir: string;
+  /** `app` by default; instances sharing a log directory need one each. */
+  logName?: string;
   port: number;
   startTimeoutMs?: number;
 }
@@ -40,7 +42,10 @@ export class AppProcess {
 
   async start(): Promise<void> {
     if (this.child) throw new Error('The app is already running.');
-    const logFile = join(this.options.logDir, `app-${this.logFiles.length + 1}.log`);
+    const logFile = join(
+      this.options.logDir,
+      `${this.options.logName ?? 'app'}-${this.logFiles.length + 1}.log`,
+    );
     this.logFiles.push(logFile);
     const log = createWriteStream(logFile);
     const child = spawn(process.execPath, [...this.options.nodeArgs], {

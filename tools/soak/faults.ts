@@ -83,7 +83,9 @@ export function planFaults(random: SeededRandom, options: FaultPlanOptions): Fau
 export interface FaultTargets {
   readonly storage: FaultProxy;
   readonly broker: FaultProxy;
-  readonly app: AppProcess;
+  /** Every app instance; a kill hits one of them, chosen by `pickApp`. */
+  readonly apps: readonly AppProcess[];
+  readonly pickApp?: (count: number) => number;
 }
 
 /**
@@ -120,16 +122,17 @@ export async function runFaults(
   } finally {
     targets.storage.restore();
     targets.broker.restore();
-    if (!targets.app.running) await targets.app.start();
+    for (const app of targets.apps) if (!app.running) await app.start();
   }
   return events.sort((a, b) => a.startedAt - b.startedAt);
 }
 
 async function inject(
   { kind, durationMs }: FaultSpec,
-  { storage, broker, app }: FaultTargets,
+  { storage, broker, apps, pickApp = () => 0 }: FaultTargets,
 ): Promise<void> {
   if (kind === 'killApp') {
+    const app = apps[pickApp(apps.length)] as AppProcess;
     await app.kill();
     await sleep(durationMs);
     await app.start();

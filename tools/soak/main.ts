@@ -5,7 +5,7 @@ import { SeededRandom } from './seededRandom';
 
 const usage =
   'Usage: npm run soak -- [--jobs 10000] [--seed <n>] [--mode host|explicit|both] [--rate 40] ' +
-  '[--settle-seconds 300] [--max-minutes 45] [--reconciler soak|defaults] [--broker-outage-seconds 60]';
+  '[--settle-seconds 300] [--max-minutes 45] [--reconciler soak|defaults] [--broker-outage-seconds 60] [--instances 1]';
 
 interface SoakArguments {
   jobs: number;
@@ -16,6 +16,7 @@ interface SoakArguments {
   maxMinutes: number;
   reconciler: 'soak' | 'defaults';
   brokerOutageMs: number;
+  instances: number;
 }
 
 /**
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
       rate: args.rate,
       settleTimeoutMs: args.settleTimeoutMs,
       reconciler: args.reconciler,
+      instances: args.instances,
       faultPlan: { brokerOutageMs: args.brokerOutageMs },
       log: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
     });
@@ -75,6 +77,7 @@ function parseSoakArguments(): SoakArguments | 'help' {
       'max-minutes': { type: 'string', default: '45' },
       reconciler: { type: 'string', default: 'soak' },
       'broker-outage-seconds': { type: 'string', default: '60' },
+      instances: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -89,6 +92,7 @@ function parseSoakArguments(): SoakArguments | 'help' {
   }
   return {
     reconciler,
+    instances: positiveInteger('--instances', values.instances),
     brokerOutageMs: nonNegativeInteger('--broker-outage-seconds', values['broker-outage-seconds']) * 1000,
     jobs: positiveInteger('--jobs', values.jobs),
     seed: values.seed === undefined ? SeededRandom.newSeed() : nonNegativeInteger('--seed', values.seed),

@@ -48,9 +48,12 @@ export interface WorkloadRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Sends the workload's submissions at their planned times, at most `concurrency` at once; what each job was told. */
+/**
+ * Sends the workload's submissions at their planned times, at most `concurrency` at once, each to one of the app
+ * instances at `baseUrls` in turn; what each job was told.
+ */
 export async function runWorkload(
-  baseUrl: string,
+  baseUrls: readonly string[],
   { jobs, submissions }: Workload,
   { concurrency, random, onProgress }: WorkloadRunOptions,
 ): Promise<Map<string, JobSubmissions>> {
@@ -66,6 +69,7 @@ export async function runWorkload(
     if (wait > 0) await sleep(wait);
     await slots.take();
     // Each submission draws from its own stream: completion order varies from run to run, the draws must not.
+    const baseUrl = baseUrls[index % baseUrls.length] as string;
     const task = submit(baseUrl, submission, byKey, random.fork(`submission-${index}`)).finally(() => {
       slots.give();
       running.delete(task);

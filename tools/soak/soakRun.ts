@@ -41,6 +41,8 @@ export interface SoakOptions {
    * rarely jobs need it.
    */
   reconciler?: 'soak' | 'defaults';
+  /** App instances sharing the queue and the store (default 1); clients spread over them, and a kill hits one. */
+  instances?: number;
   /** How long to wait, after the last submission and fault, for everything to settle (default 3 minutes). */
   settleTimeoutMs?: number;
   /** How `node` starts the app; by default the compiled local host next to this file in dist/. */
@@ -103,30 +105,47 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   // Aborted when no further fault may start: the submissions are done (random schedule), or the run is ending.
   const stopFaults = new AbortController();
   let faultsDone: Promise<unknown> = Promise.resolve();
-  let app: AppProcess | undefined;
+  const apps: AppProcess[] = [];
   try {
-    app = new AppProcess({
-      nodeArgs: options.appNodeArgs ?? [compiledLocalHost()],
-      env: appEnvironment(services, options.settlement, options.reconciler ?? 'soak'),
-      cwd: root,
-      logDir,
-      port: await freePort(),
-    });
-    await app.start();
+    const instances = options.instances ?? 1;
+    for (let instance = 1; instance <= instances; instance += 1) {
+      apps.push(
+        new AppProcess({
+          nodeArgs: options.appNodeArgs ?? [compiledLocalHost()],
+          env: appEnvironment(services, options.settlement, options.reconciler ?? 'soak'),
+          cwd: root,
+          logDir,
+          logName: instances === 1 ? 'app' : `app${instance}`,
+          port: await freePort(),
+        }),
+      );
+    }
+    await Promise.all(apps.map((app) => app.start()));
+    const app = apps[0] as AppProcess;
     log(
       `${options.settlement}: ${options.jobs} jobs over ~${Math.round(windowMs / 1000)} s, ` +
-        `${schedule.length} faults, logs in ${logDir}`,
+        `${schedule.length} faults, ${instances} app instance(s), logs in ${logDir}`,
     );
 
     const startedAt = Date.now();
-    const targets = { storage: services.storageProxy, broker: services.brokerProxy, app };
+    const kills = random.fork('kills');
+    const targets = {
+      storage: services.storageProxy,
+      broker: services.brokerProxy,
+      apps,
+      pickApp: (count: number) => kills.int(0, count - 1),
+    };
     const faultRun = runFaults(schedule, targets, { startedAt, signal: stopFaults.signal, log });
     faultsDone = faultRun.catch(() => []);
-    const submissions = await runWorkload(app.url, workload, {
-      concurrency: options.concurrency ?? 12,
-      random: random.fork('clients'),
-      onProgress: progressLog(log),
-    }).finally(() => {
+    const submissions = await runWorkload(
+      apps.map((instance) => instance.url),
+      workload,
+      {
+        concurrency: options.concurrency ?? 12,
+        random: random.fork('clients'),
+        onProgress: progressLog(log),
+      },
+    ).finally(() => {
       // A random schedule ends with the submissions; a fixed one is carried out whole.
       if (!fixedSchedule) stopFaults.abort();
     });
@@ -140,21 +159,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     });
     const records = await readRecords(app.url, jobIds);
     const broker = await probe.snapshot();
-    await app.stop();
+    await Promise.all(apps.map((instance) => instance.stop()));
     await writeJobDump(join(logDir, 'jobs.jsonl'), submissions, records, broker);
     const report = checkInvariants({
       settlement: options.settlement,
       submissions,
       records,
       broker,
-      completions: await readHandlerCompletions(app.logFiles),
+      completions: await readHandlerCompletions(apps.flatMap((instance) => instance.logFiles)),
       killedAt: faults.filter((fault) => fault.kind === 'killApp').map((fault) => fault.startedAt),
       faults,
-      appEvents: await readAppEvents(app.logFiles),
+      appEvents: await readAppEvents(apps.flatMap((instance) => instance.logFiles)),
       now: Date.now(),
     });
     const { settlement, seed } = options;
-    const { crashes } = app;
+    const crashes = apps.flatMap((instance) => instance.crashes);
     const run = { settlement, seed, faults, settled, crashes, logDir, elapsedMs: Date.now() - startedAt };
     return {
       report,
@@ -169,7 +188,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     stopFaults.abort();
     await faultsDone;
-    await app?.kill();
+    await Promise.all(apps.map((instance) => instance.kill()));
     await probe.close();
     await services.close();
   }
