@@ -19,7 +19,7 @@ import type { JobProgress, JobRecord } from '../model/jobRecord';
 import { newJobRecord } from '../model/jobRecord';
 import type { JobEvent, RunNext } from '../model/jobTransitions';
 import { transition } from '../model/jobTransitions';
-import type { ChangedRecord, RecordChange } from '../support/changeRecord';
+import type { RecordChange } from '../support/changeRecord';
 import { changeRecord } from '../support/changeRecord';
 import type { Logger } from '../support/logger';
 import type { ReceivedJobMessage } from '../model/receivedJobMessage';
@@ -156,8 +156,10 @@ export class JobDispatcher {
     const decided =
       (submitted && (await changeRecord(this.patientStore, submitted, decide))) ??
       (await changeRecord(this.patientStore, await this.storedJobOf(delivery), decide));
-    const { result: decision, stored } = decided as ChangedRecord<DeliveryDecision | NotStarted>;
-    const { record } = stored as StoredJob;
+    // Only a removal between the record's creation and its read leaves none: the broker delivers the message again.
+    if (!decided?.stored) throw new Error(`Job ${job.jobId} has no record to decide on.`);
+    const { result: decision, stored } = decided;
+    const { record } = stored;
     switch (decision.kind) {
       case 'notStarted':
         // Shutting down: the job is not started, so no attempt is spent; the broker delivers it again elsewhere.
@@ -191,7 +193,7 @@ export class JobDispatcher {
         return this.run(
           match,
           { ...delivery, logger: logger.child({ attempt: decision.attempt }) },
-          stored as StoredJob,
+          stored,
           decision.attempt,
         );
     }
