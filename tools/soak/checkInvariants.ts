@@ -487,16 +487,16 @@ function checkHeldSend(facts: JobFacts, add: (violationClass: ViolationClass, re
   const restarted = faults.some(
     (fault) => fault.kind === 'killApp' && fault.startedAt >= accepted.sentAt! && fault.startedAt <= deadline,
   );
-  if (events?.heldSentAt !== undefined) {
-    totals.longestHeldAfterOutageMs = Math.max(
-      totals.longestHeldAfterOutageMs,
-      events.heldSentAt - outage.endedAt,
-    );
-    if (events.heldSentAt > deadline && !restarted)
-      add('heldPastOutage', `sent ${events.heldSentAt - outage.endedAt} ms after the broker outage ended`);
-  } else if ((events?.repairedAt.length ?? 0) > 0 && !restarted) {
-    add('heldPastOutage', 'accepted during a broker outage, and sent only by the reconciler');
+  // Sent when it was submitted (the outage had not begun for this app's connection, or was over): nothing held.
+  if (!events?.held || restarted) return;
+  if (events.heldSentAt === undefined) {
+    add('heldPastOutage', 'held for the broker, and never sent by the app (only the reconciler could)');
+    return;
   }
+  const waitedMs = events.heldSentAt - outage.endedAt;
+  totals.longestHeldAfterOutageMs = Math.max(totals.longestHeldAfterOutageMs, waitedMs);
+  if (events.heldSentAt > deadline)
+    add('heldPastOutage', `sent ${waitedMs} ms after the broker outage ended`);
 }
 
 function excusesServerErrors(kind: FaultEvent['kind']): boolean {

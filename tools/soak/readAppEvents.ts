@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline';
 
 /** What the app's logs say of one job besides its handler runs: when its sends and repairs happened. */
 export interface JobAppEvents {
+  /** Its submission could not send it at once: it waited in the outbox sender for the broker. */
+  held: boolean;
   /** When the outbox sender sent the job after the broker had refused it (wall clock), if it ever had to. */
   heldSentAt: number | undefined;
   /** When the reconciler repaired the job (sent it again, or recorded the broker's dead-letter). */
@@ -11,6 +13,7 @@ export interface JobAppEvents {
 
 // The app's log messages for these events. If they are reworded this reader sees nothing, which the soak reports
 // as jobs that needed the reconciler never, and held jobs as never held: it loses precision, it invents nothing.
+const submitted = 'Job submitted';
 const heldSent = 'Recorded jobs sent after the queue answered again';
 const repaired = [
   'A job had stopped moving; its message was sent again',
@@ -23,16 +26,22 @@ export async function readAppEvents(logFiles: readonly string[]): Promise<Map<st
   const of = (jobId: unknown): JobAppEvents => {
     const key = String(jobId ?? '').toLowerCase();
     let events = byJob.get(key);
-    if (!events) byJob.set(key, (events = { heldSentAt: undefined, repairedAt: [] }));
+    if (!events) byJob.set(key, (events = { held: false, heldSentAt: undefined, repairedAt: [] }));
     return events;
   };
   for (const file of logFiles) {
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-      if (!line.includes(heldSent) && !repaired.some((message) => line.includes(message))) continue;
+      const interesting =
+        line.includes('"sentToQueue":false') ||
+        line.includes(heldSent) ||
+        repaired.some((message) => line.includes(message));
+      if (!interesting) continue;
       const entry = parseLine(line);
       const at = Date.parse(String(entry?.time));
       if (!entry || Number.isNaN(at)) continue;
-      if (entry.message === heldSent && Array.isArray(entry.jobIds)) {
+      if (entry.message === submitted && entry.sentToQueue === false) {
+        of(entry.jobId).held = true;
+      } else if (entry.message === heldSent && Array.isArray(entry.jobIds)) {
         for (const jobId of entry.jobIds) {
           const events = of(jobId);
           events.heldSentAt = Math.min(events.heldSentAt ?? Infinity, at);
@@ -45,11 +54,17 @@ export async function readAppEvents(logFiles: readonly string[]): Promise<Map<st
   return byJob;
 }
 
-function parseLine(
-  line: string,
-): { time?: unknown; message?: unknown; jobId?: unknown; jobIds?: unknown } | undefined {
+interface LogEntry {
+  time?: unknown;
+  message?: unknown;
+  jobId?: unknown;
+  jobIds?: unknown;
+  sentToQueue?: unknown;
+}
+
+function parseLine(line: string): LogEntry | undefined {
   try {
-    return JSON.parse(line) as { time?: unknown; message?: unknown; jobId?: unknown; jobIds?: unknown };
+    return JSON.parse(line) as LogEntry;
   } catch {
     return undefined;
   }

@@ -191,15 +191,17 @@ export class JobSubmissionService {
     );
     const byJobId = new Map<string, CreateJobResult>();
     const toSend: OutgoingJobMessage[] = [];
+    const created: JobRecord[] = [];
     results.forEach((result, index) => {
       const message = distinct[index] as OutgoingJobMessage;
       byJobId.set(message.job.jobId, result);
       if (!result.created) return;
       // With the record's version, the first delivery claims the job without reading its record.
       toSend.push(result.stored.etag ? { ...message, recordEtag: result.stored.etag } : message);
-      this.reportSubmitted(result.stored.record, trace);
+      created.push(result.stored.record);
     });
-    await this.options.sender.send(toSend);
+    const sent = await this.options.sender.send(toSend);
+    for (const record of created) this.reportSubmitted(record, trace, sent === 'sent');
     return messages.map((message) => {
       const result = byJobId.get(message.job.jobId) as CreateJobResult;
       if (!result.created) return { record: result.existing.record, created: false };
@@ -207,11 +209,13 @@ export class JobSubmissionService {
     });
   }
 
-  private reportSubmitted(record: JobRecord, trace: TraceContext): void {
+  /** `sentToQueue`: on the queue now, or waiting in the outbox sender for the broker to answer. */
+  private reportSubmitted(record: JobRecord, trace: TraceContext, sentToQueue: boolean): void {
     this.options.logger.info('Job submitted', {
       jobId: record.jobId,
       jobType: record.jobType,
       correlationId: record.correlationId,
+      sentToQueue,
     });
     this.events.submitted(record, trace);
   }
