@@ -16,14 +16,18 @@ export interface OutboxSenderOptions {
 }
 
 const firstRetryMs = 250;
-const maxRetryMs = 5_000;
-// Messages one retry sends at once: a submission's largest batch.
+// A refusing broker answers a try at once; one that holds every byte is bounded by the queue's call budget anyway.
+const maxRetryMs = 1_000;
+// Messages one send carries: a submission's largest batch.
 const maxPerSend = 100;
+// Sends at once while catching up after an outage (thousands of jobs may be waiting).
+const parallelSends = 4;
 
 /**
  * Sends the messages of jobs already recorded (the record is the outbox entry, and the promise): at once while the
- * broker answers, and otherwise from memory, tried again with a growing pause (at most 5 s) until the broker takes
- * them, so jobs accepted during an outage start within seconds of its end. While messages wait, new ones join them
+ * broker answers, and otherwise from memory, tried again with a growing pause (at most 1 s) until the broker takes
+ * them, then several batches at once to catch up, so jobs accepted during an outage are on the queue within seconds
+ * of its end. While messages wait, new ones join them
  * rather than hold a request on a broker known to be down. A message sent twice is harmless: it keeps its message id
  * (the broker's duplicate detection drops a copy) and the dispatcher's claim runs a job once. Should the process die,
  * the reconciler sends what is still Queued.
@@ -96,30 +100,35 @@ export class OutboxSender {
       } catch {
         break;
       }
-      const batch = [...this.waiting.values()].slice(0, maxPerSend);
-      try {
-        await queue.send(batch);
-      } catch (error) {
-        failures += 1;
-        pauseMs = Math.min(Math.max(pauseMs * 2, firstRetryMs), maxRetryMs);
-        // A line on the first failure and then every minute or so, not one per try.
-        if (failures === 1 || failures % 12 === 0) {
-          logger.warn('The queue still refuses recorded jobs; trying again', {
-            waiting: this.waiting.size,
-            tries: failures,
-            error: errorMessage(error),
-          });
-        }
+      // One batch to find out whether the broker answers again; once it does, several at once to catch up.
+      const batches = chunks([...this.waiting.values()], maxPerSend, pauseMs === 0 ? parallelSends : 1);
+      const results = await Promise.allSettled(batches.map((batch) => queue.send(batch)));
+      results.forEach((result, index) => {
+        if (result.status === 'rejected') return;
+        const batch = batches[index] as OutgoingJobMessage[];
+        // Only the messages sent: one handed over again meanwhile is the same message under the same id.
+        for (const message of batch) this.waiting.delete(message.messageId);
+        logger.info('Recorded jobs sent after the queue answered again', {
+          jobIds: batch.map(({ job }) => job.jobId),
+          waiting: this.waiting.size,
+        });
+      });
+      const refusal = results.find((result) => result.status === 'rejected');
+      if (!refusal) {
+        pauseMs = 0;
+        failures = 0;
         continue;
       }
-      // Only the messages sent: one handed over again meanwhile is the same message under the same id.
-      for (const message of batch) this.waiting.delete(message.messageId);
-      logger.info('Recorded jobs sent after the queue answered again', {
-        jobIds: batch.map(({ job }) => job.jobId),
-        waiting: this.waiting.size,
-      });
-      pauseMs = 0;
-      failures = 0;
+      failures += 1;
+      pauseMs = Math.min(Math.max(pauseMs * 2, firstRetryMs), maxRetryMs);
+      // A line on the first failure and then every minute or so, not one per try.
+      if (failures === 1 || failures % 60 === 0) {
+        logger.warn('The queue still refuses recorded jobs; trying again', {
+          waiting: this.waiting.size,
+          tries: failures,
+          error: errorMessage(refusal.reason),
+        });
+      }
     }
     if (this.waiting.size > 0) {
       this.leave(this.waiting.size);
@@ -132,4 +141,12 @@ export class OutboxSender {
       count,
     });
   }
+}
+
+/** Up to `count` consecutive slices of `size` items, from the start. */
+function chunks<T>(items: readonly T[], size: number, count: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length && result.length < count; start += size)
+    result.push(items.slice(start, start + size));
+  return result;
 }
