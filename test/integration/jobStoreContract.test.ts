@@ -536,6 +536,19 @@ function failsRecordCreates(outage: { on: boolean }): PipelinePolicy {
   };
 }
 
+/** Every insert of a job record fails with no answer, with this socket error (after the SDK's retries too). */
+function failsRecordCreatesWith(code: string): PipelinePolicy {
+  return {
+    name: 'failsRecordCreatesWith',
+    sendRequest(request, next) {
+      const isRecordCreate =
+        request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
+      if (isRecordCreate) return Promise.reject(new RestError(`${code} (injected)`, { code, request }));
+      return next(request);
+    },
+  };
+}
+
 /** While `outage.on`, every write to the listing index fails as an unreachable service would. */
 function failsIndexWrites(outage: { on: boolean }): PipelinePolicy {
   return {
@@ -588,6 +601,24 @@ describe('TableJobStore on Azurite', () => {
       expect(fault.armed).toBe(false);
       expect(removed).toBe(true);
       expect(await store.get(record.jobId)).toBeUndefined();
+    });
+  });
+
+  describe('a single insert that gets no answer', () => {
+    it('when the connection was made, then it may have applied: unavailable, outcome unknown', async () => {
+      const store = tableStore([{ policy: failsRecordCreatesWith('ECONNRESET'), position: 'perRetry' }]);
+
+      const attempt = store.create(jobRecordAt('2026-01-01T10:00:00Z'));
+
+      await expect(attempt).rejects.toMatchObject({ code: 'StoreUnavailable', outcomeUnknown: true });
+    });
+
+    it('when the connection was refused, then nothing applied: unavailable, a plain refusal', async () => {
+      const store = tableStore([{ policy: failsRecordCreatesWith('ECONNREFUSED'), position: 'perRetry' }]);
+
+      const attempt = store.create(jobRecordAt('2026-01-01T10:00:00Z'));
+
+      await expect(attempt).rejects.toMatchObject({ code: 'StoreUnavailable', outcomeUnknown: false });
     });
   });
 
