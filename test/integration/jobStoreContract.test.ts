@@ -490,6 +490,9 @@ function losesAnAnswer(fault: { armed: boolean }): PipelinePolicy {
 
 const isCommit = (request: PipelineRequest) => request.method === 'POST' && request.url.endsWith('/$batch');
 
+const isRecordCreate = (request: PipelineRequest) =>
+  request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
+
 /** Lets the next batch commit reach Azurite, then loses its answer, once. */
 function losesTheCommitAnswer(fault: { armed: boolean }): PipelinePolicy {
   return {
@@ -527,9 +530,7 @@ function failsRecordCreates(outage: { on: boolean }): PipelinePolicy {
   return {
     name: 'failsRecordCreates',
     sendRequest(request, next) {
-      const isRecordCreate =
-        request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
-      if (outage.on && isRecordCreate)
+      if (outage.on && isRecordCreate(request))
         return Promise.reject(new RestError('Service unavailable (injected)', { statusCode: 503, request }));
       return next(request);
     },
@@ -541,9 +542,8 @@ function failsRecordCreatesWith(code: string): PipelinePolicy {
   return {
     name: 'failsRecordCreatesWith',
     sendRequest(request, next) {
-      const isRecordCreate =
-        request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
-      if (isRecordCreate) return Promise.reject(new RestError(`${code} (injected)`, { code, request }));
+      if (isRecordCreate(request))
+        return Promise.reject(new RestError(`${code} (injected)`, { code, request }));
       return next(request);
     },
   };
