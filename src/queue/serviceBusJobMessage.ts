@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import type { ServiceBusMessage } from '@azure/service-bus';
+import type * as RheaPromise from 'rhea-promise';
 import type { ReceivedJobMessage } from '../jobs/model/receivedJobMessage';
 import type { OutgoingJobMessage } from '../jobs/model/outgoingJobMessage';
 
@@ -18,6 +20,15 @@ export const recordEtagProperty = 'JobRecordETag';
 export const diagnosticIdProperty = 'Diagnostic-Id';
 
 /**
+ * The AMQP encoder under the SDK, from its own dependency. It encodes a positive JavaScript number as `uint`, which
+ * .NET reads as a boxed `uint`: a C# consumer's `(int)message.ApplicationProperties["Attempt"]` would throw. The
+ * C# producer sends `int`, and so do we.
+ */
+const amqpTypes = (createRequire(require.resolve('@azure/service-bus'))('rhea-promise') as typeof RheaPromise)
+  .types;
+const amqpInt = (value: number) => amqpTypes.wrap_int(value) as unknown as number;
+
+/**
  * A job as the platform's C# producer puts it on the queue (ADR-004): UTF-8 JSON body, `Subject` = jobType,
  * `CorrelationId` = idempotency key, and the JobType / Attempt / CreatedAt application properties.
  */
@@ -31,11 +42,11 @@ export function toServiceBusMessage({
 }: OutgoingJobMessage): ServiceBusMessage {
   const applicationProperties: Record<string, string | number> = {
     JobType: job.jobType,
-    Attempt: job.attempt,
+    Attempt: amqpInt(job.attempt),
     CreatedAt: job.createdAt,
   };
   // Set only when present (no spread of a throwaway object per message): an absent property is not sent at all.
-  if (cycle !== 1) applicationProperties[attemptCycleProperty] = cycle;
+  if (cycle !== 1) applicationProperties[attemptCycleProperty] = amqpInt(cycle);
   if (recordEtag) applicationProperties[recordEtagProperty] = recordEtag;
   if (traceParent) applicationProperties[diagnosticIdProperty] = traceParent;
   return {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { startServiceBusEmulator, type StartedEmulator } from '../../tools/servicebus-emulator';
 import { closeClient, connectAsClient, openSender, sendAndSettle } from './rawAmqpClient';
@@ -46,6 +47,23 @@ describe('Service Bus emulator: TLS and WebSocket listeners', () => {
     await closed;
 
     expect(response).toMatch(/^HTTP\/1.1 404 /);
+  });
+
+  it.each([
+    ['GET /sdap-jobs/$management?api-version=2021-05 HTTP/1.1'],
+    ['PUT /new-queue?api-version=2021-05 HTTP/1.1'],
+    ['DELETE /secure?api-version=2021-05 HTTP/1.1'],
+  ])('answers a plain HTTP request (%s) with 501 and a reason, not a closed socket', async (requestLine) => {
+    const socket = connect({ port: emulator.port, host: '127.0.0.1' });
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+
+    socket.write(`${requestLine}\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n`);
+    await closed;
+
+    expect(response).toMatch(/^HTTP\/1.1 501 Not Implemented\r\n/);
+    expect(response).toMatch(/\r\n\r\n.+not the administration \(management REST\) API/);
   });
 
   it('accepts the WebSocket upgrade at /$servicebus/websocket with the AMQPWSB10 subprotocol', async () => {

@@ -10,9 +10,11 @@ const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
 const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
+const HTTP_REQUEST_LINE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /;
+
 /** True when a connection's first bytes are an HTTP request rather than an AMQP protocol header. */
 export function looksLikeHttp(firstBytes: Buffer): boolean {
-  return firstBytes.subarray(0, 4).toString('latin1') === 'GET ';
+  return HTTP_REQUEST_LINE.test(firstBytes.subarray(0, 8).toString('latin1'));
 }
 
 /**
@@ -33,7 +35,12 @@ export function acceptWebSocket(socket: Socket, head: Buffer): Promise<Duplex> {
       socket.off('data', onData);
       // Destroyed once written: a client that reads nothing would otherwise hold the connection open.
       socket.once('finish', () => socket.destroy());
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const body = Buffer.from(`${reason}\n`, 'utf8');
+      socket.end(
+        `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
+        'latin1',
+      );
       reject(new Error(reason));
     };
     const tryHandshake = () => {
@@ -50,12 +57,23 @@ export function acceptWebSocket(socket: Socket, head: Buffer): Promise<Duplex> {
         const colon = line.indexOf(':');
         if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
       }
-      const path = requestLine.split(' ')[1] ?? '';
+      const [method = '', path = ''] = requestLine.split(' ');
       const key = headers.get('sec-websocket-key');
       const offered = (headers.get('sec-websocket-protocol') ?? '').split(',').map((name) => name.trim());
       const protocol = SUBPROTOCOLS.find((name) => offered.includes(name));
+      const upgrade = headers.get('upgrade')?.toLowerCase() === 'websocket';
+      if (!upgrade && !WEBSOCKET_PATH.test(path)) {
+        // The administration client's REST calls, for one: a status and a reason, so that it reports them
+        // instead of a network fault or an entity that "does not exist".
+        return fail(
+          '501 Not Implemented',
+          `${method} ${path}: the Service Bus emulator serves AMQP, and AMQP over WebSocket at ` +
+            '/$servicebus/websocket, but not the administration (management REST) API; declare queues in its ' +
+            'Config.json instead.',
+        );
+      }
       if (!WEBSOCKET_PATH.test(path)) return fail('404 Not Found', `no WebSocket endpoint at ${path}`);
-      if (headers.get('upgrade')?.toLowerCase() !== 'websocket' || !key) {
+      if (method !== 'GET' || !upgrade || !key) {
         return fail('400 Bad Request', 'not a WebSocket upgrade request');
       }
       if (!protocol) return fail('400 Bad Request', `no AMQP subprotocol offered (${offered.join(', ')})`);

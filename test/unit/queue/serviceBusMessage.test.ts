@@ -1,6 +1,22 @@
 import { firstMessageOf, retryMessageOf } from '../../../src/jobs/model/outgoingJobMessage';
 import { toServiceBusMessage } from '../../../src/queue/serviceBusJobMessage';
+import type { ServiceBusMessage } from '@azure/service-bus';
+import { message as amqpMessage } from 'rhea';
 import { jobMessage } from '../../support/jobFixtures';
+
+/** The application properties as a receiver decodes them off the wire. */
+const sentProperties = (sent: ServiceBusMessage) =>
+  amqpMessage.decode(amqpMessage.encode({ application_properties: sent.applicationProperties } as never))
+    .application_properties;
+
+/** The AMQP type each application property is encoded with. */
+const wireTypes = (sent: ServiceBusMessage) =>
+  Object.fromEntries(
+    Object.entries(sent.applicationProperties ?? {}).map(([name, value]) => [
+      name,
+      (value as { type?: { name?: string } } | null)?.type?.name ?? typeof value,
+    ]),
+  );
 
 describe('toServiceBusMessage', () => {
   it('shapes a job as the C# producer does, MessageId being the idempotency key', () => {
@@ -17,12 +33,12 @@ describe('toServiceBusMessage', () => {
       correlationId: 'order-9',
       subject: 'document.delete',
       contentType: 'application/json',
-      applicationProperties: {
-        JobType: 'document.delete',
-        Attempt: 1,
-        CreatedAt: '2025-12-12T00:00:00+00:00',
-        JobRecordETag: 'W/"1"',
-      },
+    });
+    expect(sentProperties(message)).toEqual({
+      JobType: 'document.delete',
+      Attempt: 1,
+      CreatedAt: '2025-12-12T00:00:00+00:00',
+      JobRecordETag: 'W/"1"',
     });
     expect(JSON.parse((message.body as Buffer).toString('utf8'))).toEqual({ ...job, isAtMaxAttempts: false });
   });
@@ -33,11 +49,19 @@ describe('toServiceBusMessage', () => {
     const retry = toServiceBusMessage(retryMessageOf(job, 1, 2));
 
     expect(retry.messageId).toBe(`${job.jobId}:attempt-2`);
-    expect(retry.applicationProperties).toEqual({
+    expect(sentProperties(retry)).toEqual({
       JobType: job.jobType,
       Attempt: 2,
       CreatedAt: job.createdAt,
     });
+  });
+
+  it('sends Attempt and JobAttemptCycle as AMQP int, as the C# producer does (not the uint a number defaults to)', () => {
+    const replayRetry = toServiceBusMessage(retryMessageOf(jobMessage({}), 2, 2));
+
+    // SmallInt is the one-byte encoding of AMQP's int type.
+    const int = expect.stringMatching(/^(Small)?Int$/);
+    expect(wireTypes(replayRetry)).toMatchObject({ Attempt: int, JobAttemptCycle: int, JobType: 'string' });
   });
 
   it('carries a replay cycle as JobAttemptCycle, under message ids no earlier cycle used', () => {
@@ -49,7 +73,7 @@ describe('toServiceBusMessage', () => {
     expect(replay.messageId).toBe(`${job.jobId}:cycle-2:attempt-1`);
     expect(replayRetry.messageId).toBe(`${job.jobId}:cycle-2:attempt-2`);
     expect(replayRetry.messageId).not.toBe(toServiceBusMessage(retryMessageOf(job, 1, 2)).messageId);
-    expect(replay.applicationProperties).toMatchObject({ JobAttemptCycle: 2, Attempt: 1 });
+    expect(sentProperties(replay)).toMatchObject({ JobAttemptCycle: 2, Attempt: 1 });
     expect(toServiceBusMessage(firstMessageOf(job)).applicationProperties).not.toHaveProperty(
       'JobAttemptCycle',
     );
