@@ -43,6 +43,34 @@ param operatorPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param operatorPrincipalType string = 'User'
 
+@description('Always-ready instances for the Service Bus trigger (processJob). 0 lets it scale to zero: then the first message after a quiet spell can wait minutes for an instance. Each one is billed while idle.')
+@minValue(0)
+@maxValue(1000)
+param processJobAlwaysReadyInstances int = 0
+
+@description('NCRONTAB (six fields, UTC) of the reconciler timer: the app setting Jobs__Reconciler__Schedule. Each run wakes an instance of its own on Flex Consumption.')
+param reconcilerSchedule string = '0 */1 * * * *'
+
+@description('NCRONTAB (six fields, UTC) of the retention timer (purgeFinishedJobs): the app setting Jobs__Retention__Schedule.')
+param retentionSchedule string = '0 17 * * * *'
+
+@description('Sends the resource logs and metrics of the Service Bus namespace, the function app and both storage accounts to the Log Analytics workspace. Billed by ingested volume.')
+param enableDiagnostics bool = false
+
+@description('Metric alerts (a dead-lettered job, a queue backlog, failing functions) and the action group they notify.')
+param enableAlerts bool = false
+
+@description('With enableAlerts: the e-mail address the action group notifies. Empty creates the action group without a receiver.')
+param alertEmailAddress string = ''
+
+@description('With enableAlerts: active messages the queue may hold for 15 minutes on end before the backlog alert fires.')
+@minValue(1)
+param queueBacklogAlertThreshold int = 1000
+
+@description('With enableAlerts: failed function executions in 15 minutes above which the failure alert fires.')
+@minValue(0)
+param functionFailuresAlertThreshold int = 10
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var appName = !empty(functionAppName) ? functionAppName : 'func-sdap-jobs-${resourceToken}'
@@ -50,6 +78,8 @@ var appName = !empty(functionAppName) ? functionAppName : 'func-sdap-jobs-${reso
 // setting is set from this value too, because the trigger's '%Jobs__ServiceBus__QueueName%' is resolved by the host
 // from app settings only and never sees the app's own default.
 var jobsQueueName = 'sdap-jobs'
+// Diagnostic settings of every resource that has them go to the one workspace, or nowhere when they are off.
+var logAnalyticsWorkspaceId = enableDiagnostics ? monitoring.outputs.logAnalyticsWorkspaceId : ''
 // Flex Consumption reads the deployment package from this container with the app's identity.
 var deploymentContainerName = 'app-package-${toLower(take(appName, 32))}-${take(toLower(uniqueString(appName, resourceToken)), 7)}'
 
@@ -92,7 +122,9 @@ module hostStorage 'app/storage.bicep' = {
     tags: tags
     containers: [deploymentContainerName]
     tables: []
-    deleteRetentionDays: 0
+    // Metrics only: the host's reads and writes are mostly lease renewals, many a minute and of no use in a log.
+    logAnalyticsWorkspaceId: logAnalyticsWorkspaceId
+    resourceLogs: false
   }
 }
 
@@ -108,6 +140,8 @@ module jobsStorage 'app/storage.bicep' = {
     containers: ['staging', 'documents']
     tables: ['JobRecords']
     deleteRetentionDays: 7
+    logAnalyticsWorkspaceId: logAnalyticsWorkspaceId
+    resourceLogs: true
   }
 }
 
@@ -119,6 +153,7 @@ module serviceBus 'app/serviceBus.bicep' = {
     location: location
     tags: tags
     queueName: jobsQueueName
+    logAnalyticsWorkspaceId: logAnalyticsWorkspaceId
   }
 }
 
@@ -140,6 +175,10 @@ module api 'app/api.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    processJobAlwaysReadyInstances: processJobAlwaysReadyInstances
+    reconcilerSchedule: reconcilerSchedule
+    retentionSchedule: retentionSchedule
+    logAnalyticsWorkspaceId: logAnalyticsWorkspaceId
   }
   // The host starts with the app's settings as soon as the site exists; without its roles it would fail to reach
   // storage and Service Bus until they propagate.
@@ -170,6 +209,21 @@ module operatorRbac 'app/operatorRbac.bicep' = if (!empty(operatorPrincipalId)) 
     serviceBusNamespaceName: serviceBus.outputs.name
     queueName: serviceBus.outputs.queueName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module alerts 'app/alerts.bicep' = if (enableAlerts) {
+  name: 'alerts'
+  scope: rg
+  params: {
+    actionGroupName: 'ag-sdap-jobs-${resourceToken}'
+    alertEmailAddress: alertEmailAddress
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueName: serviceBus.outputs.queueName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    queueBacklogThreshold: queueBacklogAlertThreshold
+    functionFailuresThreshold: functionFailuresAlertThreshold
+    tags: tags
   }
 }
 

@@ -14,6 +14,19 @@ param jobsQueueName string
 param applicationInsightsConnectionString string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
+@description('Always-ready instances for the Service Bus trigger; 0 lets it scale to zero.')
+@minValue(0)
+@maxValue(1000)
+param processJobAlwaysReadyInstances int = 0
+@description('NCRONTAB schedules of the timer functions (Jobs__Reconciler__Schedule, Jobs__Retention__Schedule).')
+param reconcilerSchedule string
+param retentionSchedule string
+@description('Log Analytics workspace that receives the function app\'s resource logs and metrics; empty sends none.')
+param logAnalyticsWorkspaceId string = ''
+
+// The Service Bus trigger's function name in src/functions/functionTable.ts. On Flex Consumption every function of a
+// non-HTTP trigger scales on its own, and always-ready instances name it as `function:<name>`.
+var serviceBusTriggerFunctionName = 'processJob'
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -58,6 +71,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Scaled to zero, the app wakes for a message only when the platform's scale controller sees it, which can
+        // take minutes; an always-ready instance takes it at once, and is billed while idle.
+        alwaysReady: processJobAlwaysReadyInstances > 0
+          ? [
+              {
+                name: 'function:${serviceBusTriggerFunctionName}'
+                instanceCount: processJobAlwaysReadyInstances
+              }
+            ]
+          : []
       }
       runtime: {
         name: 'node'
@@ -87,10 +110,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ServiceBusConnection__clientId: identityClientId
       // Also read by the host for the trigger's '%Jobs__ServiceBus__QueueName%'.
       Jobs__ServiceBus__QueueName: jobsQueueName
-      // Job records (Table) and documents (Blob) on the data account, by identity.
+      // Job records (Table) and documents (Blob) on the data account, by identity. `credential: managedidentity`
+      // makes the app sign in with ManagedIdentityCredential, as the host does for its own connections.
       Jobs__Store: 'table'
       JobsStorage__accountName: jobsStorageAccountName
+      JobsStorage__credential: 'managedidentity'
       JobsStorage__clientId: identityClientId
+      // The timers' '%Jobs__Reconciler__Schedule%' and '%Jobs__Retention__Schedule%', resolved by the host from app
+      // settings only: without them the host cannot index the timer functions.
+      Jobs__Reconciler__Schedule: reconcilerSchedule
+      Jobs__Retention__Schedule: retentionSchedule
     }
   }
 }
@@ -109,6 +138,28 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// The host's FunctionAppLogs and the app's metrics, off unless a workspace is given
+// (learn.microsoft.com/azure/azure-functions/monitor-functions-reference).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

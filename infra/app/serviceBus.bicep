@@ -4,6 +4,8 @@ param name string
 param location string
 param tags object = {}
 param queueName string
+@description('Log Analytics workspace that receives the namespace\'s resource logs and metrics; empty sends none.')
+param logAnalyticsWorkspaceId string = ''
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -49,6 +51,28 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     requiresSession: false
     enablePartitioning: false
     maxSizeInMegabytes: 1024
+  }
+}
+
+// Operational logs (entity create, update, delete; failed authorizations with runtime audit logs on Premium) and all
+// metrics, off unless a workspace is given (learn.microsoft.com/azure/service-bus-messaging/monitor-service-bus-reference).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

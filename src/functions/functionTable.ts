@@ -43,7 +43,10 @@ export interface ServiceBusQueueFunctionDefinition {
 export interface TimerFunctionDefinition {
   readonly kind: 'timer';
   readonly name: string;
-  /** NCRONTAB, as the host reads it; the local host runs the handler every `Jobs__Reconciler__IntervalMs` instead. */
+  /**
+   * NCRONTAB, or `%Setting%` naming an app setting that holds it: the host resolves it from app settings (so
+   * production sets it), the local host from the validated settings (`timerSchedule` in src/config.ts).
+   */
   readonly schedule: string;
   readonly handler: TimerHandler;
 }

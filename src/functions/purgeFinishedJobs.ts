@@ -1,8 +1,9 @@
 import type { InvocationContext, Timer } from '@azure/functions';
+import type { SettingName } from '../config';
 import type { JobsRuntime } from '../runtime';
 
-/** How often the timer removes finished jobs past retention in Azure (NCRONTAB: hourly, at minute 17). */
-export const purgeFinishedJobsSchedule = '0 17 * * * *';
+/** When the timer removes finished jobs past retention: the app setting's NCRONTAB (default hourly, at minute 17). */
+export const purgeFinishedJobsSchedule = '%Jobs__Retention__Schedule%' satisfies `%${SettingName}%`;
 
 /** Timer: removes finished jobs older than `Jobs__Retention__Days` (see `JobRetention`), in bounded batches. */
 export function createPurgeFinishedJobs({ retention }: Pick<JobsRuntime, 'retention'>) {

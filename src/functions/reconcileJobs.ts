@@ -1,8 +1,9 @@
 import type { InvocationContext, Timer } from '@azure/functions';
+import type { SettingName } from '../config';
 import type { JobsRuntime } from '../runtime';
 
-/** How often the timer runs the reconciler in Azure (NCRONTAB: every minute, on the minute). */
-export const reconcileJobsSchedule = '0 */1 * * * *';
+/** When the timer runs the reconciler: the app setting's NCRONTAB (default every minute, on the minute). */
+export const reconcileJobsSchedule = '%Jobs__Reconciler__Schedule%' satisfies `%${SettingName}%`;
 
 /** Timer: moves on jobs that stopped moving (see `JobReconciler`). A failed run is retried by the next one. */
 export function createReconcileJobs({ reconciler }: Pick<JobsRuntime, 'reconciler'>) {

@@ -4,14 +4,15 @@ import type { AppConfig } from '../config';
 
 /**
  * By connection string when one is set; otherwise by identity against the namespace, as the Functions host does
- * for `ServiceBusConnection__fullyQualifiedNamespace` (a user-assigned identity when `__clientId` is set).
+ * for `ServiceBusConnection__fullyQualifiedNamespace` (the managed identity with `__credential=managedidentity`, a
+ * user-assigned one when `__clientId` is set).
  */
 export function createServiceBusClient({
   connectionString,
   fullyQualifiedNamespace,
-  managedIdentityClientId,
+  identity,
 }: AppConfig['serviceBus']): ServiceBusClient {
   if (connectionString) return new ServiceBusClient(connectionString);
   if (!fullyQualifiedNamespace) throw new Error('No Service Bus connection is configured.');
-  return new ServiceBusClient(fullyQualifiedNamespace, azureCredential(managedIdentityClientId));
+  return new ServiceBusClient(fullyQualifiedNamespace, azureCredential(identity));
 }

@@ -54,7 +54,7 @@ function connectStorageStores(config: AppConfig['store']): StorageStores {
   const { TableJobStore } = require('./tableJobStore') as typeof tableJobStore;
   const { BlobDocumentStore } = require('../documents/blobDocumentStore') as typeof blobDocumentStore;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const { connectionString, tableServiceUri, blobServiceUri, managedIdentityClientId, jobsTable } = config;
+  const { connectionString, tableServiceUri, blobServiceUri, identity, jobsTable } = config;
 
   let tables: dataTables.TableClient;
   let blobs: storageBlob.BlobServiceClient;
@@ -67,7 +67,7 @@ function connectStorageStores(config: AppConfig['store']): StorageStores {
     });
     blobs = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: blobRetryOptions });
   } else if (tableServiceUri && blobServiceUri) {
-    const credential = azureCredential(managedIdentityClientId);
+    const credential = azureCredential(identity);
     tables = new TableClient(tableServiceUri, jobsTable, credential, { retryOptions });
     blobs = new BlobServiceClient(blobServiceUri, credential, { retryOptions: blobRetryOptions });
   } else {

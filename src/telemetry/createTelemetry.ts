@@ -8,10 +8,10 @@ import { noTelemetry } from '../jobs/ports/telemetry';
 /** Application Insights when a connection string is set; otherwise telemetry is off and costs nothing. */
 export function createTelemetry(settings: AppConfig['telemetry'], logger: Logger): Telemetry {
   if (!settings) return noTelemetry;
-  const { connectionString, entraAuthentication, managedIdentityClientId } = settings;
+  const { connectionString, entraAuthentication, identity } = settings;
   return new ApplicationInsightsTelemetry({
     connectionString,
-    credential: entraAuthentication ? () => azureCredential(managedIdentityClientId) : undefined,
+    credential: entraAuthentication ? () => azureCredential(identity) : undefined,
     logger: logger.child({ component: 'telemetry' }),
   });
 }

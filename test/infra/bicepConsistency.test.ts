@@ -8,25 +8,14 @@ import { readServiceBusTriggerSettings } from '../../tools/local-host/hostJsonSe
 import { filesBelow } from './filesBelow';
 import { productionFunctionTable } from './productionApp';
 
+// What the Bicep compiler cannot see: infra/ against the app's own files (src/config.ts, the function table,
+// host.json, azure.yaml, .funcignore), and text no template should hold. What the compiled template shows (roles and
+// their scopes, runtime and plan, local auth, parameters, outputs, the azd parameters file) is checked on the real
+// `bicep build` output in test/interop/bicepBuild.test.ts, which needs the .NET SDK.
 const root = join(__dirname, '..', '..');
 // infra/local holds the emulators' files for local development; nothing there is deployed.
 const files = readBicepFiles(root, 'infra', ['infra/local/']);
-const main = files.find((file) => file.path === 'infra/main.bicep')!;
 const allBlocks = files.flatMap((file) => file.blocks);
-
-// Microsoft's built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
-const documentedRoles: Record<string, string> = {
-  '090c5cfd-751d-490a-894a-3ce6f1109419': 'Azure Service Bus Data Owner',
-  '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
-  '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
-  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
-  '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
-};
-const guidPattern = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const serviceBusRolePattern = /090c5cfd|69a216fc|4f6d3b9b/;
-const appRolesFile = 'infra/app/rbac.bicep';
-const operatorRolesFile = 'infra/app/operatorRbac.bicep';
 
 function resources(type: string): BicepBlock[] {
   return allBlocks.filter((block) => block.kind === 'resource' && !block.existing && block.type === type);
@@ -36,23 +25,6 @@ function single(type: string): BicepBlock {
   const found = resources(type);
   expect(found.map((block) => `${block.file.path}:${block.symbol}`)).toHaveLength(1);
   return found[0]!;
-}
-
-/** The role definition id a role assignment names (its one GUID). */
-function roleOf(block: BicepBlock): string {
-  const ids = (valueAt(block.body, 'properties.roleDefinitionId') ?? '').match(guidPattern) ?? [];
-  expect([block.symbol, ids.length]).toEqual([block.symbol, 1]);
-  return ids[0]!.toLowerCase();
-}
-
-/** The resource a role assignment's `scope` names, in the same file. */
-function scopeOf(block: BicepBlock): BicepBlock | undefined {
-  const scope = valueAt(block.body, 'scope');
-  return block.file.blocks.find((candidate) => candidate.symbol === scope);
-}
-
-function roleAssignmentsIn(path: string): BicepBlock[] {
-  return resources('Microsoft.Authorization/roleAssignments').filter((block) => block.file.path === path);
 }
 
 function resolved(block: BicepBlock, path: string): string | undefined {
@@ -117,11 +89,11 @@ describe('infra/ against the app', () => {
     expect(config.useServiceBus).toBe(true);
     expect(config.serviceBus.connectionString).toBeUndefined();
     expect(config.serviceBus.fullyQualifiedNamespace).toBe('sb-x.servicebus.windows.net');
-    expect(config.serviceBus.managedIdentityClientId).toBe('client');
+    expect(config.serviceBus.identity).toEqual({ managedIdentity: true, clientId: 'client' });
     expect(config.store.kind).toBe('table');
     expect(config.store.connectionString).toBeUndefined();
     expect(config.store.tableServiceUri).toBe('https://stx.table.core.windows.net');
-    expect(config.store.managedIdentityClientId).toBe('client');
+    expect(config.store.identity).toEqual({ managedIdentity: true, clientId: 'client' });
   });
 
   it("gives the host every setting its trigger bindings name: the connection by identity, the queue's app setting", () => {
@@ -135,6 +107,36 @@ describe('infra/ against the app', () => {
       const expressions = [...trigger.queueName.matchAll(/%([^%]+)%/g)].map((match) => match[1]!);
       for (const name of expressions) expect([name, appSettings.has(name)]).toEqual([name, true]);
     }
+  });
+
+  it("gives every timer its schedule's app setting, with the app's default schedule", () => {
+    const timers = productionFunctionTable().filter((definition) => definition.kind === 'timer');
+    const defaults = loadConfig({ Jobs__UseServiceBus: 'false' }).timerSchedules;
+
+    expect(timers.length).toBeGreaterThan(0);
+    for (const timer of timers) {
+      const name = /^%([^%]+)%$/.exec(timer.schedule)?.[1] as keyof typeof defaults | undefined;
+
+      // A literal schedule could not be changed without a deployment of the code.
+      expect([timer.name, name]).toEqual([timer.name, expect.any(String)]);
+      expect([name, settingValue(name!)]).toEqual([name, defaults[name!]?.expression]);
+    }
+  });
+
+  it('keeps local.settings.json (func start) with every timer schedule the host must resolve, at its default', () => {
+    const local = JSON.parse(readFileSync(join(root, 'local.settings.json'), 'utf8')).Values;
+    const defaults = loadConfig({ Jobs__UseServiceBus: 'false' }).timerSchedules;
+
+    for (const [name, schedule] of Object.entries(defaults)) {
+      expect([name, local[name]]).toEqual([name, schedule.expression]);
+    }
+  });
+
+  it('names the Service Bus trigger by its function name for always-ready instances', () => {
+    const api = files.find((file) => file.path === 'infra/app/api.bicep')!;
+    const trigger = productionFunctionTable().find((definition) => definition.kind === 'serviceBusQueue');
+
+    expect(resolve(files, api, 'serviceBusTriggerFunctionName')).toBe(trigger?.name);
   });
 
   it('connects host storage and Application Insights by identity, and sets no connection string', () => {
@@ -179,147 +181,6 @@ describe('infra/ against the app', () => {
     expect(handlerTimeoutMs).toBeLessThan(maxAutoLockRenewalMs);
     expect(maxDeliveryCount).toBeGreaterThanOrEqual(5);
     expect(maxDeliveryCount).toBeLessThanOrEqual(20);
-  });
-
-  it('assigns each documented role, and no other role', () => {
-    const assignments = resources('Microsoft.Authorization/roleAssignments');
-    const assigned = assignments.map(roleOf);
-    const everyGuid = files.flatMap((file) =>
-      (file.text.match(guidPattern) ?? []).map((id) => id.toLowerCase()),
-    );
-
-    expect(assigned.filter((id) => !(id in documentedRoles))).toEqual([]);
-    expect(everyGuid.filter((id) => !(id in documentedRoles))).toEqual([]);
-    expect([...new Set(assigned)].sort()).toEqual(Object.keys(documentedRoles).sort());
-    expect(new Set(assignments.map((block) => block.file.path))).toEqual(
-      new Set([appRolesFile, operatorRolesFile]),
-    );
-    for (const block of roleAssignmentsIn(appRolesFile)) {
-      expect([block.symbol, resolved(block, 'properties.principalType')]).toEqual([
-        block.symbol,
-        'ServicePrincipal',
-      ]);
-    }
-    for (const block of roleAssignmentsIn(operatorRolesFile)) {
-      expect([block.symbol, valueAt(block.body, 'properties.principalType')]).toEqual([
-        block.symbol,
-        'principalType',
-      ]);
-    }
-  });
-
-  it("scopes every Service Bus role, the operator's too, to the queue, not the namespace", () => {
-    const serviceBusRoles = resources('Microsoft.Authorization/roleAssignments').filter((block) =>
-      serviceBusRolePattern.test(block.body),
-    );
-
-    expect(serviceBusRoles.map((block) => `${block.file.path}:${block.symbol}`)).toHaveLength(5);
-    for (const role of serviceBusRoles) {
-      expect([role.symbol, scopeOf(role)?.type]).toEqual([
-        role.symbol,
-        'Microsoft.ServiceBus/namespaces/queues',
-      ]);
-    }
-  });
-
-  it('gives the app identity Azure Service Bus Data Owner on the queue for scaling, beside Sender and Receiver', () => {
-    const roles = roleAssignmentsIn(appRolesFile).filter((block) => serviceBusRolePattern.test(block.body));
-    const byRole = new Map(roles.map((block) => [documentedRoles[roleOf(block)], block]));
-
-    expect([...byRole.keys()].sort()).toEqual([
-      'Azure Service Bus Data Owner',
-      'Azure Service Bus Data Receiver',
-      'Azure Service Bus Data Sender',
-    ]);
-    const owner = byRole.get('Azure Service Bus Data Owner')!;
-    expect(valueAt(owner.body, 'properties.principalId')).toBe('principalId');
-    expect(valueAt(owner.body, 'name')).toBe(`guid(queue.id, principalId, '${roleOf(owner)}')`);
-    expect(
-      resources('Microsoft.Authorization/roleAssignments').filter(
-        (block) => roleOf(block) === '090c5cfd-751d-490a-894a-3ce6f1109419',
-      ),
-    ).toEqual([owner]);
-  });
-
-  it('grants an optional operator what `npm run dlq` needs, and nothing when none is given', () => {
-    const parameters = JSON.parse(
-      readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8'),
-    ).parameters;
-    const operatorModule = allBlocks.find(
-      (block) => block.kind === 'module' && block.type === 'app/operatorRbac.bicep',
-    );
-    const granted = roleAssignmentsIn(operatorRolesFile).map((block) => ({
-      role: documentedRoles[roleOf(block)],
-      scope: scopeOf(block)?.type,
-    }));
-
-    expect(main.text).toMatch(/^param operatorPrincipalId string = ''$/m);
-    expect(main.text).toMatch(
-      /@allowed\(\['User', 'Group', 'ServicePrincipal'\]\)\nparam operatorPrincipalType string = 'User'$/m,
-    );
-    expect(main.text).toMatch(
-      /^module operatorRbac 'app\/operatorRbac\.bicep' = if \(!empty\(operatorPrincipalId\)\) \{$/m,
-    );
-    expect(operatorModule?.file.path).toBe('infra/main.bicep');
-    expect(valueAt(operatorModule!.body, 'params.principalId')).toBe('operatorPrincipalId');
-    expect(valueAt(operatorModule!.body, 'params.principalType')).toBe('operatorPrincipalType');
-    expect(valueAt(operatorModule!.body, 'params.jobsStorageAccountName')).toBe('jobsStorage.outputs.name');
-    expect(parameters.operatorPrincipalId.value).toBe('${OPERATOR_PRINCIPAL_ID}');
-    expect(parameters.operatorPrincipalType.value).toBe('${OPERATOR_PRINCIPAL_TYPE}');
-    // The dead-letter sub-queue and the queue (list, replay, discard), the job records, the CLI's telemetry events;
-    // no blob role (the CLI never touches documents) and no Data Owner (no management call).
-    expect(granted).toEqual(
-      expect.arrayContaining([
-        { role: 'Azure Service Bus Data Receiver', scope: 'Microsoft.ServiceBus/namespaces/queues' },
-        { role: 'Azure Service Bus Data Sender', scope: 'Microsoft.ServiceBus/namespaces/queues' },
-        { role: 'Storage Table Data Contributor', scope: 'Microsoft.Storage/storageAccounts' },
-        { role: 'Monitoring Metrics Publisher', scope: 'Microsoft.Insights/components' },
-      ]),
-    );
-    expect(granted).toHaveLength(4);
-  });
-
-  it('runs Node 22 on the Flex Consumption plan, as the user-assigned identity', () => {
-    const site = single('Microsoft.Web/sites');
-    const plan = single('Microsoft.Web/serverfarms');
-
-    expect(resolved(site, 'properties.functionAppConfig.runtime.name')).toBe('node');
-    expect(resolved(site, 'properties.functionAppConfig.runtime.version')).toBe('22');
-    expect(resolved(plan, 'sku.name')).toBe('FC1');
-    expect(resolved(plan, 'sku.tier')).toBe('FlexConsumption');
-    expect(valueAt(site.body, 'properties.serverFarmId')).toBe(`${plan.symbol}.id`);
-    expect(resolved(site, 'identity.type')).toBe('UserAssigned');
-    expect(resolved(site, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe(
-      'UserAssignedIdentity',
-    );
-  });
-
-  it('turns local (key) authentication off on storage, Service Bus and Application Insights', () => {
-    const accounts = resources('Microsoft.Storage/storageAccounts');
-    const localAuth = (block: BicepBlock) =>
-      [...objectEntries(valueAt(block.body, 'properties') ?? '')].find(
-        ([key]) => key.toLowerCase() === 'disablelocalauth',
-      )?.[1];
-
-    expect(accounts.length).toBeGreaterThan(0);
-    for (const account of accounts)
-      expect(resolved(account, 'properties.allowSharedKeyAccess')).toBe('false');
-    expect(localAuth(single('Microsoft.ServiceBus/namespaces'))).toBe('true');
-    expect(localAuth(single('Microsoft.Insights/components'))).toBe('true');
-  });
-
-  it('outputs the function app name, its URL and the jobs API URL; takes environmentName and location', () => {
-    const outputs = [...main.text.matchAll(/^output\s+(\w+)\s+\w+\s*=\s*(.+)$/gm)].map((m) => m[2]!);
-    const parameters = JSON.parse(
-      readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8'),
-    ).parameters;
-
-    expect(outputs).toEqual(expect.arrayContaining(['api.outputs.name', 'api.outputs.uri']));
-    expect(outputs.some((value) => /\/api\/jobs'$/.test(value))).toBe(true);
-    expect(main.text).toMatch(/^param environmentName string$/m);
-    expect(main.text).toMatch(/^param location string$/m);
-    expect(parameters.environmentName.value).toBe('${AZURE_ENV_NAME}');
-    expect(parameters.location.value).toBe('${AZURE_LOCATION}');
   });
 
   it('has azure.yaml deploy the TypeScript function service from the production package the tool assembles', () => {

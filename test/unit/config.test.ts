@@ -1,4 +1,4 @@
-import { loadConfig, settingNames } from '../../src/config';
+import { loadConfig, managedIdentityProductionSettings, settingNames, timerSchedule } from '../../src/config';
 
 describe('loadConfig', () => {
   it('fails fast naming the connection settings when Service Bus is on without a connection', () => {
@@ -113,7 +113,7 @@ describe('loadConfig', () => {
     ).toEqual({
       connectionString,
       entraAuthentication: false,
-      managedIdentityClientId: undefined,
+      identity: { managedIdentity: false, clientId: undefined },
     });
     expect(
       loadConfig({
@@ -121,7 +121,77 @@ describe('loadConfig', () => {
         APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
         APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=abc-123',
       }).telemetry,
-    ).toMatchObject({ entraAuthentication: true, managedIdentityClientId: 'abc-123' });
+    ).toMatchObject({ entraAuthentication: true, identity: { managedIdentity: true, clientId: 'abc-123' } });
+    expect(
+      loadConfig({
+        ...embedded,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
+      }).telemetry,
+    ).toMatchObject({ entraAuthentication: true, identity: { managedIdentity: false, clientId: undefined } });
+  });
+
+  it('signs in with the managed identity where a connection says credential=managedidentity, as the host does', () => {
+    const production = loadConfig(
+      managedIdentityProductionSettings({
+        serviceBusNamespace: 'sb.servicebus.windows.net',
+        storageAccountName: 'st',
+        identityClientId: 'client-1',
+      }),
+    );
+    const developer = loadConfig({
+      ServiceBusConnection__fullyQualifiedNamespace: 'sb.servicebus.windows.net',
+      JobsStorage__accountName: 'st',
+    });
+
+    expect(production.serviceBus.identity).toEqual({ managedIdentity: true, clientId: 'client-1' });
+    expect(production.store.identity).toEqual({ managedIdentity: true, clientId: 'client-1' });
+    expect(developer.serviceBus.identity).toEqual({ managedIdentity: false, clientId: undefined });
+    expect(developer.store.identity).toEqual({ managedIdentity: false, clientId: undefined });
+    expect(
+      loadConfig({
+        Jobs__UseServiceBus: 'false',
+        JobsStorage__credential: 'ManagedIdentity',
+        ServiceBusConnection__credential: ' managedidentity ',
+      }).store.identity.managedIdentity,
+    ).toBe(true);
+    expect(() => loadConfig({ Jobs__UseServiceBus: 'false', JobsStorage__credential: 'azurecli' })).toThrow(
+      /JobsStorage__credential/,
+    );
+  });
+
+  it('keeps the timer schedules of today when their settings are unset', () => {
+    const config = loadConfig({ Jobs__UseServiceBus: 'false' });
+
+    expect(config.timerSchedules.Jobs__Reconciler__Schedule.expression).toBe('0 */1 * * * *');
+    expect(config.timerSchedules.Jobs__Retention__Schedule.expression).toBe('0 17 * * * *');
+    expect(config.reconciler.intervalMs).toBeUndefined();
+  });
+
+  it('resolves a timer schedule %Setting% from the settings, as the host resolves it from app settings', () => {
+    const config = loadConfig({ Jobs__UseServiceBus: 'false', Jobs__Retention__Schedule: '0 0 3 * * Sun' });
+    const after = new Date('2026-03-02T10:00:00Z'); // a Monday
+
+    expect(timerSchedule('%Jobs__Retention__Schedule%', config).next(after)?.toISOString()).toBe(
+      '2026-03-08T03:00:00.000Z',
+    );
+    expect(timerSchedule('%Jobs__Reconciler__Schedule%', config).next(after)?.toISOString()).toBe(
+      '2026-03-02T10:01:00.000Z',
+    );
+    expect(() => timerSchedule('%Jobs__LogLevel%', config)).toThrow(
+      /names Jobs__LogLevel, which is not a schedule setting/,
+    );
+  });
+
+  it('stops start-up naming a schedule setting that is not NCRONTAB', () => {
+    const attempt = (value: string) =>
+      loadConfig({ Jobs__UseServiceBus: 'false', Jobs__Reconciler__Schedule: value });
+
+    expect(() => attempt('every minute')).toThrow(
+      /Jobs__Reconciler__Schedule: 'every minute' is not a valid NCRONTAB expression: expected six fields/,
+    );
+    expect(() => attempt('0 61 * * * *')).toThrow(/Jobs__Reconciler__Schedule: .*minute 61 is outside 0-59/);
+    expect(() => attempt('00:05:00')).toThrow(/Jobs__Reconciler__Schedule/);
   });
 
   it('names a malformed telemetry setting', () => {

@@ -61,7 +61,7 @@ export async function startLocalHost({
   );
   const timers = new TimerRunner(
     table.filter((definition): definition is TimerFunctionDefinition => definition.kind === 'timer'),
-    config.reconciler.intervalMs,
+    config,
     runtime.logger,
   );
   const server = createLocalHttpServer(http, runtime.logger, runtime.telemetry);
