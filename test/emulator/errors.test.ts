@@ -71,8 +71,8 @@ describe('Service Bus emulator: errors', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => undefined);
 
-    // Not AMQP, and not the WebSocket upgrade (a GET) that the port also serves.
-    socket.write('POST / HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Neither an AMQP header nor HTTP (which the port answers: the WebSocket upgrade, or 501 for the rest).
+    socket.write('HELO amqp.example\r\n');
     await closed;
     const sender = bus.sender('known');
     const receiver = bus.receiver('known');
