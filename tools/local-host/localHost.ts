@@ -11,6 +11,7 @@ import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory'
 import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
 import type { JobsRuntime, RuntimeOverrides } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
+import { isFunctionDisabled } from './disabledFunctions';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
 import { createLocalHttpServer } from './localHttpServer';
 import { listeningOn } from './localPorts';
@@ -54,7 +55,7 @@ export async function startLocalHost({
   const sharedQueue =
     client && !overrides?.queue ? new ServiceBusJobQueue(client, config.serviceBus.queueName) : undefined;
   const runtime = createJobsRuntime(config, { ...overrides, queue: overrides?.queue ?? sharedQueue });
-  const table = createFunctionTable(runtime);
+  const table = createFunctionTable(runtime).filter((definition) => !isFunctionDisabled(env, definition.name));
   const http = table.filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http');
   const processJob = table.find(
     (definition): definition is ServiceBusQueueFunctionDefinition => definition.kind === 'serviceBusQueue',
