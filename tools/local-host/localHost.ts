@@ -55,7 +55,9 @@ export async function startLocalHost({
   const sharedQueue =
     client && !overrides?.queue ? new ServiceBusJobQueue(client, config.serviceBus.queueName) : undefined;
   const runtime = createJobsRuntime(config, { ...overrides, queue: overrides?.queue ?? sharedQueue });
-  const table = createFunctionTable(runtime).filter((definition) => !isFunctionDisabled(env, definition.name));
+  const table = createFunctionTable(runtime).filter(
+    (definition) => !isFunctionDisabled(env, definition.name),
+  );
   const http = table.filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http');
   const processJob = table.find(
     (definition): definition is ServiceBusQueueFunctionDefinition => definition.kind === 'serviceBusQueue',
