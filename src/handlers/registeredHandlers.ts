@@ -12,7 +12,7 @@ export interface HandlerDependencies {
   policyDefaults?: JobTypePolicyDefaults;
 }
 
-/** Every job type the app runs. A new job type is one file in this folder and one line here. */
+/** Every job type the app runs. A new job type is one file in this folder and two lines here: its import and its entry below. */
 export function createHandlerRegistry({
   documents,
   enableDiagnostics,

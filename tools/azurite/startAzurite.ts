@@ -29,6 +29,17 @@ export interface AzuriteOptions {
   blobPort?: number;
 }
 
+/** The development account's connection string for Azurite's Table and Blob services at these endpoints. */
+export function azuriteConnectionString(tableEndpoint: string, blobEndpoint: string): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${accountKey};` +
+    `TableEndpoint=${tableEndpoint};BlobEndpoint=${blobEndpoint};`
+  );
+}
+
+/** Azurite's endpoint for a service on `port` of this machine, in the development account. */
+export const azuriteEndpoint = (port: number) => `http://127.0.0.1:${port}/${account}`;
+
 /**
  * Azurite's Table and Blob services in this process, in memory, on free ports by default: the local stand-in for
  * Azure Storage in tests and in `npm run start:servicebus`. Pinned to a version that runs on Node 20 (3.35).
@@ -83,9 +94,7 @@ export async function startAzurite({
   const tableEndpoint = `${table.getHttpServerAddress()}/${account}`;
   const blobEndpoint = `${blob.getHttpServerAddress()}/${account}`;
   return {
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${accountKey};` +
-      `TableEndpoint=${tableEndpoint};BlobEndpoint=${blobEndpoint};`,
+    connectionString: azuriteConnectionString(tableEndpoint, blobEndpoint),
     tableEndpoint,
     blobEndpoint,
     close: async () => {

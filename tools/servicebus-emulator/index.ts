@@ -1,3 +1,3 @@
-export { startServiceBusEmulator } from './serviceBusEmulator';
+export { emulatorConnectionString, startServiceBusEmulator } from './serviceBusEmulator';
 export type { ServiceBusEmulatorOptions, StartedEmulator } from './serviceBusEmulator';
 export type { EmulatorConfig, QueueProperties } from './emulatorConfig';

@@ -58,6 +58,11 @@ const SHUTDOWN: AmqpError = {
 };
 const CLOSE_GRACE_MS = 1000;
 
+/** The connection string of an emulator on `port` of this machine, as Microsoft's emulator documents it. */
+export function emulatorConnectionString(port: number): string {
+  return `Endpoint=sb://localhost:${port};SharedAccessKeyName=${EMULATOR_KEY.keyName};SharedAccessKey=${EMULATOR_KEY.key};UseDevelopmentEmulator=true;`;
+}
+
 /** Starts an AMQP 1.0 listener that behaves like a Service Bus namespace for `@azure/service-bus`. */
 export async function startServiceBusEmulator(
   options: ServiceBusEmulatorOptions = {},
@@ -143,7 +148,7 @@ export async function startServiceBusEmulator(
   return {
     host,
     port,
-    connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=${EMULATOR_KEY.keyName};SharedAccessKey=${EMULATOR_KEY.key};UseDevelopmentEmulator=true;`,
+    connectionString: emulatorConnectionString(port),
     ...(tlsCertificate && tlsPort !== undefined
       ? { tls: { port: tlsPort, certificate: tlsCertificate.cert } }
       : {}),

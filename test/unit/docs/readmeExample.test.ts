@@ -29,4 +29,16 @@ describe("the README's example job type", () => {
     expect(specifiers.length).toBeGreaterThan(0);
     expect(missing).toEqual([]);
   });
+
+  it('counts the lines a new job type adds to registeredHandlers.ts as that file says it, and the diff shows them', () => {
+    const readme = read('README.md');
+    const registry = read('src/handlers/registeredHandlers.ts');
+    const [diff = ''] = codeBlocks(readme, 'diff');
+
+    const added = diff.split('\n').filter((line) => line.startsWith('+'));
+
+    expect(added).toHaveLength(2);
+    expect(readme).toContain('two lines in `src/handlers/registeredHandlers.ts`');
+    expect(registry).toContain('one file in this folder and two lines here');
+  });
 });
