@@ -147,6 +147,17 @@ for (const settlement of ['host', 'explicit']) {
 describe('npm run jobs', () => {
   const jobsCli = (args: string[], env: Record<string, string>) => runCliProcess('jobs', args, env);
 
+  it('when the job id is not one, then it says so in one line and points at --help, exit code 2', async () => {
+    const shown = await jobsCli(['show', 'nonexistent-id'], embeddedTestSettings);
+
+    expect(shown).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "'nonexistent-id' is not a job id (a GUID).\nSee `npm run jobs -- --help` for the commands and options.\n",
+    });
+  });
+
   it('when a running job is cancelled through the CLI, in-process on Service Bus and over HTTP embedded, then it ends Cancelled; a finished one exits 1', async () => {
     const world: ServiceBusWorld = await startServiceBusWorld();
     const embedded = await startLocalHost({ env: { ...embeddedTestSettings, ...cancelSettings }, port: 0 });

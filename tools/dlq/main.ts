@@ -46,4 +46,4 @@ async function run(command: Exclude<DlqCommand, { kind: 'help' }>, operations: D
   }
 }
 
-runCli(main, usage);
+runCli(main, 'npm run dlq -- --help');

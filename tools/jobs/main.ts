@@ -67,4 +67,4 @@ function httpJobOperations(baseUrl: string): JobOperations {
   };
 }
 
-runCli(main, jobsUsage);
+runCli(main, 'npm run jobs -- --help');
