@@ -16,6 +16,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const listening = new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, () => resolve(true));
+  });
+  const free = await listening;
+  if (free) {
+    server.close();
+    await once(server, 'close');
+  }
+  return free;
+}
+
 async function occupiedPort(): Promise<Server> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -70,23 +84,32 @@ describe('local modes', () => {
     ['mainServiceBus', 'AZURITE_TABLE_PORT'],
     ['mainServiceBus', 'AZURITE_BLOB_PORT'],
   ] as const)(
-    'when %s finds %s taken, then it exits 1 with one line naming the port and the setting',
+    "when %s finds %s taken, then it exits 1 with one line naming the port, the setting, and a port that is free and no other setting's",
     async (entry, setting) => {
       const taken = await occupiedPort();
       const { port } = taken.address() as AddressInfo;
       try {
-        const ports = {
+        const ports: Record<string, string> = {
           PORT: String(await freePort()),
           SERVICEBUS_EMULATOR_PORT: String(await freePort()),
           AZURITE_TABLE_PORT: String(await freePort()),
           AZURITE_BLOB_PORT: String(await freePort()),
+          [setting]: String(port),
         };
-        const run = await runToExit(spawnLocalMode(entry, { ...ports, [setting]: String(port) }));
+        // The next port is another setting's: suggesting it would only move the clash.
+        const other = Object.keys(ports).find((name) => name !== setting)!;
+        ports[other] = String(port + 1);
+        const run = await runToExit(spawnLocalMode(entry, ports));
 
         expect(run.code).toBe(1);
-        expect(run.stderr).toBe(
-          `Port ${port} is already in use: set ${setting} to a free port (for example ${setting}=${port + 1}).\n`,
+        const line = new RegExp(
+          `^Port ${port} is already in use: set ${setting} to a free port \\(for example ${setting}=(\\d+)\\)\\.\\n$`,
         );
+        expect(run.stderr).toMatch(line);
+        const suggested = Number(line.exec(run.stderr)![1]);
+        expect(suggested).toBeGreaterThan(port + 1);
+        expect(Object.values(ports)).not.toContain(String(suggested));
+        expect(await isFree(suggested)).toBe(true);
       } finally {
         taken.close();
       }

@@ -14,7 +14,7 @@ import { createJobsRuntime } from '../../src/runtime';
 import { isFunctionDisabled } from './disabledFunctions';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
 import { createLocalHttpServer } from './localHttpServer';
-import { listeningOn } from './localPorts';
+import { listeningOn, readLocalPorts } from './localPorts';
 import { ServiceBusTriggerRunner } from './serviceBusTriggerRunner';
 import { TimerRunner } from './timerRunner';
 
@@ -69,10 +69,14 @@ export async function startLocalHost({
   );
   const server = createLocalHttpServer(http, runtime.logger, runtime.telemetry);
   const listenPort = port ?? config.port;
-  await listeningOn({ PORT: listenPort }, async () => {
-    server.listen(listenPort, host);
-    await once(server, 'listening');
-  }).catch(async (error: unknown) => {
+  await listeningOn(
+    { PORT: listenPort },
+    async () => {
+      server.listen(listenPort, host);
+      await once(server, 'listening');
+    },
+    Object.values(readLocalPorts(env)),
+  ).catch(async (error: unknown) => {
     await runtime.stop();
     if (!sharedQueue) await client?.close();
     throw error;
