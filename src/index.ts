@@ -43,4 +43,6 @@ for (const definition of createFunctionTable(runtime)) {
 }
 
 app.hook.appStart(() => runtime.start());
-app.hook.appTerminate(() => runtime.stop());
+app.hook.appTerminate(async () => {
+  await runtime.stop();
+});

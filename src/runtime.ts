@@ -56,11 +56,26 @@ export interface JobsRuntime {
    * Stops taking work, lets in-flight jobs finish up to `Jobs__ShutdownTimeoutMs`, then interrupts them. `consumers`
    * are other message sources to drain the same way (the local host's Service Bus trigger runner).
    */
-  stop(consumers?: readonly MessageConsumer[]): Promise<void>;
+  stop(consumers?: readonly MessageConsumer[]): Promise<ShutdownReport>;
+}
+
+/** What became of the jobs that were running when the app was asked to stop. */
+export interface ShutdownReport {
+  /** Jobs running when the stop began. */
+  readonly running: number;
+  /** Of those, the ones still running at the deadline and interrupted. */
+  readonly interrupted: number;
+  /**
+   * Where an interrupted job went: back to Service Bus, which delivers it again; or, in embedded mode, nowhere: the
+   * in-memory queue ends with the process.
+   */
+  readonly interruptedJobsGo: 'redelivered by Service Bus' | 'lost with the in-memory queue';
 }
 
 /** Something that delivers messages to the dispatcher and can stop doing so. */
 export interface MessageConsumer {
+  /** Messages handed to the dispatcher and not yet settled. */
+  readonly inFlightCount: number;
   /** Stops taking messages; resolves `true` once in-flight ones are settled, `false` if `timeoutMs` passed first. */
   stopProcessing(timeoutMs: number): Promise<boolean>;
 }
@@ -199,11 +214,25 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     },
     async stop(consumers = []) {
       const all = embeddedQueue ? [embeddedQueue, ...consumers] : consumers;
+      const inFlight = () => all.reduce((sum, consumer) => sum + consumer.inFlightCount, 0);
+      const running = inFlight();
+      if (running > 0) {
+        logger.info('Waiting for running jobs to finish', {
+          running,
+          upToMs: config.shutdownTimeoutMs,
+          setting: 'Jobs__ShutdownTimeoutMs',
+        });
+      }
       const drained = await Promise.all(
         all.map((consumer) => consumer.stopProcessing(config.shutdownTimeoutMs)),
       );
+      let interrupted = 0;
       if (drained.includes(false)) {
-        logger.warn('In-flight jobs did not finish before the shutdown deadline; interrupting them');
+        interrupted = inFlight();
+        logger.warn('Running jobs did not finish before the shutdown deadline; interrupting them', {
+          interrupted,
+          afterMs: config.shutdownTimeoutMs,
+        });
         shutdown.abort();
         await Promise.all(all.map((consumer) => consumer.stopProcessing(interruptGraceMs)));
       }
@@ -216,6 +245,11 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
         .catch((error: unknown) =>
           logger.warn('Sending the last telemetry failed', { error: String(error) }),
         );
+      return {
+        running,
+        interrupted,
+        interruptedJobsGo: embeddedQueue ? 'lost with the in-memory queue' : 'redelivered by Service Bus',
+      };
     },
   };
 }

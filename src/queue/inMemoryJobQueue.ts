@@ -118,6 +118,11 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
     this.pump();
   }
 
+  /** Messages being processed now. */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
   /** Stops taking messages and resolves when in-flight ones are settled, or `false` when `timeoutMs` passes first. */
   async stopProcessing(timeoutMs: number): Promise<boolean> {
     this.processor = undefined;

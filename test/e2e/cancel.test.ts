@@ -132,7 +132,13 @@ describeCancel('embedded', async () => {
     port: 0,
     overrides: { logger },
   });
-  return { url: host.url, logs, close: () => host.close() };
+  return {
+    url: host.url,
+    logs,
+    close: async () => {
+      await host.close();
+    },
+  };
 });
 
 for (const settlement of ['host', 'explicit']) {

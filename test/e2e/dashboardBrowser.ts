@@ -22,7 +22,13 @@ export interface DashboardApp {
 
 export async function embeddedDashboardApp(): Promise<DashboardApp> {
   const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
-  return { baseUrl: host.url, store: host.runtime.store, close: () => host.close() };
+  return {
+    baseUrl: host.url,
+    store: host.runtime.store,
+    close: async () => {
+      await host.close();
+    },
+  };
 }
 
 /** The app on the Service Bus emulator (explicit settlement), its records on Azurite. */

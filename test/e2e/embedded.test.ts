@@ -2,6 +2,7 @@ import { startAzurite } from '../../tools/azurite/startAzurite';
 import type { LocalHost } from '../../tools/local-host/localHost';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
+import { jobRecordWhen, postJobs } from '../support/jobApi';
 import { storedRecordWhen } from '../support/jobFixtures';
 import { startLocalHostProcess } from '../support/localHostProcess';
 import { describeJobApi, embeddedApp } from './jobApiSuite';
@@ -50,9 +51,14 @@ describe('local host shutdown', () => {
     const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
     const jobId = await runningJob(host, 150);
 
-    await host.close();
+    const report = await host.close();
 
     expect((await host.runtime.store.get(jobId))?.record).toMatchObject({ status: 'Completed' });
+    expect(report).toEqual({
+      running: 1,
+      interrupted: 0,
+      interruptedJobsGo: 'lost with the in-memory queue',
+    });
   });
 
   it('when a job outlives the shutdown deadline, then its handler is interrupted and the message abandoned', async () => {
@@ -62,13 +68,14 @@ describe('local host shutdown', () => {
     });
     const jobId = await runningJob(host, 60_000);
 
-    await host.close();
+    const report = await host.close();
 
     expect((await host.runtime.store.get(jobId))?.record).toMatchObject({
       status: 'Retrying',
       lastOutcome: { status: 'Failed', errorMessage: 'The handler was interrupted by shutdown.' },
     });
     expect(host.runtime.embeddedQueue?.messageCount().active).toBe(1);
+    expect(report).toMatchObject({ running: 1, interrupted: 1 });
   });
 });
 
@@ -81,6 +88,33 @@ describe('npm start entry point', () => {
 
       expect(health.status).toBe(200);
       expect(await app.stop(signal)).toBe(0);
+      expect(JSON.parse(app.stdoutLines.at(-1)!)).toMatchObject({ message: 'Stopped; no job was running' });
     },
   );
+
+  it('when stopped with a job running past the deadline, then it says what it waits for, and last what became of the job', async () => {
+    const app = await startLocalHostProcess({
+      ...embeddedTestSettings,
+      Jobs__ShutdownTimeoutMs: '200',
+      Jobs__HandlerTimeoutMs: '60000',
+    });
+    const response = await postJobs(app.url, {
+      jobType: 'diagnostics.simulate',
+      payload: { durationMs: 60_000 },
+    });
+    const { jobId } = (await response.json()) as { jobId: string };
+    await jobRecordWhen(app.url, jobId, (record) => record.status === 'Running');
+
+    expect(await app.stop('SIGINT')).toBe(0);
+
+    const messages = app.stdoutLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(messages).toContainEqual(
+      expect.objectContaining({ message: 'Waiting for running jobs to finish', running: 1, upToMs: 200 }),
+    );
+    expect(messages.at(-1)).toMatchObject({
+      message: 'Stopped; 0 of 1 running job finished, 1 interrupted and lost with the in-memory queue',
+      running: 1,
+      interrupted: 1,
+    });
+  });
 });

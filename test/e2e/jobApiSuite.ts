@@ -13,7 +13,12 @@ export interface JobApiHarness {
 /** The app in embedded mode: the in-memory queue and store. */
 export async function embeddedApp(): Promise<JobApiHarness> {
   const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
-  return { baseUrl: host.url, close: () => host.close() };
+  return {
+    baseUrl: host.url,
+    close: async () => {
+      await host.close();
+    },
+  };
 }
 
 /** The app on the Service Bus emulator, its records on Azurite; closing it stops the emulator and Azurite too. */

@@ -8,6 +8,8 @@ const root = resolve(__dirname, '..', '..');
 export interface LocalHostProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  /** Every line it printed on stdout so far (its log lines). */
+  readonly stdoutLines: readonly string[];
   /** Ends the process with `signal` and resolves with its exit code. */
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
@@ -34,20 +36,26 @@ export async function startLocalHostProcess(
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const stdoutLines: string[] = [];
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => stdoutLines.push(line));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       const url = /"message":"Local host listening".*?"url":"([^"]+)\/api"/.exec(line)?.[1];
       if (url) resolveUrl(url);
     });
     void exited.then((code) => reject(new Error(`local host exited with ${code}: ${stderr.join('')}`)));
   });
+  const closed = new Promise<void>((resolveClosed) => lines.once('close', () => resolveClosed()));
   return {
     url,
     child,
-    stop: (signal) => {
+    stdoutLines,
+    stop: async (signal) => {
       child.kill(signal);
-      return exited;
+      const code = await exited;
+      await closed;
+      return code;
     },
   };
 }

@@ -9,7 +9,7 @@ import type {
 import { createFunctionTable } from '../../src/functions/functionTable';
 import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory';
 import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
-import type { JobsRuntime, RuntimeOverrides } from '../../src/runtime';
+import type { JobsRuntime, RuntimeOverrides, ShutdownReport } from '../../src/runtime';
 import { createJobsRuntime } from '../../src/runtime';
 import { isFunctionDisabled } from './disabledFunctions';
 import { readServiceBusTriggerSettings } from './hostJsonSettings';
@@ -23,7 +23,7 @@ export interface LocalHost {
   readonly port: number;
   readonly runtime: JobsRuntime;
   /** Graceful: stops taking requests and work, lets in-flight jobs finish up to the shutdown deadline. */
-  close(): Promise<void>;
+  close(): Promise<ShutdownReport>;
 }
 
 export interface LocalHostOptions {
@@ -101,7 +101,7 @@ export async function startLocalHost({
     functions: http.map((definition) => definition.name),
   });
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<ShutdownReport> | undefined;
   return {
     url,
     port: actualPort,
@@ -111,12 +111,13 @@ export async function startLocalHost({
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await timers.close();
-        await runtime.stop(runner ? [runner] : []);
+        const report = await runtime.stop(runner ? [runner] : []);
         await runner?.close();
         // Closed with the runtime's queue when shared; otherwise the runner's alone.
         if (!sharedQueue) await client?.close();
         server.closeAllConnections();
         await serverClosed;
+        return report;
       })()),
   };
 }

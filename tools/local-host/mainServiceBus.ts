@@ -54,8 +54,9 @@ runUntilSignalled(async () => {
   });
   return {
     stop: async () => {
-      await host.close();
+      const report = await host.close();
       await stopServices();
+      return report;
     },
     logger: host.runtime.logger,
   };

@@ -53,6 +53,10 @@ export class ServiceBusTriggerRunner implements MessageConsumer {
     );
   }
 
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   async stopProcessing(timeoutMs: number): Promise<boolean> {
     await this.subscription?.close();
     this.subscription = undefined;

@@ -309,7 +309,7 @@ export class JobDispatcher {
         const due = isoTimestamp(this.now());
         const written = await this.writeResult(current, ended, { status: 'Retrying', nextAttemptAt: due });
         if (written?.status === 'Cancelled') return this.reportCancelled(delivery, written);
-        logger.warn('Job interrupted by shutdown; abandoning it for redelivery');
+        logger.warn('Job interrupted by shutdown; given back to the queue');
         return { kind: 'abandon', description: decision.error };
       }
       case 'retry':
