@@ -7,6 +7,7 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
     queues: {
       'dlq-peek': { MaxDeliveryCount: 1 },
       'dlq-lock': { MaxDeliveryCount: 1 },
+      'dlq-again': { MaxDeliveryCount: 1, LockDuration: 'PT1S' },
     },
   });
 
@@ -65,5 +66,26 @@ describe('Service Bus emulator: the dead-letter sub-queue', () => {
       ['x', 0],
       ['z', 0],
     ]);
+  });
+
+  // The JavaScript SDK's live test "Batch Receiver - Settle deadlettered message › Throws error when dead lettering
+  // a dead lettered message": the refused dead-letter leaves the message locked; it comes back when the lock runs
+  // out, and in a dead-letter sub-queue that does not count a delivery either.
+  it('refuses to dead-letter a dead-lettered message, and its lock running out there does not count a delivery', async () => {
+    await deadLetter('dlq-again', ['poison']);
+    const receiver = bus.deadLetterReceiver('dlq-again');
+
+    const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    const refused = await receiver.deadLetterMessage(first!).then(
+      () => undefined,
+      (error: { code?: string }) => error,
+    );
+    const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    await receiver.completeMessage(again!);
+
+    expect(first?.deliveryCount).toBe(0);
+    expect(refused?.code).toBe('GeneralError');
+    expect([again?.messageId, again?.deliveryCount]).toEqual(['poison', 0]);
+    expect(await receiver.peekMessages(1, { fromSequenceNumber: again!.sequenceNumber! })).toEqual([]);
   });
 });

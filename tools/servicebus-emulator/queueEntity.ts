@@ -163,8 +163,7 @@ export class QueueEntity {
     const message = this.lockedMessage(lockTokenId, now);
     if (!message) return LOCK_LOST;
     if (propertiesToModify) message.content = withApplicationProperties(message.content, propertiesToModify);
-    // On the service, abandoning a message in a dead-letter sub-queue does not increment its delivery count.
-    this.releaseLock(message, now, !this.isDeadLetterQueue);
+    this.releaseLock(message, now, true);
     this.pump();
     return { ok: true };
   }
@@ -388,8 +387,9 @@ export class QueueEntity {
   private releaseLock(message: QueueMessage, now: number, failedDelivery: boolean): void {
     const returnTo = message.lock?.returnTo ?? 'active';
     this.unlock(message);
-    // A deferred message's fetch already counted its delivery.
-    if (failedDelivery && returnTo === 'active') message.deliveryCount++;
+    // A deferred message's fetch already counted its delivery; the service counts none in a dead-letter sub-queue
+    // (abandon or lock expiry alike), so that a dead-lettered message keeps the count it died with.
+    if (failedDelivery && returnTo === 'active' && !this.isDeadLetterQueue) message.deliveryCount++;
     if (returnTo === 'deferred') {
       message.state = 'deferred';
       this.deferred.add(message);
