@@ -18,13 +18,18 @@ import { settle } from './jobs/dispatch/settlement';
 import type { DeadLetterQueue } from './jobs/ports/deadLetterQueue';
 import { InMemoryJobQueue } from './queue/inMemoryJobQueue';
 import type { JobQueue } from './jobs/ports/jobQueue';
-import { createServiceBusClient } from './queue/serviceBusClientFactory';
+import {
+  createServiceBusAdministrationClient,
+  createServiceBusClient,
+} from './queue/serviceBusClientFactory';
+import { ServiceBusQueueDepth } from './queue/serviceBusQueueDepth';
 import { ServiceBusDeadLetterQueue } from './queue/serviceBusDeadLetterQueue';
 import { ServiceBusJobQueue } from './queue/serviceBusJobQueue';
 import { InMemoryJobStore } from './store/inMemoryJobStore';
 import { createStorageStores } from './store/storageStores';
 import type { JobStore } from './jobs/ports/jobStore';
 import { createTelemetry } from './telemetry/createTelemetry';
+import type { QueueDepthReader } from './jobs/ports/queueDepth';
 import type { Telemetry } from './jobs/ports/telemetry';
 
 /** Everything the functions need, wired once per process from the validated settings. */
@@ -34,6 +39,8 @@ export interface JobsRuntime {
   readonly registry: HandlerRegistry;
   readonly store: JobStore;
   readonly queue: JobQueue;
+  /** How many messages the queue holds: for operators (the dashboard, `GET /api/jobstats`). */
+  readonly queueDepth: QueueDepthReader;
   readonly documents: DocumentStore;
   readonly dispatcher: JobDispatcher;
   readonly submission: JobSubmissionService;
@@ -88,6 +95,7 @@ export interface RuntimeOverrides {
   documents?: DocumentStore;
   queue?: JobQueue;
   deadLetterQueue?: DeadLetterQueue;
+  queueDepth?: QueueDepthReader;
   telemetry?: Telemetry;
 }
 
@@ -151,6 +159,14 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
           createServiceBusClient(config.serviceBus),
           config.serviceBus.queueName,
         ));
+  const queueDepth =
+    overrides.queueDepth ??
+    (queue instanceof InMemoryJobQueue
+      ? queue
+      : new ServiceBusQueueDepth(
+          createServiceBusAdministrationClient(config.serviceBus),
+          config.serviceBus.queueName,
+        ));
   const cancellation = new JobCancellation({
     store,
     cancelRunning: (jobId) => dispatcher.cancelRunning(jobId),
@@ -191,6 +207,7 @@ export function createJobsRuntime(config: AppConfig, overrides: RuntimeOverrides
     registry,
     store,
     queue,
+    queueDepth,
     documents,
     dispatcher,
     submission,

@@ -9,6 +9,7 @@ import type {
   LockedDeadLetter,
 } from '../jobs/ports/deadLetterQueue';
 import type { JobQueue } from '../jobs/ports/jobQueue';
+import type { QueueDepth, QueueDepthReader } from '../jobs/ports/queueDepth';
 import { MinHeap } from './minHeap';
 import type { OutgoingJobMessage } from '../jobs/model/outgoingJobMessage';
 
@@ -70,7 +71,7 @@ interface Lock {
  * delivery count raised by abandon and by lock expiry, scheduled enqueue, a dead-letter sub-queue with reason and
  * description, MaxDeliveryCount auto-dead-lettering, bounded concurrency. Everything is lost when the process ends.
  */
-export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
+export class InMemoryJobQueue implements JobQueue, DeadLetterQueue, QueueDepthReader {
   readonly transport = 'in-memory' as const;
   readonly queueName: string;
   private readonly options: Required<InMemoryJobQueueOptions>;
@@ -185,6 +186,12 @@ export class InMemoryJobQueue implements JobQueue, DeadLetterQueue {
   }
 
   /** Messages waiting (available or scheduled) or locked. */
+  /** Counted as Service Bus counts them: a message being processed (locked) is active. */
+  async depth(): Promise<QueueDepth> {
+    const { active, scheduled, locked, deadLettered } = this.messageCount();
+    return { active: active + locked, scheduled, deadLettered };
+  }
+
   messageCount(): { active: number; scheduled: number; locked: number; deadLettered: number } {
     return {
       active: this.active.length - this.activeHead,

@@ -50,21 +50,26 @@ describe('Service Bus emulator: TLS and WebSocket listeners', () => {
   });
 
   it.each([
-    ['GET /sdap-jobs/$management?api-version=2021-05 HTTP/1.1'],
-    ['PUT /new-queue?api-version=2021-05 HTTP/1.1'],
-    ['DELETE /secure?api-version=2021-05 HTTP/1.1'],
-  ])('answers a plain HTTP request (%s) with 501 and a reason, not a closed socket', async (requestLine) => {
-    const socket = connect({ port: emulator.port, host: '127.0.0.1' });
-    let response = '';
-    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
-    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    ['GET /secure/$management?api-version=2021-05 HTTP/1.1'],
+    ['GET /secure/Subscriptions/all?api-version=2021-05 HTTP/1.1'],
+    ['POST /secure?api-version=2021-05 HTTP/1.1'],
+  ])(
+    'answers an HTTP request it does not serve (%s) with 501 and a reason, not a closed socket',
+    async (requestLine) => {
+      const socket = connect({ port: emulator.port, host: '127.0.0.1' });
+      let response = '';
+      socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
 
-    socket.write(`${requestLine}\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n`);
-    await closed;
+      socket.write(`${requestLine}\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      await closed;
 
-    expect(response).toMatch(/^HTTP\/1.1 501 Not Implemented\r\n/);
-    expect(response).toMatch(/\r\n\r\n.+not the administration \(management REST\) API/);
-  });
+      expect(response).toMatch(/^HTTP\/1.1 501 Not Implemented\r\n/);
+      expect(response).toMatch(
+        /<Error><Code>501<\/Code><Detail>.*topics, subscriptions and rules are not implemented/,
+      );
+    },
+  );
 
   it('accepts the WebSocket upgrade at /$servicebus/websocket with the AMQPWSB10 subprotocol', async () => {
     const socket = tlsSocket();

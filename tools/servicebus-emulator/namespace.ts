@@ -1,4 +1,6 @@
-import type { NamespaceSettings } from './emulatorConfig';
+import type { NamespaceDescription, QueueDescription } from './atomDocuments';
+import type { NamespaceSettings, QueueSettings } from './emulatorConfig';
+import type { QueueHooks } from './queueEntity';
 import { QueueEntity } from './queueEntity';
 
 export type EntityLookup =
@@ -10,16 +12,84 @@ const DEAD_LETTER_QUEUE = '$deadletterqueue';
 export class Namespace {
   private readonly queues = new Map<string, QueueEntity>();
   private readonly topics: Set<string>;
+  private readonly hooks: QueueHooks;
+  /** When each queue was created and last changed, for the administration API. */
+  private readonly times = new Map<QueueEntity, { createdAt: Date; updatedAt: Date }>();
+  private readonly createdAt = new Date();
 
   constructor(
     private readonly settings: NamespaceSettings,
     requestDeadline: (deadline: number) => void,
   ) {
-    const hooks = { requestDeadline, findQueue: (name: string) => this.queues.get(name.toLowerCase()) };
-    for (const queue of settings.queues) {
-      this.queues.set(queue.name.toLowerCase(), new QueueEntity(queue, queue.name, hooks));
-    }
+    this.hooks = { requestDeadline, findQueue: (name: string) => this.queues.get(name.toLowerCase()) };
+    for (const queue of settings.queues) this.createQueue(queue);
     this.topics = new Set(settings.topicNames.map((name) => name.toLowerCase()));
+  }
+
+  description(): NamespaceDescription {
+    return { name: this.settings.name, createdAt: this.createdAt };
+  }
+
+  isTopic(name: string): boolean {
+    return this.topics.has(name.toLowerCase());
+  }
+
+  /** Adds a queue, as Config.json or the administration API declares it. */
+  createQueue(settings: QueueSettings): void {
+    const queue = new QueueEntity({ ...settings }, settings.name, this.hooks);
+    this.queues.set(settings.name.toLowerCase(), queue);
+    const now = new Date();
+    this.times.set(queue, { createdAt: now, updatedAt: now });
+  }
+
+  /**
+   * Changes a queue's settings in place: its messages stay, and what it does next follows the new settings (the
+   * administration API refuses to change RequiresSession and RequiresDuplicateDetection, as the service does).
+   */
+  updateQueue(settings: QueueSettings): void {
+    const queue = this.queues.get(settings.name.toLowerCase());
+    if (!queue) return;
+    Object.assign(queue.settings, settings, { name: queue.settings.name });
+    this.times.get(queue)!.updatedAt = new Date();
+  }
+
+  /** Removes a queue and its messages; links open on it keep what they hold until they close. */
+  deleteQueue(name: string): boolean {
+    const queue = this.queues.get(name.toLowerCase());
+    if (!queue) return false;
+    this.queues.delete(name.toLowerCase());
+    this.times.delete(queue);
+    return true;
+  }
+
+  queueDescription(name: string): QueueDescription | undefined {
+    const queue = this.queues.get(name.toLowerCase());
+    return queue && this.describe(queue);
+  }
+
+  queueDescriptions(): QueueDescription[] {
+    return [...this.queues.values()]
+      .map((queue) => this.describe(queue))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private describe(queue: QueueEntity): QueueDescription {
+    const times = this.times.get(queue)!;
+    const { active, scheduled, total, sizeInBytes } = queue.runtimeCounts();
+    const deadLetter = queue.deadLetterQueue?.runtimeCounts() ?? { total: 0, sizeInBytes: 0 };
+    return {
+      ...queue.settings,
+      createdAt: times.createdAt,
+      updatedAt: times.updatedAt,
+      accessedAt: new Date(),
+      counts: {
+        active,
+        scheduled,
+        deadLetter: deadLetter.total,
+        total: total + deadLetter.total,
+        sizeInBytes: sizeInBytes + deadLetter.sizeInBytes,
+      },
+    };
   }
 
   find(path: string): EntityLookup {

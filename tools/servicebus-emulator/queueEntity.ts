@@ -125,6 +125,20 @@ export class QueueEntity {
     if (message?.state === 'scheduled') this.remove(message);
   }
 
+  /** What the administration API reports of the queue now (its dead-letter sub-queue counts apart). */
+  runtimeCounts(): { active: number; scheduled: number; total: number; sizeInBytes: number } {
+    let active = 0;
+    let scheduled = 0;
+    let sizeInBytes = 0;
+    for (const message of this.all.values()) {
+      if (message.state === 'active' || message.state === 'locked') active++;
+      else if (message.state === 'scheduled') scheduled++;
+      const { properties, applicationProperties, bodyAndFooter } = message.content;
+      sizeInBytes += properties.length + (applicationProperties?.length ?? 0) + bodyAndFooter.length;
+    }
+    return { active, scheduled, total: this.all.size, sizeInBytes };
+  }
+
   addConsumer(consumer: QueueConsumer): void {
     this.consumers.push(consumer);
     this.pump();

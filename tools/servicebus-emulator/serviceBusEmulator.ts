@@ -1,8 +1,10 @@
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import rhea from 'rhea';
 import type { AmqpError, ConnectionOptions, SenderOptions, ServerConnectionOptions } from 'rhea';
+import { answerAdministrationRequest } from './administration';
 import { captureRawMessageBytes } from './amqpCodec';
 import { DeadlineTimer } from './deadlineTimer';
 import {
@@ -105,23 +107,27 @@ export async function startServiceBusEmulator(
     serveConnection(connection, namespace);
     connection.accept(stream);
   };
-  // AMQP and WebSocket share each port: the first bytes tell an AMQP header from an HTTP upgrade request.
+  // HTTP on the same ports: the WebSocket upgrade to AMQP, and the administration API's REST calls. Never
+  // listening itself; it is handed the sockets whose first bytes are an HTTP request.
+  const http = createHttpServer((request, response) =>
+    answerAdministrationRequest(namespace, request, response),
+  );
+  http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    acceptWebSocket(request, socket, head).then(
+      (stream) => serve(socket, stream),
+      (error: unknown) => log('refused a WebSocket request:', error),
+    );
+  });
+  // AMQP and HTTP share each port: the first bytes tell an AMQP header from an HTTP request.
   const route = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (error) => log('socket error:', error));
     socket.once('data', (first: Buffer) => {
       socket.pause();
-      if (!looksLikeHttp(first)) {
-        socket.unshift(first);
-        serve(socket);
-        socket.resume();
-        return;
-      }
-      acceptWebSocket(socket, first).then(
-        (stream) => serve(socket, stream),
-        (error: unknown) => log('refused a WebSocket request:', error),
-      );
+      socket.unshift(first);
+      if (looksLikeHttp(first)) http.emit('connection', socket);
+      else serve(socket);
       socket.resume();
     });
   };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** The path Service Bus serves AMQP over WebSocket on; uamqp adds a trailing slash. */
@@ -7,7 +8,6 @@ const WEBSOCKET_PATH = /^\/\$servicebus\/websocket\/?(\?.*)?$/i;
 /** Subprotocols: Service Bus's own name first, then the OASIS AMQP WebSocket binding's. */
 const SUBPROTOCOLS = ['AMQPWSB10', 'amqp'];
 const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const MAX_HANDSHAKE_BYTES = 16 * 1024;
 const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 const HTTP_REQUEST_LINE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /;
@@ -18,77 +18,41 @@ export function looksLikeHttp(firstBytes: Buffer): boolean {
 }
 
 /**
- * Answers the WebSocket handshake (RFC 6455) for `/$servicebus/websocket` on a socket whose first bytes
- * are `head`, and resolves with a byte stream of the binary messages' payloads, which rhea serves as if it
- * were the socket itself. A request for another path or without an AMQP subprotocol gets an HTTP error.
- * Written here because the `ws` package is not a dependency; it covers what AMQP needs: binary and
+ * Answers the WebSocket handshake (RFC 6455) for `/$servicebus/websocket`, given the upgrade request Node's HTTP
+ * parser read and the bytes after it, and resolves with a byte stream of the binary messages' payloads, which rhea
+ * serves as if it were the socket itself. A request for another path or without an AMQP subprotocol gets an HTTP
+ * error. Written here because the `ws` package is not a dependency; it covers what AMQP needs: binary and
  * continuation frames, ping, close.
  */
-export function acceptWebSocket(socket: Socket, head: Buffer): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    let buffered = head;
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      tryHandshake();
-    };
-    const fail = (status: string, reason: string) => {
-      socket.off('data', onData);
-      // Destroyed once written: a client that reads nothing would otherwise hold the connection open.
-      socket.once('finish', () => socket.destroy());
-      const body = Buffer.from(`${reason}\n`, 'utf8');
-      socket.end(
-        `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-          `Content-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
-        'latin1',
-      );
-      reject(new Error(reason));
-    };
-    const tryHandshake = () => {
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buffered.length > MAX_HANDSHAKE_BYTES)
-          fail('431 Request Header Fields Too Large', 'handshake too large');
-        return;
-      }
-      socket.off('data', onData);
-      const [requestLine = '', ...headerLines] = buffered.subarray(0, end).toString('latin1').split('\r\n');
-      const headers = new Map<string, string>();
-      for (const line of headerLines) {
-        const colon = line.indexOf(':');
-        if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-      }
-      const [method = '', path = ''] = requestLine.split(' ');
-      const key = headers.get('sec-websocket-key');
-      const offered = (headers.get('sec-websocket-protocol') ?? '').split(',').map((name) => name.trim());
-      const protocol = SUBPROTOCOLS.find((name) => offered.includes(name));
-      const upgrade = headers.get('upgrade')?.toLowerCase() === 'websocket';
-      if (!upgrade && !WEBSOCKET_PATH.test(path)) {
-        // The administration client's REST calls, for one: a status and a reason, so that it reports them
-        // instead of a network fault or an entity that "does not exist".
-        return fail(
-          '501 Not Implemented',
-          `${method} ${path}: the Service Bus emulator serves AMQP, and AMQP over WebSocket at ` +
-            '/$servicebus/websocket, but not the administration (management REST) API; declare queues in its ' +
-            'Config.json instead.',
-        );
-      }
-      if (!WEBSOCKET_PATH.test(path)) return fail('404 Not Found', `no WebSocket endpoint at ${path}`);
-      if (method !== 'GET' || !upgrade || !key) {
-        return fail('400 Bad Request', 'not a WebSocket upgrade request');
-      }
-      if (!protocol) return fail('400 Bad Request', `no AMQP subprotocol offered (${offered.join(', ')})`);
-      const accept = createHash('sha1')
-        .update(key + HANDSHAKE_GUID)
-        .digest('base64');
-      socket.write(
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          `Sec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
-      );
-      resolve(webSocketDuplex(socket, buffered.subarray(end + 4)));
-    };
-    socket.on('data', onData);
-    tryHandshake();
-  });
+export function acceptWebSocket(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<Duplex> {
+  const fail = (status: string, reason: string) => {
+    const body = Buffer.from(`${reason}\n`, 'utf8');
+    // Destroyed once written: a client that reads nothing would otherwise hold the connection open.
+    socket.once('finish', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
+      'latin1',
+    );
+    return Promise.reject(new Error(reason));
+  };
+  const path = request.url ?? '';
+  const key = request.headers['sec-websocket-key'];
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((name) => name.trim());
+  const protocol = SUBPROTOCOLS.find((name) => offered.includes(name));
+  if (!WEBSOCKET_PATH.test(path)) return fail('404 Not Found', `no WebSocket endpoint at ${path}`);
+  if (request.method !== 'GET' || request.headers.upgrade?.toLowerCase() !== 'websocket' || !key) {
+    return fail('400 Bad Request', 'not a WebSocket upgrade request');
+  }
+  if (!protocol) return fail('400 Bad Request', `no AMQP subprotocol offered (${offered.join(', ')})`);
+  const accept = createHash('sha1')
+    .update(key + HANDSHAKE_GUID)
+    .digest('base64');
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+  );
+  return Promise.resolve(webSocketDuplex(socket as Socket, head));
 }
 
 function webSocketDuplex(socket: Socket, rest: Buffer): Duplex {
