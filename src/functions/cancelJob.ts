@@ -8,7 +8,7 @@ import { jobIdParams } from './requestInput';
  * handler is asked to stop; the record says Cancelled once the run ends), 409 naming the status of a finished job.
  */
 export function createCancelJob({ cancellation, logger }: Pick<JobsRuntime, 'cancellation' | 'logger'>) {
-  return httpFunction(logger, jobIdParams, async ({ params: { jobId } }) => {
+  return httpFunction(logger, { params: jobIdParams }, async ({ params: { jobId } }) => {
     const { outcome, record } = await cancellation.cancel(jobId);
     if (outcome === 'AlreadyFinished') {
       return problem(

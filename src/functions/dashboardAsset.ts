@@ -11,7 +11,7 @@ const assetParams = z.object({ asset: z.string().min(1).max(64) });
  * built from the request). Anonymous: a browser loads them without the key, and they hold no data.
  */
 export function createDashboardAsset({ logger }: Pick<JobsRuntime, 'logger'>) {
-  return httpFunction(logger, assetParams, async ({ params }) => {
+  return httpFunction(logger, { params: assetParams, query: 'page' }, async ({ params }) => {
     const file = params.asset === 'index.html' ? undefined : await dashboardFile(params.asset);
     return file ?? problem(404, 'Not found', 'The dashboard has no such file.');
   });

@@ -7,7 +7,7 @@ export function createDiscardDeadLetter({
   deadLetters,
   logger,
 }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return httpFunction(logger, sequenceNumberParams, async ({ params }) => ({
+  return httpFunction(logger, { params: sequenceNumberParams }, async ({ params }) => ({
     status: 200,
     jsonBody: { ...(await deadLetters.discard(params.sequenceNumber)), discarded: true },
   }));

@@ -1,11 +1,6 @@
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
-import {
-  deadLetterFilterBody,
-  maxDeadLetterFilterBodyBytes,
-  noPathParameters,
-  parseOptionalJsonBody,
-} from './requestInput';
+import { deadLetterFilterBody, maxDeadLetterFilterBodyBytes, parseOptionalJsonBody } from './requestInput';
 
 const bulkDiscardBodySchema = deadLetterFilterBody(
   'Name a reason or a jobType to discard, or "all": true to discard every dead-lettered message.',
@@ -19,7 +14,7 @@ export function createDiscardDeadLetters({
   deadLetters,
   logger,
 }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return httpFunction(logger, noPathParameters, async ({ request }) => {
+  return httpFunction(logger, {}, async ({ request }) => {
     const body = await parseOptionalJsonBody(request, bulkDiscardBodySchema, maxDeadLetterFilterBodyBytes);
     if (!body.ok) return body.response;
     const { reason, jobType } = body.value;

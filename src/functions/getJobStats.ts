@@ -1,12 +1,9 @@
-import { z } from 'zod';
 import { jobStatsReport, minutesWindowStart } from '../jobs/model/jobStats';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
-import { noPathParameters, parseQuery } from './requestInput';
+import { queryInteger } from './queryParameters';
 
-const statsQuerySchema = z.strictObject({
-  hours: z.coerce.number().int().min(1).max(720).default(24),
-});
+const statsQuery = { hours: queryInteger(1, 720).default(24) };
 
 /** Minutes of the outcome series: the last hour, the current minute included. */
 const seriesMinutes = 60;
@@ -22,11 +19,9 @@ export function createGetJobStats(
   { store, logger }: Pick<JobsRuntime, 'store' | 'logger'>,
   now: () => Date = () => new Date(),
 ) {
-  return httpFunction(logger, noPathParameters, async ({ request }) => {
-    const query = parseQuery(request, statsQuerySchema);
-    if (!query.ok) return query.response;
+  return httpFunction(logger, { query: statsQuery }, async ({ query }) => {
     const at = now();
-    const submittedSince = new Date(at.getTime() - query.value.hours * 3_600_000);
+    const submittedSince = new Date(at.getTime() - query.hours * 3_600_000);
     const snapshot = await store.stats({
       submittedSince,
       outcomesSince: minutesWindowStart(at, seriesMinutes),

@@ -1,13 +1,14 @@
-import type { HttpResponseInit } from '@azure/functions';
 import type { JobsRuntime } from '../runtime';
+import { httpFunction } from './httpFunction';
 
 /** `GET /api/health`: which transport runs, on which queue, for which job types. */
 export function createHealth({
   queue,
   registry,
   config,
-}: Pick<JobsRuntime, 'queue' | 'registry' | 'config'>) {
-  return async (): Promise<HttpResponseInit> => ({
+  logger,
+}: Pick<JobsRuntime, 'queue' | 'registry' | 'config' | 'logger'>) {
+  return httpFunction(logger, {}, async () => ({
     status: 200,
     jsonBody: {
       status: 'ok',
@@ -16,5 +17,5 @@ export function createHealth({
       settlement: queue.transport === 'service-bus' ? config.serviceBus.settlement : 'in-memory',
       jobTypes: registry.jobTypes(),
     },
-  });
+  }));
 }

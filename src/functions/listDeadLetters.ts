@@ -1,20 +1,20 @@
-import { z } from 'zod';
+import { deadLetterReasonSchema } from '../jobs/model/deadLetterReason';
 import { deadLetterListLimit } from '../jobs/operators/deadLetterService';
+import { jobTypeNameSchema } from '../jobs/submission/jobSubmissionRequest';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
-import { noPathParameters, parseQuery } from './requestInput';
+import { oneOf, queryInteger } from './queryParameters';
 
-const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(deadLetterListLimit.max).default(deadLetterListLimit.default),
-  jobType: z.string().trim().min(1).max(128).optional(),
-  reason: z.string().trim().min(1).max(128).optional(),
-});
+const listQuery = {
+  limit: queryInteger(1, deadLetterListLimit.max).default(deadLetterListLimit.default),
+  jobType: jobTypeNameSchema.optional(),
+  reason: oneOf(deadLetterReasonSchema).optional(),
+};
 
 /** `GET /api/deadletters?limit=&jobType=&reason=`: dead-lettered jobs, oldest first, with counts; nothing removed. */
 export function createListDeadLetters({ deadLetters, logger }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return httpFunction(logger, noPathParameters, async ({ request }) => {
-    const query = parseQuery(request, listQuerySchema);
-    if (!query.ok) return query.response;
-    return { status: 200, jsonBody: await deadLetters.list(query.value) };
-  });
+  return httpFunction(logger, { query: listQuery }, async ({ query }) => ({
+    status: 200,
+    jsonBody: await deadLetters.list(query),
+  }));
 }

@@ -1,22 +1,22 @@
 import { z } from 'zod';
 import { jobStatusSchema } from '../jobs/model/jobRecord';
+import { jobTypeNameSchema } from '../jobs/submission/jobSubmissionRequest';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
-import { noPathParameters, parseQuery } from './requestInput';
+import { oneOf, queryInteger } from './queryParameters';
 
-const listQuerySchema = z.strictObject({
-  status: jobStatusSchema.optional(),
-  jobType: z.string().trim().min(1).max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  continuationToken: z.string().min(1).max(4096).optional(),
-});
+const listQuery = {
+  status: oneOf(jobStatusSchema).optional(),
+  jobType: jobTypeNameSchema.optional(),
+  limit: queryInteger(1, 100).default(20),
+  // Opaque here; the store checks it (a token it did not issue is a 400 naming it).
+  continuationToken: z.string().max(4096).optional(),
+};
 
 /** `GET /api/jobs?status=&jobType=&limit=&continuationToken=`: jobs newest first, for operators. */
 export function createListJobs({ store, logger }: Pick<JobsRuntime, 'store' | 'logger'>) {
-  return httpFunction(logger, noPathParameters, async ({ request }) => {
-    const query = parseQuery(request, listQuerySchema);
-    if (!query.ok) return query.response;
-    const page = await store.list(query.value);
+  return httpFunction(logger, { query: listQuery }, async ({ request, query }) => {
+    const page = await store.list(query);
     const next = page.continuationToken ? new URL(request.url) : undefined;
     next?.searchParams.set('continuationToken', page.continuationToken ?? '');
     return {

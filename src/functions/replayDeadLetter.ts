@@ -11,7 +11,7 @@ const replayBodySchema = z.strictObject({ payload: z.unknown().optional() });
  * the job is queued again.
  */
 export function createReplayDeadLetter({ deadLetters, logger }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return httpFunction(logger, sequenceNumberParams, async ({ request, params }) => {
+  return httpFunction(logger, { params: sequenceNumberParams }, async ({ request, params }) => {
     const body = await parseOptionalJsonBody(request, replayBodySchema, maxRequestBytes);
     if (!body.ok) return body.response;
     const result = await deadLetters.replay(params.sequenceNumber, body.value);

@@ -1,11 +1,6 @@
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
-import {
-  deadLetterFilterBody,
-  maxDeadLetterFilterBodyBytes,
-  noPathParameters,
-  parseOptionalJsonBody,
-} from './requestInput';
+import { deadLetterFilterBody, maxDeadLetterFilterBodyBytes, parseOptionalJsonBody } from './requestInput';
 
 const bulkReplayBodySchema = deadLetterFilterBody(
   'Name a reason or a jobType to replay, or "all": true to replay every dead-lettered job.',
@@ -16,7 +11,7 @@ export function createReplayDeadLetters({
   deadLetters,
   logger,
 }: Pick<JobsRuntime, 'deadLetters' | 'logger'>) {
-  return httpFunction(logger, noPathParameters, async ({ request }) => {
+  return httpFunction(logger, {}, async ({ request }) => {
     const body = await parseOptionalJsonBody(request, bulkReplayBodySchema, maxDeadLetterFilterBodyBytes);
     if (!body.ok) return body.response;
     const { reason, jobType } = body.value;

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { fieldErrors } from '../jobs/model/fieldErrors';
 import { sequenceNumberPattern } from '../jobs/ports/deadLetterQueue';
 import { jobIdSchema } from '../jobs/model/jobMessage';
+import { deadLetterReasonSchema } from '../jobs/model/deadLetterReason';
+import { jobTypeNameSchema } from '../jobs/submission/jobSubmissionRequest';
 import { problem } from './httpProblem';
+import { oneOf } from './queryParameters';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
 
@@ -15,14 +18,12 @@ export const sequenceNumberParams = z.object({
 /** The route of one job: its id, a GUID (anything else, `a%2Fb`, is a bad request, not a question for the store). */
 export const jobIdParams = z.object({ jobId: jobIdSchema.transform((jobId) => jobId.toLowerCase()) });
 
-const filterText = z.string().trim().min(1).max(128);
-
 /** The body of a bulk dead-letter operation: `{ reason?, jobType? }` or `{ all: true }`; `nothingNamed` says what to send. */
 export function deadLetterFilterBody(nothingNamed: string) {
   return z
     .strictObject({
-      reason: filterText.optional(),
-      jobType: filterText.optional(),
+      reason: oneOf(deadLetterReasonSchema).optional(),
+      jobType: jobTypeNameSchema.optional(),
       all: z.literal(true).optional(),
     })
     .refine((body) => body.reason !== undefined || body.jobType !== undefined || body.all === true, {
@@ -52,20 +53,6 @@ export function parseJsonText(text: string): Parsed<unknown> {
       response: problem(400, 'Invalid JSON', detail, { errors: [{ field: '', message: detail }] }),
     };
   }
-}
-
-/** Query parameters against `schema`; a 400 naming each failing parameter otherwise. */
-export function parseQuery<T extends z.ZodType>(request: HttpRequest, schema: T): Parsed<z.output<T>> {
-  const result = schema.safeParse(Object.fromEntries(request.query.entries()));
-  if (result.success) return { ok: true, value: result.data };
-  const errors = result.error.issues.map((issue) => ({
-    field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
-    message: issue.message,
-  }));
-  return {
-    ok: false,
-    response: problem(400, 'Invalid query', 'One or more query parameters are invalid.', { errors }),
-  };
 }
 
 /** Route parameters against `schema`; a 400 naming each failing parameter otherwise. */

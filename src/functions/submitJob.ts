@@ -3,14 +3,14 @@ import type { SubmittedJob } from '../jobs/submission/jobSubmissionService';
 import type { JobsRuntime } from '../runtime';
 import { httpFunction } from './httpFunction';
 import { problem } from './httpProblem';
-import { isJsonContentType, noPathParameters, parseJsonText } from './requestInput';
+import { isJsonContentType, parseJsonText } from './requestInput';
 
 /** A whole request: a full batch of small jobs fits; one job is limited further by the message size. */
 export const maxRequestBytes = 1024 * 1024;
 
 /** `POST /api/jobs`: one job or an array of up to 100. 202 when queued, 200 when the idempotency key already existed. */
 export function createSubmitJob({ submission, logger }: Pick<JobsRuntime, 'submission' | 'logger'>) {
-  return httpFunction(logger, noPathParameters, async ({ request, context }) => {
+  return httpFunction(logger, {}, async ({ request, context }) => {
     const contentType = request.headers.get('content-type') ?? '';
     if (!isJsonContentType(contentType)) {
       return problem(

@@ -128,7 +128,7 @@ describe('the local host access log', () => {
       overrides: { logger: createLogger('info', { write: (line) => lines.push(line) }) },
     });
     try {
-      await fetch(`${host.url}/api/health?verbose=1`);
+      await fetch(`${host.url}/api/health?code=key`);
       await fetch(`${host.url}/api/nothing`, { method: 'POST' });
 
       const access = lines

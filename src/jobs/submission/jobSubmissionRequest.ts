@@ -7,9 +7,21 @@ import { PayloadTooLargeError } from '../errors';
  */
 export const idempotencyKeySchema = z.string().trim().min(1).max(100);
 
+/**
+ * A job type as a caller names it, in a submission or a filter: exactly, without spaces around it. The queue's
+ * contract stays tolerant (a message's jobType is trimmed, so another producer's message is not refused for it);
+ * the API does not guess.
+ */
+export const jobTypeNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((name) => name.trim() === name, 'A job type has no leading or trailing spaces.');
+
 /** What a caller submits: one job. The service fills in jobId, attempt, createdAt and defaults. */
 export const jobSubmissionRequestSchema = z.strictObject({
-  jobType: z.string().trim().min(1).max(128),
+  jobType: jobTypeNameSchema,
+  /** Optional: absent or `null` is `{}`, which the job type's schema then checks (docs/api.md). */
   payload: z
     .unknown()
     .optional()

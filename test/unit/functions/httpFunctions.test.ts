@@ -327,7 +327,10 @@ describe('HTTP functions', () => {
 
   describe('health', () => {
     it('reports the transport, queue and job types', async () => {
-      const response = await createHealth(runtime)();
+      const response = await createHealth(runtime)(
+        new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+        invocationContext(),
+      );
 
       expect(runtime.registry.jobTypes()).toContain('diagnostics.simulate');
       expect(response.jsonBody).toEqual({

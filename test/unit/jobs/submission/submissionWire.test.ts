@@ -35,9 +35,10 @@ const text = (maxLength: number) =>
 
 const jobRequest = fc.record(
   {
+    // Spaces around a job type are refused over HTTP (docs/api.md), as an unknown type is.
     jobType: fc.oneof(
-      { arbitrary: fc.constantFrom('test.scripted', ' test.scripted ', 'test.scripted\n'), weight: 8 },
-      { arbitrary: fc.constantFrom('unknown.type', ''), weight: 1 },
+      { arbitrary: fc.constant('test.scripted'), weight: 8 },
+      { arbitrary: fc.constantFrom(' test.scripted ', 'test.scripted\n', 'unknown.type', ''), weight: 1 },
     ),
     payload: fc.record(
       { value: fc.integer(), note: fc.string({ maxLength: 20 }) },
