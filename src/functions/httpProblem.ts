@@ -32,12 +32,16 @@ export function problem(
   };
 }
 
+function titleOf(error: Error): string {
+  return error.name === 'InvalidContinuationTokenError' ? 'Invalid query' : 'Invalid job submission';
+}
+
 /** Maps an error to its HTTP answer; anything unexpected is logged and answered 500 without internals. */
 export function errorResponse(error: unknown, logger: Logger): HttpResponseInit {
   if (isJobsError(error)) {
     switch (error.code) {
       case 'ValidationFailed':
-        return problem(400, 'Invalid job submission', error.message, {
+        return problem(400, titleOf(error), error.message, {
           errors: error instanceof ValidationError ? error.errors : [],
         });
       case 'PayloadTooLarge':

@@ -42,6 +42,22 @@ export class ValidationError extends JobsError {
   }
 }
 
+/**
+ * A listing's continuation token that the store did not issue (made up, cut short, or from another store): the
+ * caller starts the listing again without one. Raised by the store, which alone can read its tokens.
+ */
+export class InvalidContinuationTokenError extends ValidationError {
+  constructor() {
+    super('The continuation token was not issued by this service; list again without one.', [
+      {
+        field: 'continuationToken',
+        message:
+          'Not a continuation token this service issued (pass back the one a listing gave, unchanged).',
+      },
+    ]);
+  }
+}
+
 export class PayloadTooLargeError extends JobsError {
   readonly limitBytes: number;
 

@@ -18,6 +18,7 @@ import { isTerminalJobStatus } from '../jobs/model/jobRecord';
  * as long as callers treat records as values (the dispatcher and submission do). Keeps at most `maxFinished`
  * finished jobs, the longest finished first out, so a long-running process does not grow without end.
  */
+import { decodeListingToken, encodeListingToken } from './listingToken';
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
   /** Finished jobs' ids, in the order they finished (a Set keeps insertion order). */
@@ -64,7 +65,8 @@ export class InMemoryJobStore implements JobStore {
   }
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
-    const after = continuationToken === undefined ? undefined : decodeCursor(continuationToken);
+    const after =
+      continuationToken === undefined ? undefined : decodeListingToken(continuationToken, listKeySchema);
     const matching = [...this.jobs.values()]
       .map(({ record }) => ({ record, key: listKey(record) }))
       .filter(
@@ -153,7 +155,11 @@ function sameRecord(stored: JobRecord, written: JobRecord): boolean {
   return stored === written;
 }
 
-const listKeySchema = z.object({ submittedMs: z.number(), jobId: z.string() });
+// Every field bounded: a token made by hand names at worst another position in the listing.
+const listKeySchema = z.strictObject({
+  submittedMs: z.int().min(0).max(8_640_000_000_000_000),
+  jobId: z.string().max(64),
+});
 type ListKey = z.output<typeof listKeySchema>;
 
 // The table store's order: newest submission first (to the millisecond), then by jobId.
@@ -167,15 +173,5 @@ function compareListKeys(a: ListKey, b: ListKey): number {
 
 // The last job listed, not an offset: jobs created or removed between pages shift nothing.
 function encodeCursor(key: ListKey): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-// An unreadable token lists from the start, like no token.
-function decodeCursor(token: string): ListKey | undefined {
-  try {
-    const parsed = listKeySchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString()));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return encodeListingToken(key);
 }

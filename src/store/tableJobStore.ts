@@ -8,7 +8,7 @@ import type {
 } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { InfrastructureError, errorMessage } from '../jobs/errors';
+import { InfrastructureError, InvalidContinuationTokenError, errorMessage } from '../jobs/errors';
 import type { JobRecord, JobStatus } from '../jobs/model/jobRecord';
 import { jobRecordSchema } from '../jobs/model/jobRecord';
 import type {
@@ -22,6 +22,7 @@ import type {
 } from '../jobs/ports/jobStore';
 import { terminalJobStatuses } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
+import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
 import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/model/jobStats';
 
@@ -326,7 +327,9 @@ export class TableJobStore implements JobStore {
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
     await this.ensureTable();
-    let cursor = (continuationToken && decodeCursor(continuationToken)) || this.firstCursor();
+    const given =
+      continuationToken === undefined ? undefined : decodeListingToken(continuationToken, listCursorSchema);
+    let cursor = given ?? this.firstCursor();
     const jobs: JobRecord[] = [];
     for (
       let pages = 0;
@@ -335,7 +338,14 @@ export class TableJobStore implements JobStore {
     ) {
       // No more entries than jobs still wanted, so a page is always taken whole and the service's token (past the
       // page) is where the next one starts.
-      const page = await this.readIndexPage(cursor, status, jobType, limit - jobs.length);
+      const page = await this.readIndexPage(cursor, status, jobType, limit - jobs.length).catch(
+        (error: unknown) => {
+          // The service's own refusal of keys a caller's token carried: that token was not the service's.
+          if (pages === 0 && given?.serviceToken && statusOf((error as Error).cause) === 400)
+            throw new InvalidContinuationTokenError();
+          throw error;
+        },
+      );
       const records = await Promise.all(page.map((entry) => this.listedRecord(entry)));
       for (const record of records) {
         // The index's status may be stale (its write failed or was overtaken): the record's is the one that counts.
@@ -604,9 +614,13 @@ export class TableJobStore implements JobStore {
   }
 }
 
-// The SDK's continuation token is base64 JSON naming the next keys; a token that is not one would fail inside the
-// SDK, so a listing token carrying one is unreadable (and lists from the start) instead.
-const serviceTokenKeysSchema = z.object({ nextPartitionKey: z.string() });
+// The SDK's continuation token is base64 JSON naming the service's next keys (opaque: Azure encodes them); a token
+// that is not one would fail inside the SDK, so a listing token carrying one is refused instead. Keys the service
+// itself refuses are caught where the page is read.
+const serviceTokenKeysSchema = z.object({
+  nextPartitionKey: z.string().min(1).max(1024),
+  nextRowKey: z.string().max(1024).optional(),
+});
 const serviceTokenSchema = z
   .string()
   .refine(
@@ -614,14 +628,19 @@ const serviceTokenSchema = z
       serviceTokenKeysSchema.safeParse(parseJsonOrUndefined(Buffer.from(token, 'base64').toString())).success,
   );
 
-const listCursorSchema = z.object({
-  partition: z.string(),
-  after: z.string(),
-  daysLeft: z.int(),
+/** Where a listing goes on: the day's index partition, the last row listed in it, the days left to look back. */
+const listCursorSchema = z.strictObject({
+  partition: z
+    .string()
+    .regex(/^index-\d{4}-\d{2}-\d{2}$/)
+    .refine((partition) => isCalendarDay(partition.slice(indexPartitionPrefix.length))),
+  after: z.string().regex(/^[0-9a-f-]{0,64}$/),
+  daysLeft: z.int().min(1).max(3660),
   serviceToken: serviceTokenSchema.optional(),
 });
 type ListCursor = z.output<typeof listCursorSchema>;
 
+  .max(3000)
 function toRecordEntity(record: JobRecord, writeId: string, body?: string): TableEntity<EntityProperties> {
   return {
     partitionKey: record.jobId,
@@ -705,13 +724,12 @@ function previousDay(cursor: ListCursor): ListCursor {
 }
 
 function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodeListingToken(cursor);
 }
 
-// An unreadable token lists from the start, like no token.
-function decodeCursor(token: string): ListCursor | undefined {
-  const parsed = listCursorSchema.safeParse(parseJsonOrUndefined(Buffer.from(token, 'base64url').toString()));
-  return parsed.success ? parsed.data : undefined;
+function isCalendarDay(day: string): boolean {
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
 }
 
 function parseJsonOrUndefined(text: string): unknown {

@@ -25,6 +25,10 @@ export interface JobListQuery {
   jobType?: string;
   /** 1 to 100. */
   limit: number;
+  /**
+   * One that a listing of this store returned, unchanged; any other is refused with
+   * `InvalidContinuationTokenError`, never read as "from the start".
+   */
   continuationToken?: string;
 }
 
