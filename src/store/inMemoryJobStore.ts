@@ -12,13 +12,13 @@ import type {
   NewJob,
 } from '../jobs/ports/jobStore';
 import { isTerminalJobStatus } from '../jobs/model/jobRecord';
+import { decodeListingToken, encodeListingToken } from './listingToken';
 
 /**
  * Embedded-mode job store. Records are replaced, never mutated in place, so handing out the stored object is safe
  * as long as callers treat records as values (the dispatcher and submission do). Keeps at most `maxFinished`
  * finished jobs, the longest finished first out, so a long-running process does not grow without end.
  */
-import { decodeListingToken, encodeListingToken } from './listingToken';
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
   /** Finished jobs' ids, in the order they finished (a Set keeps insertion order). */

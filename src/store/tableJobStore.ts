@@ -623,6 +623,7 @@ const serviceTokenKeysSchema = z.object({
 });
 const serviceTokenSchema = z
   .string()
+  .max(3000)
   .refine(
     (token) =>
       serviceTokenKeysSchema.safeParse(parseJsonOrUndefined(Buffer.from(token, 'base64').toString())).success,
@@ -640,7 +641,6 @@ const listCursorSchema = z.strictObject({
 });
 type ListCursor = z.output<typeof listCursorSchema>;
 
-  .max(3000)
 function toRecordEntity(record: JobRecord, writeId: string, body?: string): TableEntity<EntityProperties> {
   return {
     partitionKey: record.jobId,
