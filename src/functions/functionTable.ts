@@ -7,6 +7,7 @@ import { createDiscardDeadLetter } from './discardDeadLetter';
 import { createDiscardDeadLetters } from './discardDeadLetters';
 import { createGetJob } from './getJob';
 import { createGetJobStats } from './getJobStats';
+import { withHeadAndOptions } from './headAndOptions';
 import { createHealth } from './health';
 import { createListDeadLetters } from './listDeadLetters';
 import { createListJobTypes } from './listJobTypes';
@@ -21,6 +22,7 @@ import { createSubmitJob } from './submitJob';
 export interface HttpFunctionDefinition {
   readonly kind: 'http';
   readonly name: string;
+  /** With `HEAD` (where `GET` is) and `OPTIONS`, which every route answers (`withHeadAndOptions`). */
   readonly methods: HttpMethod[];
   /** Relative to the `api/` prefix. */
   readonly route: string;
@@ -60,7 +62,11 @@ export type FunctionDefinition =
  */
 export function createFunctionTable(runtime: JobsRuntime): FunctionDefinition[] {
   const { telemetry } = runtime;
-  const definitions = definitionsOf(runtime);
+  const table = definitionsOf(runtime);
+  const http = withHeadAndOptions(
+    table.filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http'),
+  );
+  const definitions = [...http, ...table.filter((definition) => definition.kind !== 'http')];
   if (!telemetry.enabled) return definitions;
   // Every invocation is an activity, so telemetry that is slow to load waits for the app to be idle.
   return definitions.map((definition): FunctionDefinition => {
@@ -133,9 +139,10 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       authLevel: 'anonymous',
       handler: createHealth(runtime),
     },
-    // Operators' tools: the master key in Azure. The host orders routes by function name, not by how specific they
-    // are: `{sequenceNumber:long}` keeps `DELETE deadletters/replay` off the discard function. The replay route has
-    // one more segment and no rival, so it takes any text and its function answers 400 naming the parameter.
+    // Operators' tools: the master key in Azure. The sequence number takes any text, so its function answers 400
+    // naming it (a `:long` constraint would make `DELETE deadletters/abc` the host's bare 404). The host tries
+    // routes in its own order, not by how specific they are, but no rival route takes DELETE, and OPTIONS on
+    // `deadletters/replay` answers the same whichever function has it (its Allow comes from the path).
     {
       kind: 'http',
       name: 'listDeadLetters',
@@ -164,7 +171,7 @@ function definitionsOf(runtime: JobsRuntime): FunctionDefinition[] {
       kind: 'http',
       name: 'discardDeadLetter',
       methods: ['DELETE'],
-      route: 'deadletters/{sequenceNumber:long}',
+      route: 'deadletters/{sequenceNumber}',
       authLevel: 'admin',
       handler: createDiscardDeadLetter(runtime),
     },

@@ -42,12 +42,18 @@ describe('dashboard HTTP functions', () => {
         ['dashboard', 'dashboardAsset', 'getJobStats', 'discardDeadLetters'].includes(definition.name),
       )
       .map(({ name, methods, route, authLevel }) => ({ name, methods, route, authLevel }));
+    const get = ['GET', 'HEAD', 'OPTIONS'];
 
     expect(routes).toEqual([
-      { name: 'discardDeadLetters', methods: ['POST'], route: 'deadletters/discard', authLevel: 'admin' },
-      { name: 'getJobStats', methods: ['GET'], route: 'jobstats', authLevel: 'function' },
-      { name: 'dashboard', methods: ['GET'], route: 'dashboard', authLevel: 'function' },
-      { name: 'dashboardAsset', methods: ['GET'], route: 'dashboard/{asset}', authLevel: 'anonymous' },
+      {
+        name: 'discardDeadLetters',
+        methods: ['POST', 'OPTIONS'],
+        route: 'deadletters/discard',
+        authLevel: 'admin',
+      },
+      { name: 'getJobStats', methods: [...get], route: 'jobstats', authLevel: 'function' },
+      { name: 'dashboard', methods: [...get], route: 'dashboard', authLevel: 'function' },
+      { name: 'dashboardAsset', methods: [...get], route: 'dashboard/{asset}', authLevel: 'anonymous' },
     ]);
   });
 

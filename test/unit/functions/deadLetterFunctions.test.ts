@@ -32,28 +32,44 @@ describe('dead-letter HTTP functions', () => {
 
   afterEach(() => runtime.stop());
 
-  it('registers every dead-letter route with the admin (master key) auth level, the discard route constrained to long so `deadletters/replay` never matches it', () => {
+  it('registers every dead-letter route with the admin (master key) auth level, answering HEAD and OPTIONS too', () => {
     const routes = createFunctionTable(runtime)
       .filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http')
       .filter((definition) => definition.route.startsWith('deadletters'))
       .map(({ name, methods, route, authLevel }) => ({ name, methods, route, authLevel }));
 
     expect(routes).toEqual([
-      { name: 'listDeadLetters', methods: ['GET'], route: 'deadletters', authLevel: 'admin' },
-      { name: 'replayDeadLetters', methods: ['POST'], route: 'deadletters/replay', authLevel: 'admin' },
+      {
+        name: 'listDeadLetters',
+        methods: ['GET', 'HEAD', 'OPTIONS'],
+        route: 'deadletters',
+        authLevel: 'admin',
+      },
+      {
+        name: 'replayDeadLetters',
+        methods: ['POST', 'OPTIONS'],
+        route: 'deadletters/replay',
+        authLevel: 'admin',
+      },
       {
         name: 'replayDeadLetter',
-        methods: ['POST'],
+        methods: ['POST', 'OPTIONS'],
         route: 'deadletters/{sequenceNumber}/replay',
         authLevel: 'admin',
       },
+      // Unconstrained (no `:long`): `DELETE deadletters/abc` reaches the function, which answers 400 naming it.
       {
         name: 'discardDeadLetter',
-        methods: ['DELETE'],
-        route: 'deadletters/{sequenceNumber:long}',
+        methods: ['DELETE', 'OPTIONS'],
+        route: 'deadletters/{sequenceNumber}',
         authLevel: 'admin',
       },
-      { name: 'discardDeadLetters', methods: ['POST'], route: 'deadletters/discard', authLevel: 'admin' },
+      {
+        name: 'discardDeadLetters',
+        methods: ['POST', 'OPTIONS'],
+        route: 'deadletters/discard',
+        authLevel: 'admin',
+      },
     ]);
   });
 
