@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { JobRecord } from '../jobs/model/jobRecord';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
-import { addJob, addOutcome, minuteKey } from '../jobs/model/jobStats';
+import {
+  addJob,
+  addOutcome,
+  countedOutcomeStatus,
+  isDiscardedDeadLetter,
+  minuteKey,
+} from '../jobs/model/jobStats';
 import type {
   CreateJobResult,
   JobListPage,
@@ -110,11 +116,18 @@ export class InMemoryJobStore implements JobStore {
       .filter(({ key }) => key.submittedMs >= submittedSince.getTime())
       .sort((a, b) => compareListKeys(a.key, b.key));
     const byJobType: JobStatsSnapshot['byJobType'] = {};
-    for (const { record } of submitted.slice(0, maxEntries)) addJob(byJobType, record.jobType, record.status);
+    let deadLetteredDiscarded = 0;
+    for (const { record } of submitted.slice(0, maxEntries)) {
+      addJob(byJobType, record.jobType, record.status);
+      if (isDiscardedDeadLetter(record)) deadLetteredDiscarded += 1;
+    }
     // Read from the records' outcomes when asked, not kept up on every write: the write path is the hot one.
     const ended = [...this.jobs.values()]
-      .flatMap(({ record }) => record.outcomes)
-      .map(({ completedAt, status }) => ({ completedAtMs: Date.parse(completedAt), status }))
+      .flatMap(({ record }) => record.outcomes.map((outcome) => ({ record, outcome })))
+      .map(({ record, outcome }) => ({
+        completedAtMs: Date.parse(outcome.completedAt),
+        status: countedOutcomeStatus(record, outcome),
+      }))
       .filter(({ completedAtMs }) => completedAtMs >= outcomesSince.getTime())
       .sort((a, b) => b.completedAtMs - a.completedAtMs);
     const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
@@ -123,6 +136,7 @@ export class InMemoryJobStore implements JobStore {
     return {
       byJobType,
       jobsCounted: Math.min(submitted.length, maxEntries),
+      deadLetteredDiscarded,
       jobsTruncated: submitted.length > maxEntries,
       outcomesByMinute,
       outcomesTruncated: ended.length > maxEntries,

@@ -24,7 +24,13 @@ import { terminalJobStatuses } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
-import { addJob, addOutcome, countableOutcome, outcomeKey } from '../jobs/model/jobStats';
+import {
+  addJob,
+  addOutcome,
+  countableOutcome,
+  isDiscardedDeadLetter,
+  outcomeKey,
+} from '../jobs/model/jobStats';
 
 const recordRowKey = 'job';
 const indexPartitionPrefix = 'index-';
@@ -78,6 +84,8 @@ interface IndexEntity {
   jobId: string;
   jobType: string;
   status: string;
+  /** Present (true) on a DeadLettered job whose message was discarded (`isDiscardedDeadLetter`), for the stats. */
+  discarded?: boolean;
 }
 
 type IndexPage = TableEntityResultPage<IndexEntity>;
@@ -438,12 +446,15 @@ export class TableJobStore implements JobStore {
     return { ...jobs, ...outcomes };
   }
 
-  /** The listing index's entries since `since`, day partition by day partition, newest first, status and type only. */
+  /** The listing index's entries since `since`, day partition by day, newest first: status, type, discarded. */
   private async countJobs(
     since: Date,
     maxEntries: number,
-  ): Promise<Pick<JobStatsSnapshot, 'byJobType' | 'jobsCounted' | 'jobsTruncated'>> {
+  ): Promise<
+    Pick<JobStatsSnapshot, 'byJobType' | 'jobsCounted' | 'jobsTruncated' | 'deadLetteredDiscarded'>
+  > {
     const byJobType: JobStatsSnapshot['byJobType'] = {};
+    let deadLetteredDiscarded = 0;
     // Entries submitted at or after `since` have a countdown up to its own: row keys below the next one.
     const before = String(maxTimestampMs - since.getTime() + 1).padStart(13, '0');
     const last = indexPartition(since);
@@ -456,20 +467,22 @@ export class TableJobStore implements JobStore {
         const page = await this.readPage<IndexEntity>(
           filter,
           { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
-          ['jobType', 'status'],
+          ['jobType', 'status', 'discarded'],
         );
         for (const entry of page) {
-          if (counted === maxEntries) return { byJobType, jobsCounted: counted, jobsTruncated: true };
+          if (counted === maxEntries)
+            return { byJobType, jobsCounted: counted, jobsTruncated: true, deadLetteredDiscarded };
           const status = jobRecordSchema.shape.status.safeParse(entry.status);
           if (!status.success) continue;
           addJob(byJobType, entry.jobType, status.data);
+          if (status.data === 'DeadLettered' && entry.discarded === true) deadLetteredDiscarded += 1;
           counted += 1;
         }
         continuationToken = page.continuationToken;
       } while (continuationToken);
       partition = previousDay({ partition, after: '', daysLeft: 1 }).partition;
     }
-    return { byJobType, jobsCounted: counted, jobsTruncated: false };
+    return { byJobType, jobsCounted: counted, jobsTruncated: false, deadLetteredDiscarded };
   }
 
   /** The outcome entries since `since`: one range over the minute partitions, newest minute first. */
@@ -692,7 +705,14 @@ function recordTextOf(entity: TableEntityResult<EntityProperties>): string {
 
 function toIndexEntity(record: JobRecord): IndexEntity {
   const [partitionKey, rowKey] = indexKeys(record);
-  return { partitionKey, rowKey, jobId: record.jobId, jobType: record.jobType, status: record.status };
+  return {
+    partitionKey,
+    rowKey,
+    jobId: record.jobId,
+    jobType: record.jobType,
+    status: record.status,
+    ...(isDiscardedDeadLetter(record) && { discarded: true }),
+  };
 }
 
 function indexKeys(record: JobRecord): [string, string] {

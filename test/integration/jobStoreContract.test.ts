@@ -3,6 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
 import { RestError, createHttpHeaders } from '@azure/core-rest-pipeline';
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
+import { transition } from '../../src/jobs/model/jobTransitions';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 import type { JobListQuery, JobStore, NewJob, StoredJob } from '../../src/jobs/ports/jobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
@@ -890,10 +891,71 @@ describe.each(adapters)('JobStore contract, dashboard stats: %s', (_, createStor
     const stats = await store.stats(window);
 
     expect(stats.outcomesByMinute).toEqual({
-      '2026-01-01T11:01Z': { completed: 0, failed: 1 },
-      '2026-01-01T11:02Z': { completed: 1, failed: 1 },
+      '2026-01-01T11:01Z': { completed: 0, failed: 1, cancelled: 0 },
+      '2026-01-01T11:02Z': { completed: 1, failed: 1, cancelled: 0 },
     });
     expect(stats.outcomesTruncated).toBe(false);
+  });
+
+  it('counts the attempt a cancel stopped as cancelled, not failed, and the attempts before it as they ended', async () => {
+    const created = await createNew(store, jobRecordAt('2026-01-01T10:50:00Z'));
+    const first = await runAttempt(created, 'Failed', '2026-01-01T11:01:10Z');
+    const running: JobRecord = {
+      ...first.record,
+      status: 'Running',
+      attempt: 2,
+      cancelRequestedAt: '2026-01-01T11:02:00Z',
+    };
+    const runningEtag = await store.replace(running, first.etag);
+    const stopped = transition(
+      running,
+      {
+        type: 'RunEnded',
+        outcome: { ...first.record.lastOutcome!, attempt: 2, completedAt: '2026-01-01T11:02:01Z' },
+        progress: null,
+        next: { status: 'Retrying', nextAttemptAt: '2026-01-01T11:03:00Z' },
+      },
+      new Date('2026-01-01T11:02:01Z'),
+    );
+    if (!stopped.ok) throw new Error(stopped.refusal);
+    await store.replace(stopped.record, runningEtag ?? '');
+
+    const stats = await store.stats(window);
+
+    expect(stopped.record.status).toBe('Cancelled');
+    expect(stats.outcomesByMinute).toEqual({
+      '2026-01-01T11:01Z': { completed: 0, failed: 1, cancelled: 0 },
+      '2026-01-01T11:02Z': { completed: 0, failed: 0, cancelled: 1 },
+    });
+  });
+
+  it('counts the DeadLettered jobs whose dead-lettered message was discarded', async () => {
+    const discardAction = (sequenceNumber: string) => ({
+      action: 'Discarded' as const,
+      at: '2026-01-01T11:10:00Z',
+      sequenceNumber,
+      reason: 'Poisoned',
+      payloadCorrected: false,
+    });
+    const kept = await runAttempt(
+      await createNew(store, jobRecordAt('2026-01-01T11:00:00Z')),
+      'Poisoned',
+      '2026-01-01T11:00:05Z',
+    );
+    const discarded = await runAttempt(
+      await createNew(store, jobRecordAt('2026-01-01T11:01:00Z')),
+      'Poisoned',
+      '2026-01-01T11:01:05Z',
+    );
+    await store.replace({ ...discarded.record, deadLetterActions: [discardAction('2')] }, discarded.etag);
+
+    const stats = await store.stats(window);
+
+    expect(kept.record.status).toBe('DeadLettered');
+    expect(stats).toMatchObject({
+      byJobType: { 'diagnostics.simulate': { DeadLettered: 2 } },
+      deadLetteredDiscarded: 1,
+    });
   });
 
   it('reads at most maxEntries of each, the newest, and says so', async () => {
@@ -913,9 +975,10 @@ describe.each(adapters)('JobStore contract, dashboard stats: %s', (_, createStor
       byJobType: { t3: { Retrying: 1 }, t2: { Retrying: 1 } },
       jobsCounted: 2,
       jobsTruncated: true,
+      deadLetteredDiscarded: 0,
       outcomesByMinute: {
-        '2026-01-01T11:13Z': { completed: 0, failed: 1 },
-        '2026-01-01T11:12Z': { completed: 0, failed: 1 },
+        '2026-01-01T11:13Z': { completed: 0, failed: 1, cancelled: 0 },
+        '2026-01-01T11:12Z': { completed: 0, failed: 1, cancelled: 0 },
       },
       outcomesTruncated: true,
     });
@@ -931,6 +994,7 @@ describe.each(adapters)('JobStore contract, dashboard stats: %s', (_, createStor
       byJobType: {},
       jobsCounted: 0,
       jobsTruncated: false,
+      deadLetteredDiscarded: 0,
       outcomesByMinute: {},
       outcomesTruncated: false,
     });

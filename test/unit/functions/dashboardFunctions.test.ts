@@ -153,13 +153,24 @@ describe('dashboard HTTP functions', () => {
       byStatus: { Completed: 1 },
       byJobType: { 'diagnostics.simulate': { Completed: 1 } },
       total: 1,
+      deadLetteredDiscarded: 0,
       truncated: false,
       perMinuteTruncated: false,
     });
     expect(report.perMinute).toHaveLength(60);
     expect(report.perMinute[0]?.minute).toBe('2026-01-01T11:01Z');
-    expect(report.perMinute.at(-2)).toEqual({ minute: '2026-01-01T11:59Z', completed: 1, failed: 0 });
-    expect(report.perMinute.at(-1)).toEqual({ minute: '2026-01-01T12:00Z', completed: 0, failed: 0 });
+    expect(report.perMinute.at(-2)).toEqual({
+      minute: '2026-01-01T11:59Z',
+      completed: 1,
+      failed: 0,
+      cancelled: 0,
+    });
+    expect(report.perMinute.at(-1)).toEqual({
+      minute: '2026-01-01T12:00Z',
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+    });
   });
 
   it('when the window is out of range, then the answer is 400 naming it', async () => {
