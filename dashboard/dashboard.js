@@ -1,4 +1,4 @@
-/* global document, window, location, fetch, URLSearchParams, setTimeout, clearTimeout */
+/* global document, window, location, history, Element, fetch, URLSearchParams, setTimeout, clearTimeout */
 // The operator dashboard: plain DOM, no framework, no build. Everything shown comes from producers (job types,
 // errors, descriptions), so it is only ever set as text (`textContent`, text nodes), never parsed as markup.
 (function () {
@@ -20,7 +20,17 @@
     timer: undefined,
     /** 'unknown' until the dead-letter API answers; 'admin' or 'read-only' after. */
     access: 'unknown',
+    /** The job shown in the panel (`#/jobs/<jobId>`), and the control focus goes back to when it closes. */
     selectedJobId: undefined,
+    opener: undefined,
+    /** The view under the panel ('overview', 'jobs' or 'deadletters') and its address, set from the address. */
+    view: undefined,
+    viewAddress: undefined,
+    /** The address last applied: a `hashchange` for it (after `navigate`) changes nothing. */
+    appliedAddress: undefined,
+    filters: { status: '', jobType: '', id: '' },
+    deadLetterFilter: { reason: '', jobType: '' },
+    deadLetterListing: undefined,
     deadLetters: [],
     /** What each container shows now, as JSON: unchanged data is not rendered again. */
     rendered: new WeakMap(),
@@ -56,14 +66,13 @@
     );
   }
 
-  /** The short id of a job, as a button that opens the job. */
+  /** The short id of a job, as a link to the job's address (which opens it in the panel). */
   function jobLink(jobId, focus) {
-    return button(shortId(jobId), {
-      className: 'link mono',
-      focus,
-      label: `Show job ${jobId}`,
-      onclick: () => void showJob(jobId),
-    });
+    return el(
+      'a',
+      { href: jobAddress(jobId), class: 'mono', 'data-focus': focus, 'aria-label': `Show job ${jobId}` },
+      shortId(jobId),
+    );
   }
 
   function svg(tag, attributes, ...children) {
@@ -141,15 +150,116 @@
     return parts.join(' — ') + (errors.length ? ` [${errors.join('; ')}]` : '');
   }
 
+  // ---- Addresses ----------------------------------------------------------------------------------------------
+  // Each view has an address in the fragment, beside the key in `?code=`, so an operator can send a link, and the
+  // browser's back and forward buttons move between views:
+  //   #/jobs?status=&jobType=&id=       the job list, filtered (`id`: any part of a job id)
+  //   #/jobs/<jobId>                     a job, in a panel over the view it was opened from
+  //   #/deadletters?reason=&jobType=     the dead-letter queue, its messages narrowed to a reason and job type
+  //   no fragment, or #/                 the overview
+  // Everything not named in the address is unfiltered.
+
+  function parseAddress(hash) {
+    const text = hash.replace(/^#/, '');
+    const mark = text.indexOf('?');
+    const parts = (mark < 0 ? text : text.slice(0, mark)).split('/').filter(Boolean);
+    const params = new URLSearchParams(mark < 0 ? '' : text.slice(mark + 1));
+    const param = (name) => (params.get(name) || '').trim();
+    if (parts[0] === 'jobs' && parts.length > 1)
+      return { view: 'job', jobId: decodePart(parts.slice(1).join('/')) };
+    if (parts[0] === 'jobs')
+      return {
+        view: 'jobs',
+        filters: {
+          status: statuses.includes(param('status')) ? param('status') : '',
+          jobType: param('jobType'),
+          id: param('id'),
+        },
+      };
+    if (parts[0] === 'deadletters')
+      return {
+        view: 'deadletters',
+        deadLetterFilter: { reason: param('reason'), jobType: param('jobType') },
+      };
+    return { view: 'overview' };
+  }
+
+  function decodePart(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  }
+
+  function address(path, params) {
+    const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value)).toString();
+    return `#/${path}${query ? `?${query}` : ''}`;
+  }
+
+  const jobsAddress = ({ status = '', jobType = '', id = '' }) => address('jobs', { status, jobType, id });
+  const jobAddress = (jobId) => `#/jobs/${encodeURIComponent(jobId)}`;
+  const deadLettersAddress = ({ reason = '', jobType = '' }) => address('deadletters', { reason, jobType });
+
+  /** Goes to `hash` as a new entry in the browser's history (so back returns), and shows it. */
+  function navigate(hash) {
+    if (hash !== location.hash)
+      history.pushState({ from: location.hash }, '', location.pathname + location.search + hash);
+    applyAddress();
+  }
+
+  const sections = { overview: 'overview', jobs: 'jobs', deadletters: 'dlq' };
+
+  function viewHeading(view) {
+    return $(`${sections[view] || 'overview'}-title`);
+  }
+
+  /** Shows what the page's address says: a view with its filters, or a job in the panel over the current view. */
+  function applyAddress() {
+    const hash = location.hash;
+    if (hash === state.appliedAddress) return;
+    state.appliedAddress = hash;
+    const route = parseAddress(hash);
+    if (route.view === 'job') {
+      void openJob(route.jobId);
+      return;
+    }
+    const first = state.view === undefined;
+    const entering = route.view !== state.view;
+    state.view = route.view;
+    state.viewAddress = hash;
+    state.filters = route.filters || { status: '', jobType: '', id: '' };
+    state.deadLetterFilter = route.deadLetterFilter || { reason: '', jobType: '' };
+    $('filter-status').value = state.filters.status;
+    addJobTypes([state.filters.jobType].filter(Boolean));
+    $('filter-type').value = state.filters.jobType;
+    $('filter-id').value = state.filters.id;
+    if (!first) void loadJobs();
+    renderDeadLetters();
+    const closed = hidePanel();
+    // A view the operator goes to is brought into sight, with focus on its heading; not when they are already in
+    // it (changing one of its filters), nor for the overview the page opens with. The link that led here may be gone
+    // with what it narrowed ("Show all"): then focus goes to the view's heading too, not back to the page's start.
+    if (closed || (first && route.view === 'overview')) return;
+    const active = document.activeElement;
+    const lost = !active || active === document.body;
+    if (lost || (entering && !$(sections[route.view]).contains(active))) viewHeading(route.view).focus();
+  }
+
   // ---- Overview -----------------------------------------------------------------------------------------------
 
   function renderStats(stats) {
     $('overview-window').textContent =
       `${stats.total} job(s) submitted since ${time(stats.submittedSince)}` +
       (stats.truncated ? ' (counted: the newest only; more were submitted)' : '');
-    render($('status-counts'), stats.byStatus, () =>
-      statuses.map((status) =>
-        el(
+    // Older apps answer without `deadLetteredDiscarded`: then nothing is said about discarded jobs.
+    const discarded = stats.deadLetteredDiscarded;
+    const deadLettered = stats.byStatus.DeadLettered || 0;
+    render($('status-counts'), [stats.byStatus, discarded], () =>
+      statuses.map((status) => {
+        const count = stats.byStatus[status] || 0;
+        const discardedHere = status === 'DeadLettered' && discarded > 0 ? discarded : 0;
+        return el(
           'li',
           {},
           el(
@@ -159,18 +269,26 @@
               class: `card status-${status}`,
               'data-status': status,
               'data-focus': `card-${status}`,
-              'aria-label': `${status}: ${stats.byStatus[status] || 0} job(s). Show them.`,
-              onclick: () => {
-                $('filter-status').value = status;
-                void loadJobs();
-              },
+              'aria-label':
+                `${status}: ${count} job(s)` +
+                (discardedHere ? `, ${discardedHere} of them discarded` : '') +
+                '. Show them.',
+              onclick: () => navigate(jobsAddress({ status })),
             },
-            el('span', { class: 'count' }, String(stats.byStatus[status] || 0)),
+            el('span', { class: 'count' }, String(count)),
             el('span', { class: 'label' }, status),
+            discardedHere ? el('span', { class: 'sub' }, `${discardedHere} discarded`) : null,
           ),
-        ),
-      ),
+        );
+      }),
     );
+    $('counts-note').textContent =
+      'Cards count jobs by the status on their record.' +
+      (discarded === undefined
+        ? ''
+        : ` A job stays DeadLettered when its message is discarded: ${discarded} of the ${deadLettered} ` +
+          'DeadLettered were discarded.') +
+      ' The dead-letter queue counts the messages in it now, whenever they were dead-lettered.';
     const types = Object.keys(stats.byJobType).sort();
     const table = $('type-counts');
     render(table.tHead, statuses, () => [
@@ -208,32 +326,36 @@
   }
 
   function renderChart(stats) {
-    const series = stats.perMinute;
+    // Older apps answer without `cancelled`: their cancelled attempts are among the failed ones.
+    const series = stats.perMinute.map((minute) => ({ ...minute, cancelled: minute.cancelled || 0 }));
     const completed = series.reduce((sum, minute) => sum + minute.completed, 0);
     const failed = series.reduce((sum, minute) => sum + minute.failed, 0);
+    const cancelled = series.reduce((sum, minute) => sum + minute.cancelled, 0);
+    const totals = `${completed} completed, ${failed} failed, ${cancelled} cancelled`;
     $('chart-note').textContent =
-      `${completed} completed, ${failed} failed` +
-      (stats.perMinuteTruncated ? ' (busiest minutes only in part)' : '');
+      totals + (stats.perMinuteTruncated ? ' (busiest minutes only in part)' : '');
     render($('chart'), series, () => {
       const width = 1200;
       const height = 180;
       const top = 20;
       const bottom = 22;
       const plot = height - top - bottom;
-      const max = Math.max(1, ...series.map((minute) => minute.completed + minute.failed));
+      const max = Math.max(1, ...series.map((minute) => minute.completed + minute.failed + minute.cancelled));
       const barWidth = width / series.length;
       const chart = svg('svg', {
         viewBox: `0 0 ${width} ${height}`,
         role: 'img',
-        'aria-label': `Attempts per minute over the last hour: ${completed} completed, ${failed} failed; busiest minute ${max}.`,
+        'aria-label': `Attempts per minute over the last hour: ${totals}; busiest minute ${max}.`,
       });
       chart.append(svg('line', { x1: 0, x2: width, y1: top + plot, y2: top + plot, class: 'axis' }));
       series.forEach((minute, index) => {
         const x = index * barWidth + 1;
         const completedHeight = (minute.completed / max) * plot;
         const failedHeight = (minute.failed / max) * plot;
+        const cancelledHeight = (minute.cancelled / max) * plot;
         const label = document.createTextNode(
-          `${minute.minute.slice(11, 16)} UTC: ${minute.completed} completed, ${minute.failed} failed`,
+          `${minute.minute.slice(11, 16)} UTC: ${minute.completed} completed, ${minute.failed} failed, ` +
+            `${minute.cancelled} cancelled`,
         );
         const group = svg('g', {}, svg('title', {}, label));
         group.append(
@@ -250,6 +372,13 @@
             y: top + plot - completedHeight - failedHeight,
             height: failedHeight,
             class: 'failed',
+          }),
+          svg('rect', {
+            x,
+            width: barWidth - 2,
+            y: top + plot - completedHeight - failedHeight - cancelledHeight,
+            height: cancelledHeight,
+            class: 'cancelled',
           }),
         );
         chart.append(group);
@@ -301,13 +430,12 @@
     // A filter change and a refresh may overlap: only the answer to the latest question is shown.
     const asked = ++jobsAsked;
     const params = new URLSearchParams({ limit: '50' });
-    const status = $('filter-status').value;
-    const jobType = $('filter-type').value;
+    const { status, jobType, id } = state.filters;
     if (status) params.set('status', status);
     if (jobType) params.set('jobType', jobType);
     const answer = await api(`/jobs?${params}`);
     if (answer.status !== 200 || asked !== jobsAsked) return answer;
-    const search = $('filter-id').value.trim().toLowerCase();
+    const search = id.trim().toLowerCase();
     const jobs = answer.body.jobs.filter((job) => !search || job.jobId.toLowerCase().includes(search));
     $('jobs-note').textContent =
       `${jobs.length} job(s)` +
@@ -322,7 +450,12 @@
               { 'data-job-id': job.jobId },
               el('td', {}, jobLink(job.jobId, `job-${job.jobId}`)),
               el('td', {}, job.jobType),
-              el('td', {}, el('span', { class: `badge status-${job.status}` }, job.status)),
+              el(
+                'td',
+                {},
+                el('span', { class: `badge status-${job.status}` }, job.status),
+                isDiscarded(job) ? el('span', { class: 'meta' }, ' discarded') : null,
+              ),
               el('td', {}, `${job.attempt} of ${job.maxAttempts}`),
               el('td', {}, time(job.submittedAt)),
               el('td', {}, time(job.updatedAt)),
@@ -332,29 +465,109 @@
     return answer;
   }
 
-  // ---- Job detail ---------------------------------------------------------------------------------------------
+  // ---- Job detail: a panel over the view it was opened from ---------------------------------------------------
 
-  async function showJob(jobId) {
+  /** Shows the panel for a job, moves focus to it, and reads the job. */
+  async function openJob(jobId) {
+    const panel = $('detail');
+    const active = document.activeElement;
+    // Where focus goes back to when the panel closes: the link or field it was opened from.
+    if (active && active !== document.body && !panel.contains(active)) state.opener = active;
+    const changed = state.selectedJobId !== jobId;
     state.selectedJobId = jobId;
-    const answer = await loadDetail();
-    if (answer.status === 200) $('detail-title').focus();
-    else $('jobs-note').textContent = `Job ${jobId}: ${problemText(answer)}`;
+    if (changed) {
+      $('detail-title').textContent = `Job ${jobId}`;
+      $('detail-body').hidden = true;
+      $('detail-problem').hidden = true;
+    }
+    panel.hidden = false;
+    $('detail-title').focus();
+    await loadDetail();
+  }
+
+  /** Hides the panel (the address has left the job); `true` if it was open. Focus goes back where it came from. */
+  function hidePanel() {
+    if (!state.selectedJobId) return false;
+    state.selectedJobId = undefined;
+    const panel = $('detail');
+    const hadFocus = panel.contains(document.activeElement) || document.activeElement === document.body;
+    panel.hidden = true;
+    if (hadFocus) focusOpener();
+    return true;
+  }
+
+  /** The control the panel was opened from, or its counterpart after a refresh drew it again, or the view. */
+  function focusOpener() {
+    const opener = state.opener;
+    state.opener = undefined;
+    const key = opener && opener.getAttribute('data-focus');
+    const again =
+      opener && opener.isConnected
+        ? opener
+        : key &&
+          [...document.querySelectorAll('[data-focus]')].find((c) => c.getAttribute('data-focus') === key);
+    if (again) again.focus();
+    else viewHeading(state.view).focus();
+  }
+
+  /** Closes the panel (Close, Escape): back to the view it was opened from, as the browser's back button does. */
+  function closeJob() {
+    const view = state.viewAddress;
+    if (view !== undefined && history.state && history.state.from === view) history.back();
+    else navigate(view === undefined ? '#/jobs' : view);
   }
 
   async function loadDetail() {
     const jobId = state.selectedJobId;
     if (!jobId) return { status: 200 };
     const answer = await api(`/jobs/${encodeURIComponent(jobId)}`);
-    if (answer.status === 200 && state.selectedJobId === jobId) renderDetail(answer.body);
+    if (state.selectedJobId !== jobId) return { status: 200 };
+    if (answer.status === 200) {
+      renderDetail(answer.body);
+    } else if (answer.status === 404 || answer.status === 400) {
+      // A link to a job that is not (or no longer) there: said in the panel, not as a failure of the app.
+      $('detail-body').hidden = true;
+      $('detail-problem').hidden = false;
+      $('detail-problem').textContent =
+        answer.status === 404 ? `No job with this id (HTTP 404).` : `Not a job id: ${problemText(answer)}`;
+      return { status: 200 };
+    }
     return answer;
   }
 
+  /** Whether a DeadLettered job's dead-lettered message was discarded (as the API's `deadLetteredDiscarded` counts). */
+  function isDiscarded(job) {
+    const actions = job.deadLetterActions || [];
+    return (
+      job.status === 'DeadLettered' &&
+      actions.length > 0 &&
+      actions[actions.length - 1].action === 'Discarded'
+    );
+  }
+
+  /**
+   * Whether an attempt is the run a cancel stopped: recorded Failed ("The job was cancelled."), it is the last one
+   * of a Cancelled job and ended when the job did (as the API's `cancelled` attempts per minute count it).
+   */
+  function isCancelledAttempt(job, outcome) {
+    const last = job.lastOutcome;
+    return (
+      job.status === 'Cancelled' &&
+      outcome.status !== 'Completed' &&
+      !!last &&
+      last.attempt === outcome.attempt &&
+      last.completedAt === outcome.completedAt &&
+      job.completedAt === outcome.completedAt
+    );
+  }
+
   function renderDetail(job) {
-    $('detail').hidden = false;
+    $('detail-problem').hidden = true;
+    $('detail-body').hidden = false;
     $('detail-title').textContent = `Job ${job.jobId}`;
     const fields = [
       ['Type', job.jobType],
-      ['Status', job.status],
+      ['Status', job.status + (isDiscarded(job) ? ' (its dead-lettered message was discarded)' : '')],
       ['Attempt', `${job.attempt} of ${job.maxAttempts} (cycle ${job.cycle})`],
       ['Subject', job.subjectId || '—'],
       ['Correlation id', job.correlationId || '—'],
@@ -409,14 +622,20 @@
         : job.outcomes.map((outcome) => {
             const newCycle = outcome.attempt <= previousAttempt;
             previousAttempt = outcome.attempt;
+            const cancelled = isCancelledAttempt(job, outcome);
             return el(
               'li',
-              { class: `outcome status-${outcome.status}` },
+              { class: `outcome status-${cancelled ? 'Cancelled' : outcome.status}` },
               newCycle ? el('p', { class: 'cycle' }, 'Replayed: attempts count again') : null,
               el(
                 'p',
                 {},
-                el('strong', {}, `Attempt ${outcome.attempt}: ${outcome.status}`),
+                el(
+                  'strong',
+                  {},
+                  `Attempt ${outcome.attempt}: ` +
+                    (cancelled ? `Cancelled (recorded ${outcome.status})` : outcome.status),
+                ),
                 ` after ${Math.round(outcome.durationMs)} ms, at ${time(outcome.completedAt)}`,
               ),
               outcome.errorMessage ? el('pre', { class: 'message' }, outcome.errorMessage) : null,
@@ -459,18 +678,49 @@
     const answer = await api('/deadletters?limit=1000');
     if (answer.status === 401 || answer.status === 403) {
       state.deadLetters = [];
+      state.deadLetterListing = undefined;
       setAccess('read-only', answer.status);
       return { status: 200 };
     }
     if (answer.status !== 200) return answer;
     setAccess('admin');
-    const listing = answer.body;
-    state.deadLetters = listing.items;
+    state.deadLetterListing = answer.body;
+    state.deadLetters = answer.body.items;
+    renderDeadLetters();
+    return answer;
+  }
+
+  /** The listing last read, narrowed to the address's reason and job type (`#/deadletters?reason=&jobType=`). */
+  function renderDeadLetters() {
+    const listing = state.deadLetterListing;
+    if (!listing) return;
+    const filter = state.deadLetterFilter;
+    const narrowed = Boolean(filter.reason || filter.jobType);
+    const items = listing.items.filter(
+      (item) =>
+        (!filter.reason || item.reason === filter.reason) &&
+        (!filter.jobType || item.jobType === filter.jobType),
+    );
     $('dlq-note').textContent =
-      `${listing.scanned} message(s) in the dead-letter queue` +
+      `${listing.scanned} message(s) in the dead-letter queue now, whenever they were dead-lettered` +
       (listing.truncated ? ' (only the oldest were read)' : '') +
       (listing.matched > listing.items.length ? `; the oldest ${listing.items.length} are shown` : '') +
-      '.';
+      '. A discarded message leaves it; its job stays DeadLettered.';
+    const narrowedTo = narrowed
+      ? `dead-lettered for ${filter.reason || 'any reason'}, ${filter.jobType ? `job type ${filter.jobType}` : 'any job type'}`
+      : '';
+    render($('dlq-filter'), [narrowedTo, items.length, listing.items.length], () =>
+      narrowed
+        ? [
+            `Showing ${items.length} of ${listing.items.length} message(s): ${narrowedTo}. `,
+            el('a', { href: '#/deadletters', 'data-focus': 'dlq-show-all' }, 'Show all'),
+          ]
+        : [],
+    );
+    $('dlq-filter').hidden = !narrowed;
+    $('dlq-items-caption').textContent = narrowed
+      ? `Messages ${narrowedTo}, oldest first`
+      : 'Messages, oldest first';
     const groups = new Map();
     for (const item of listing.items) {
       const groupKey = JSON.stringify([item.reason, item.jobType]);
@@ -481,16 +731,16 @@
     const groupList = [...groups.values()];
     render(
       $('dlq-groups').tBodies[0],
-      groupList.map((group) => [group.reason, group.jobType, group.items.length]),
+      [groupList.map((group) => [group.reason, group.jobType, group.items.length]), filter],
       () =>
         groupList.length === 0
           ? [el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'The dead-letter queue is empty.'))]
           : groupList.map((group) => groupRow(group)),
     );
-    render($('dlq-items').tBodies[0], listing.items, () =>
-      listing.items.length === 0
+    render($('dlq-items').tBodies[0], items, () =>
+      items.length === 0
         ? [el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No messages.'))]
-        : listing.items.map((item) =>
+        : items.map((item) =>
             el(
               'tr',
               { 'data-sequence-number': item.sequenceNumber },
@@ -509,18 +759,39 @@
             ),
           ),
     );
-    return answer;
   }
 
   function groupRow(group) {
     const label = `${group.reason}, ${group.jobType || 'not a job'}`;
     const focus = `group-${group.reason}-${group.jobType}`;
+    const filter = state.deadLetterFilter;
+    const shown =
+      Boolean(filter.reason || filter.jobType) &&
+      (!filter.reason || filter.reason === group.reason) &&
+      (!filter.jobType || filter.jobType === group.jobType);
     return el(
       'tr',
-      { 'data-reason': group.reason, 'data-job-type': group.jobType || '' },
+      {
+        'data-reason': group.reason,
+        'data-job-type': group.jobType || '',
+        class: shown ? 'selected' : undefined,
+        'aria-current': shown ? 'true' : undefined,
+      },
       el('td', {}, group.reason),
       el('td', {}, group.jobType || '(not a job)'),
-      el('td', { class: 'count' }, String(group.items.length)),
+      el(
+        'td',
+        { class: 'count' },
+        el(
+          'a',
+          {
+            href: deadLettersAddress({ reason: group.reason, jobType: group.jobType || '' }),
+            'data-focus': `${focus}-show`,
+            'aria-label': `Show the ${group.items.length} message(s) (${label})`,
+          },
+          String(group.items.length),
+        ),
+      ),
       el(
         'td',
         { class: 'buttons' },
@@ -656,6 +927,9 @@
   let editing;
 
   function openEditor(item) {
+    // From the job panel: the editor is part of the dead-letter queue, so that view comes forward, at the message.
+    if (state.selectedJobId)
+      navigate(deadLettersAddress({ reason: item.reason, jobType: item.jobType || '' }));
     editing = item;
     $('replay-editor').hidden = false;
     $('replay-target').textContent =
@@ -778,21 +1052,38 @@
       schedule();
     });
     $('refresh-now').addEventListener('click', () => void refresh());
+    const filtersAddress = () =>
+      jobsAddress({
+        status: $('filter-status').value,
+        jobType: $('filter-type').value,
+        id: $('filter-id').value.trim(),
+      });
     $('job-filters').addEventListener('submit', (event) => {
       event.preventDefault();
       const search = $('filter-id').value.trim();
-      if (guid.test(search)) void showJob(search.toLowerCase());
-      void loadJobs();
+      navigate(guid.test(search) ? jobAddress(search.toLowerCase()) : filtersAddress());
     });
-    $('filter-status').addEventListener('change', () => void loadJobs());
-    $('filter-type').addEventListener('change', () => void loadJobs());
-    $('detail-close').addEventListener('click', () => {
-      state.selectedJobId = undefined;
-      $('detail').hidden = true;
-      $('filter-id').focus();
+    $('filter-status').addEventListener('change', () => navigate(filtersAddress()));
+    $('filter-type').addEventListener('change', () => navigate(filtersAddress()));
+    $('detail-close').addEventListener('click', closeJob);
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !state.selectedJobId || event.defaultPrevented) return;
+      event.preventDefault();
+      closeJob();
     });
+    // The page's own links (`#/…`) go through `navigate`, so that Close knows where back leads; a click with a
+    // modifier (a new tab or window) is left to the browser.
+    document.addEventListener('click', (event) => {
+      const link = event.target instanceof Element ? event.target.closest('a[href^="#/"]') : null;
+      if (!link || event.defaultPrevented || event.button !== 0) return;
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      navigate(link.getAttribute('href'));
+    });
+    window.addEventListener('hashchange', applyAddress);
     $('replay-editor').addEventListener('submit', (event) => void submitEditor(event));
     $('replay-cancel').addEventListener('click', closeEditor);
+    applyAddress();
     void loadHealth();
     void loadJobTypes();
     void refresh();

@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { DeadLetterListing } from '../../src/jobs/operators/deadLetterService';
 import type { JobStatsReport } from '../../src/jobs/model/jobStats';
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
@@ -8,6 +8,7 @@ import { waitFor } from '../support/waitFor';
 import { deadLetterClient } from './deadLetterApiSuite';
 import type { DashboardApp } from './dashboardBrowser';
 import {
+  contrastRatio,
   embeddedDashboardApp,
   launchChromium,
   openDashboard,
@@ -55,6 +56,18 @@ function expectedCounts(stats: JobStatsReport): { byStatus: Record<string, numbe
         return [type, ...cells, String(Object.values(counts).reduce((sum, count) => sum + (count ?? 0), 0))];
       }),
   };
+}
+
+/** The attempts of the last hour the API counts, by how they ended. */
+function attemptTotals(stats: JobStatsReport): { completed: number; failed: number; cancelled: number } {
+  const sum = (key: 'completed' | 'failed' | 'cancelled') =>
+    stats.perMinute.reduce((total, minute) => total + (minute[key] ?? Number.NaN), 0);
+  return { completed: sum('completed'), failed: sum('failed'), cancelled: sum('cancelled') };
+}
+
+/** The fragment of the page's address, as the browser has it now. */
+function fragmentOf(page: Page): string {
+  return new URL(page.url()).hash;
 }
 
 function describeDashboard(transport: string, startApp: () => Promise<DashboardApp>, shots: string): void {
@@ -249,11 +262,356 @@ function describeDashboard(transport: string, startApp: () => Promise<DashboardA
         await close();
       }
     });
+
+    it('when a running job is cancelled, then the chart counts its attempt as cancelled, in a colour of its own, not as failed', async () => {
+      const before = attemptTotals(await stats());
+      const jobId = await dlq.submit({ jobType: 'diagnostics.simulate', payload: { durationMs: 15_000 } });
+      await dlq.recordWhen(jobId, (record) => record.status === 'Running');
+      const cancel = await fetch(`${app.baseUrl}/api/jobs/${jobId}/cancel`, { method: 'POST' });
+      const record = await settled(jobId);
+      const after = await waitFor(
+        async () => {
+          const totals = attemptTotals(await stats());
+          return totals.cancelled > before.cancelled ? totals : undefined;
+        },
+        { description: 'the cancelled attempt in /api/jobstats' },
+      );
+
+      const { page, errors, close } = await openDashboard(browser, app.baseUrl);
+      try {
+        const note = `${after.completed} completed, ${after.failed} failed, ${after.cancelled} cancelled`;
+        await page.locator('#chart-note', { hasText: note }).waitFor();
+        const bars = await page
+          .locator('#chart rect')
+          .evaluateAll((rects) =>
+            rects
+              .filter((rect) => Number(rect.getAttribute('height')) > 0)
+              .map((rect) => rect.getAttribute('class')),
+          );
+        await page.goto(`${app.baseUrl}/api/dashboard?interval=1#/jobs/${jobId}`);
+        await page.locator('#detail-attempts li.status-Cancelled').waitFor();
+        await screenshot(page, `${shots}-cancelled`);
+
+        expect(cancel.status).toBe(202);
+        expect(record).toMatchObject({ status: 'Cancelled', lastOutcome: { status: 'Failed' } });
+        expect(after).toEqual({ ...before, cancelled: before.cancelled + 1 });
+        expect(bars).toContain('cancelled');
+        expect(await textOf(page, '#detail-attempts li.status-Cancelled strong')).toBe(
+          'Attempt 1: Cancelled (recorded Failed)',
+        );
+        expect(await page.locator('#detail-attempts li.status-Failed').count()).toBe(0);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
+    it('when a dead-lettered message is discarded, then the DeadLettered card says how many were, and the page says what each number counts', async () => {
+      const before = await stats();
+      const [kept, dropped] = (await Promise.all([
+        dlq.submit({ jobType: 'diagnostics.simulate', payload: { poison: true } }),
+        dlq.submit({ jobType: 'diagnostics.simulate', payload: { poison: true } }),
+      ])) as [string, string];
+      const [keptItem, droppedItem] = await Promise.all([dlq.deadLettered(kept), dlq.deadLettered(dropped)]);
+      const discard = await dlq.discard(droppedItem.sequenceNumber);
+      const after = await waitFor(
+        async () => {
+          const report = await stats();
+          return report.deadLetteredDiscarded === (before.deadLetteredDiscarded ?? Number.NaN) + 1
+            ? report
+            : undefined;
+        },
+        { description: 'the discarded job in /api/jobstats' },
+      );
+      const listing = await dlq.list();
+
+      const { page, close } = await openDashboard(
+        browser,
+        app.baseUrl,
+        undefined,
+        '#/jobs?status=DeadLettered',
+      );
+      try {
+        const card = page.locator('#status-counts .card[data-status="DeadLettered"]');
+        await card.locator('.sub', { hasText: `${after.deadLetteredDiscarded} discarded` }).waitFor();
+        await page.locator(`#job-table tr[data-job-id="${dropped}"]`).waitFor();
+        await page.locator(`#dlq-items tr[data-sequence-number="${keptItem.sequenceNumber}"]`).waitFor();
+        await screenshot(page, `${shots}-discarded`);
+
+        expect(discard.status).toBe(200);
+        expect(await card.locator('.count').textContent()).toBe(String(after.byStatus.DeadLettered));
+        expect(await card.getAttribute('aria-label')).toBe(
+          `DeadLettered: ${after.byStatus.DeadLettered} job(s), ${after.deadLetteredDiscarded} of them discarded. Show them.`,
+        );
+        expect(await textOf(page, '#counts-note')).toContain(
+          `A job stays DeadLettered when its message is discarded: ${after.deadLetteredDiscarded} of the ` +
+            `${after.byStatus.DeadLettered} DeadLettered were discarded.`,
+        );
+        expect(await textOf(page, '#dlq-note')).toMatch(
+          new RegExp(
+            `^${listing.scanned} message\\(s\\) in the dead-letter queue now, whenever they were dead-lettered\\. A discarded message leaves it; its job stays DeadLettered\\.$`,
+          ),
+        );
+        expect(await textOf(page, `#job-table tr[data-job-id="${dropped}"] td:nth-child(3)`)).toBe(
+          'DeadLettered discarded',
+        );
+        expect(await textOf(page, `#job-table tr[data-job-id="${kept}"] td:nth-child(3)`)).toBe(
+          'DeadLettered',
+        );
+      } finally {
+        await close();
+      }
+      // Left as it was found: an empty dead-letter queue.
+      await dlq.discard(keptItem.sequenceNumber);
+    });
   });
 }
 
 describeDashboard('embedded in-memory queue', embeddedDashboardApp, 'embedded');
 describeDashboard('Service Bus emulator, table store on Azurite', serviceBusDashboardApp, 'servicebus');
+
+describe('operator dashboard in a browser: addresses, the job panel, status colours', () => {
+  let app: DashboardApp;
+  let dlq: ReturnType<typeof deadLetterClient>;
+
+  beforeAll(async () => {
+    app = await embeddedDashboardApp();
+    dlq = deadLetterClient(app.baseUrl);
+  });
+
+  afterAll(() => app?.close());
+
+  const settled = (jobId: string) => dlq.recordWhen(jobId, isSettled);
+  const focusedId = (page: Page) => page.evaluate<string | null>(`document.activeElement?.id ?? null`);
+  const focusedKey = (page: Page) =>
+    page.evaluate<string | null>(`document.activeElement?.getAttribute('data-focus') ?? null`);
+
+  it('when an operator filters, opens a job and goes back and forward, then each view has its address and the buttons move between them', async () => {
+    const done = await dlq.submit({ jobType: 'diagnostics.simulate', payload: {} });
+    await settled(done);
+
+    const { page, errors, close } = await openDashboard(browser, app.baseUrl);
+    try {
+      await page.locator('#status-counts .card[data-status="Completed"]').click();
+      await page.locator(`#job-table tr[data-job-id="${done}"]`).waitFor();
+      const byStatus = fragmentOf(page);
+      const jobsHeadingFocused = await focusedId(page);
+      await page.locator('#filter-type').selectOption('diagnostics.simulate');
+      await page.waitForURL(/jobType=/);
+      const byStatusAndType = fragmentOf(page);
+      await page.locator(`#job-table [data-focus="job-${done}"]`).click();
+      await page.locator('#detail-fields dd', { hasText: 'Completed' }).waitFor();
+      const job = fragmentOf(page);
+      const panelFocused = await focusedId(page);
+
+      await page.goBack();
+      await page.locator('#detail').waitFor({ state: 'hidden' });
+      const afterBack = {
+        fragment: fragmentOf(page),
+        status: await page.locator('#filter-status').inputValue(),
+        jobType: await page.locator('#filter-type').inputValue(),
+        focus: await focusedKey(page),
+      };
+      await page.goBack();
+      await page.waitForURL((url) => url.hash === byStatus);
+      const typeAfterSecondBack = await page.locator('#filter-type').inputValue();
+      await page.goForward();
+      await page.goForward();
+      await page.locator('#detail').waitFor({ state: 'visible' });
+      const afterForward = fragmentOf(page);
+      await page.keyboard.press('Escape');
+      await page.locator('#detail').waitFor({ state: 'hidden' });
+
+      expect(byStatus).toBe('#/jobs?status=Completed');
+      expect(jobsHeadingFocused).toBe('jobs-title');
+      expect(byStatusAndType).toBe('#/jobs?status=Completed&jobType=diagnostics.simulate');
+      expect(job).toBe(`#/jobs/${done}`);
+      expect(panelFocused).toBe('detail-title');
+      expect(afterBack).toEqual({
+        fragment: byStatusAndType,
+        status: 'Completed',
+        jobType: 'diagnostics.simulate',
+        focus: `job-${done}`,
+      });
+      expect(typeAfterSecondBack).toBe('');
+      expect(afterForward).toBe(job);
+      expect(fragmentOf(page)).toBe(byStatusAndType);
+      expect(await focusedKey(page)).toBe(`job-${done}`);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('when a page is opened at the address of a job, a filtered list or the dead-letter queue, then it shows that view', async () => {
+    const [done, poisoned, exhausted] = (await Promise.all([
+      dlq.submit({ jobType: 'diagnostics.simulate', payload: {} }),
+      dlq.submit({ jobType: 'diagnostics.simulate', payload: { poison: true } }),
+      dlq.submit({ jobType: 'diagnostics.simulate', payload: { failTimes: 1 }, maxAttempts: 1 }),
+    ])) as [string, string, string];
+    const [poisonedItem, exhaustedItem] = await Promise.all([
+      dlq.deadLettered(poisoned),
+      dlq.deadLettered(exhausted),
+    ]);
+    await settled(done);
+
+    const jobPage = await openDashboard(browser, app.baseUrl, undefined, `#/jobs/${poisoned}`);
+    const listPage = await openDashboard(
+      browser,
+      app.baseUrl,
+      undefined,
+      '#/jobs?status=DeadLettered&jobType=diagnostics.simulate',
+    );
+    const queuePage = await openDashboard(browser, app.baseUrl, undefined, '#/deadletters?reason=Poisoned');
+    const missingPage = await openDashboard(
+      browser,
+      app.baseUrl,
+      undefined,
+      '#/jobs/00000000-0000-4000-8000-000000000000',
+    );
+    try {
+      await jobPage.page.locator('#detail-fields dd', { hasText: 'DeadLettered' }).waitFor();
+      const jobPageFocus = await focusedId(jobPage.page);
+      const jobPageTitle = await textOf(jobPage.page, '#detail-title');
+      await listPage.page.locator(`#job-table tr[data-job-id="${poisoned}"]`).waitFor();
+      await queuePage.page
+        .locator(`#dlq-items tr[data-sequence-number="${poisonedItem.sequenceNumber}"]`)
+        .waitFor();
+      await missingPage.page.locator('#detail-problem', { hasText: 'HTTP 404' }).waitFor();
+      await screenshot(queuePage.page, 'embedded-dead-letters-narrowed');
+      await jobPage.page
+        .locator(
+          `#detail button[aria-label="Replay message ${poisonedItem.sequenceNumber} with a corrected payload"]`,
+        )
+        .click();
+      await jobPage.page.locator('#replay-editor').waitFor();
+      const listedStatuses = await listPage.page.locator('#job-table tbody .badge').allTextContents();
+      const queueRows = await queuePage.page.locator('#dlq-items tbody tr').count();
+      const queueFocus = await focusedId(queuePage.page);
+      const shownGroups = await queuePage.page
+        .locator('#dlq-groups tr[aria-current="true"] td:first-child')
+        .allTextContents();
+      await queuePage.page.locator('#dlq-filter a', { hasText: 'Show all' }).click();
+      await queuePage.page
+        .locator(`#dlq-items tr[data-sequence-number="${exhaustedItem.sequenceNumber}"]`)
+        .waitFor();
+
+      expect(jobPageTitle).toBe(`Job ${poisoned}`);
+      expect(jobPageFocus).toBe('detail-title');
+      expect(await jobPage.page.locator('#detail').isHidden()).toBe(true);
+      expect(fragmentOf(jobPage.page)).toBe('#/deadletters?reason=Poisoned&jobType=diagnostics.simulate');
+      expect(await focusedId(jobPage.page)).toBe('replay-payload');
+      expect(await listPage.page.locator('#filter-status').inputValue()).toBe('DeadLettered');
+      expect(await listPage.page.locator('#filter-type').inputValue()).toBe('diagnostics.simulate');
+      expect(await focusedId(listPage.page)).toBe('jobs-title');
+      expect(listedStatuses.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(listedStatuses)).toEqual(new Set(['DeadLettered']));
+      expect(queueFocus).toBe('dlq-title');
+      expect(queueRows).toBe(1);
+      expect(shownGroups).toEqual(['Poisoned']);
+      expect(fragmentOf(queuePage.page)).toBe('#/deadletters');
+      expect(await focusedId(queuePage.page)).toBe('dlq-title');
+      expect(await queuePage.page.locator('#dlq-items tbody tr').count()).toBe(2);
+      expect(await missingPage.page.locator('#detail-body').isHidden()).toBe(true);
+      expect(await missingPage.page.locator('#banner').isHidden()).toBe(true);
+      for (const opened of [jobPage, listPage, queuePage]) expect(opened.errors).toEqual([]);
+      // The browser reports the 404 itself; the page adds nothing.
+      expect(missingPage.errors.filter((error) => !/status of 404/.test(error))).toEqual([]);
+    } finally {
+      await Promise.all([jobPage, listPage, queuePage, missingPage].map((opened) => opened.close()));
+    }
+    await Promise.all([poisonedItem, exhaustedItem].map((item) => dlq.discard(item.sequenceNumber)));
+  });
+
+  it('when a job is opened from the top of a 50-row list, then it opens in a panel in sight, the list stays put, and Escape gives focus back', async () => {
+    const response = await fetch(`${app.baseUrl}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        Array.from({ length: 50 }, () => ({ jobType: 'diagnostics.simulate', payload: {} })),
+      ),
+    });
+    expect(response.status).toBe(202);
+
+    const { page, close } = await openDashboard(browser, app.baseUrl);
+    try {
+      await page.locator('#job-table tbody tr').nth(49).waitFor();
+      const row = page.locator('#job-table tbody tr').nth(2);
+      const jobId = (await row.getAttribute('data-job-id')) ?? '';
+      // The operator has scrolled to the list, its heading at the top of the window.
+      await page.locator('#jobs-title').evaluate((heading) => heading.scrollIntoView());
+      const scrolledTo = await page.evaluate<number>('window.scrollY');
+      await row.locator(`[data-focus="job-${jobId}"]`).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('#detail-title', { hasText: jobId }).waitFor();
+      const viewportHeight = await page.evaluate<number>('window.innerHeight');
+      const inSight = async (locator: Locator) => {
+        const box = await locator.boundingBox();
+        return !!box && box.y >= 0 && box.y + box.height <= viewportHeight && box.width > 0;
+      };
+      const opened = {
+        scrollY: await page.evaluate<number>('window.scrollY'),
+        focus: await focusedId(page),
+        titleInSight: await inSight(page.locator('#detail-title')),
+        rowInSight: await inSight(row),
+      };
+      await screenshot(page, 'embedded-job-panel');
+      expect(scrolledTo).toBeGreaterThan(0);
+      expect(opened).toEqual({
+        scrollY: scrolledTo,
+        focus: 'detail-title',
+        titleInSight: true,
+        rowInSight: true,
+      });
+
+      await page.keyboard.press('Escape');
+      await page.locator('#detail').waitFor({ state: 'hidden' });
+
+      expect(await page.evaluate<number>('window.scrollY')).toBe(scrolledTo);
+      expect(await focusedKey(page)).toBe(`job-${jobId}`);
+    } finally {
+      await close();
+    }
+  });
+
+  it('when each status is drawn, then its colour, Cancelled included, has at least 3:1 contrast against what it is drawn on', async () => {
+    const { page, close } = await openDashboard(browser, app.baseUrl);
+    try {
+      await page.locator('#chart rect').first().waitFor({ state: 'attached' });
+      const drawn = await page.evaluate<Array<{ what: string; color: string; background: string }>>(`(() => {
+        const background = (element) => {
+          for (let at = element; at; at = at.parentElement) {
+            const color = getComputedStyle(at).backgroundColor;
+            if (color !== 'rgba(0, 0, 0, 0)' && color !== 'transparent') return color;
+          }
+          return 'rgb(255, 255, 255)';
+        };
+        const cards = [...document.querySelectorAll('#status-counts .card')].flatMap((card) => [
+          { what: 'card ' + card.dataset.status, color: getComputedStyle(card).borderLeftColor, background: background(card) },
+          { what: 'card ' + card.dataset.status + ' beside', color: getComputedStyle(card).borderLeftColor, background: background(card.parentElement.parentElement) },
+        ]);
+        const chart = document.querySelector('#chart svg');
+        const bars = ['completed', 'failed', 'cancelled'].flatMap((series) => [
+          { what: 'bar ' + series, color: getComputedStyle(chart.querySelector('rect.' + series)).fill, background: background(chart) },
+          { what: 'key ' + series, color: getComputedStyle(document.querySelector('.key.' + series), '::before').backgroundColor, background: background(document.querySelector('.key.' + series)) },
+        ]);
+        return [...cards, ...bars];
+      })()`);
+
+      const ratios = drawn.map(({ what, color, background }) => ({
+        what,
+        ratio: Math.round(contrastRatio(color, background) * 100) / 100,
+      }));
+
+      expect(ratios.map(({ what }) => what)).toEqual(
+        expect.arrayContaining(['card Cancelled', 'card Queued', 'bar cancelled', 'key cancelled']),
+      );
+      expect(ratios.filter(({ ratio }) => ratio < 3)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
 
 describe('operator dashboard in a browser, when the app says no', () => {
   let app: DashboardApp;

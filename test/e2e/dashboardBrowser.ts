@@ -20,8 +20,11 @@ export interface DashboardApp {
   close(): Promise<void>;
 }
 
+/** Settings on top of the test defaults: a handler runs long enough for an operator to cancel it while it runs. */
+export const dashboardAppSettings: Record<string, string> = { Jobs__HandlerTimeoutMs: '20000' };
+
 export async function embeddedDashboardApp(): Promise<DashboardApp> {
-  const host = await startLocalHost({ env: embeddedTestSettings, port: 0 });
+  const host = await startLocalHost({ env: { ...embeddedTestSettings, ...dashboardAppSettings }, port: 0 });
   return {
     baseUrl: host.url,
     store: host.runtime.store,
@@ -34,7 +37,7 @@ export async function embeddedDashboardApp(): Promise<DashboardApp> {
 /** The app on the Service Bus emulator (explicit settlement), its records on Azurite. */
 export async function serviceBusDashboardApp(): Promise<DashboardApp> {
   const world = await startServiceBusWorld();
-  const host = await world.startHost('explicit');
+  const host = await world.startHost('explicit', dashboardAppSettings);
   return { baseUrl: host.url, store: host.runtime.store, close: () => world.close() };
 }
 
@@ -51,11 +54,15 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
-/** A fresh page on the dashboard, refreshing every second, collecting what goes wrong in it. */
+/**
+ * A fresh page on the dashboard, refreshing every second, collecting what goes wrong in it; opened at `fragment`
+ * (a view's address, such as `#/jobs/<jobId>`), or at the page itself.
+ */
 export async function openDashboard(
   browser: Browser,
   baseUrl: string,
   prepare: (page: Page) => Promise<unknown> = async () => undefined,
+  fragment = '',
 ): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -67,7 +74,7 @@ export async function openDashboard(
   // Discards ask first; the operator says yes.
   page.on('dialog', (dialog) => void dialog.accept());
   await prepare(page);
-  await page.goto(`${baseUrl}/api/dashboard?interval=1`);
+  await page.goto(`${baseUrl}/api/dashboard?interval=1${fragment}`);
   await page.waitForSelector('body[data-refreshed]');
   return { page, errors, close: () => context.close() };
 }
@@ -87,4 +94,22 @@ export async function tabTo(page: Page, selector: string, maxTabs = 200): Promis
     if (focused) return;
   }
   throw new Error(`${selector} was not reached in ${maxTabs} presses of Tab`);
+}
+
+/** The WCAG 2 contrast ratio of two opaque colours as CSS computes them (`rgb(r, g, b)`): 1 to 21. */
+export function contrastRatio(first: string, second: string): number {
+  const [lighter = 0, darker = 0] = [relativeLuminance(first), relativeLuminance(second)].sort(
+    (a, b) => b - a,
+  );
+  return (lighter + 0.05) / (darker + 0.05);
+}
+
+function relativeLuminance(color: string): number {
+  const channels = /^rgba?\((\d+), (\d+), (\d+)(?:, 1)?\)$/.exec(color)?.slice(1, 4);
+  if (!channels) throw new Error(`Not an opaque rgb() colour: ${color}`);
+  const [red = 0, green = 0, blue = 0] = channels.map((channel) => {
+    const value = Number(channel) / 255;
+    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * red + 0.7152 * green + 0.0722 * blue;
 }
