@@ -11,9 +11,9 @@ const seriesMinutes = 60;
 const maxStatsEntries = 20_000;
 
 /**
- * `GET /api/jobstats?hours=`: jobs submitted in the last `hours` (24 by default) by status and job type, and
- * completed and failed attempts per minute over the last hour. `truncated` / `perMinuteTruncated` say the counts
- * cover only the newest {@link maxStatsEntries}.
+ * `GET /api/jobstats?hours=`: jobs submitted in the last `hours` (24 by default) by status and job type (and how
+ * many DeadLettered were discarded), and completed, failed and cancelled attempts per minute over the last hour.
+ * `truncated` / `perMinuteTruncated` say the counts cover only the newest {@link maxStatsEntries}.
  */
 export function createGetJobStats(
   { store, logger }: Pick<JobsRuntime, 'store' | 'logger'>,
