@@ -322,7 +322,27 @@
           }),
     );
     addJobTypes(types);
+    renderQueueDepth(stats.queue);
     renderChart(stats);
+  }
+
+  /** The broker's count of the queue now, beside the records' counts; older apps answer without it. */
+  function renderQueueDepth(queue) {
+    const line = $('queue-depth');
+    line.hidden = !queue;
+    if (!queue) return;
+    if (queue.unavailable !== undefined) {
+      line.dataset.state = 'unavailable';
+      line.textContent = `Queue ${queue.name}: its depth could not be read (${queue.unavailable}).`;
+      return;
+    }
+    line.dataset.state = 'read';
+    line.dataset.active = String(queue.active);
+    line.dataset.scheduled = String(queue.scheduled);
+    line.dataset.deadLettered = String(queue.deadLettered);
+    line.textContent =
+      `Queue ${queue.name} now, as the broker counts it: ${queue.active} active (waiting or running), ` +
+      `${queue.scheduled} scheduled (retries in their backoff), ${queue.deadLettered} dead-lettered.`;
   }
 
   function renderChart(stats) {

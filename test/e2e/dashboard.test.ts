@@ -306,6 +306,48 @@ function describeDashboard(transport: string, startApp: () => Promise<DashboardA
       }
     });
 
+    it("when jobs wait and dead-letter, then the page shows the queue's depth as the broker counts it", async () => {
+      const poisoned = await dlq.submit({ jobType: 'diagnostics.simulate', payload: { poison: true } });
+      const item = await dlq.deadLettered(poisoned);
+
+      const { page, errors, close } = await openDashboard(browser, app.baseUrl);
+      try {
+        const line = page.locator('#queue-depth[data-state="read"]');
+        // The page refreshes every second: it agrees with a reading of the broker taken around the same time.
+        const agreed = await waitFor(
+          async () => {
+            const before = await app.brokerCounts();
+            const shown = {
+              active: Number(await line.getAttribute('data-active')),
+              scheduled: Number(await line.getAttribute('data-scheduled')),
+              deadLettered: Number(await line.getAttribute('data-dead-lettered')),
+            };
+            const after = await app.brokerCounts();
+            return JSON.stringify(before) === JSON.stringify(after) &&
+              JSON.stringify(shown) === JSON.stringify(after)
+              ? after
+              : undefined;
+          },
+          {
+            timeoutMs: 20_000,
+            intervalMs: 250,
+            description: 'the page and the broker to agree on the depth',
+          },
+        );
+
+        expect(agreed.deadLettered).toBeGreaterThanOrEqual(1);
+        expect(await textOf(page, '#queue-depth')).toBe(
+          `Queue sdap-jobs now, as the broker counts it: ${agreed.active} active (waiting or running), ` +
+            `${agreed.scheduled} scheduled (retries in their backoff), ${agreed.deadLettered} dead-lettered.`,
+        );
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+      // Left as it was found.
+      await dlq.discard(item.sequenceNumber);
+    });
+
     it('when a dead-lettered message is discarded, then the DeadLettered card says how many were, and the page says what each number counts', async () => {
       const before = await stats();
       const [kept, dropped] = (await Promise.all([

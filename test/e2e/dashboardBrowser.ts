@@ -2,10 +2,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import type LongType from 'long';
 import type { JobStore } from '../../src/jobs/ports/jobStore';
+import type { QueueDepth } from '../../src/jobs/ports/queueDepth';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
-import { startServiceBusWorld } from '../support/serviceBusApp';
+import { queueName, startServiceBusWorld } from '../support/serviceBusApp';
+
+/** The SDK's own copy of `long`, which its sequence-number checks recognise. */
+const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
 
 /** Debian's Chromium (`apt-get install chromium`): playwright-core drives it and never downloads a browser. */
 export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -17,6 +23,8 @@ export const screenshotDirectory = join(__dirname, '..', '..', 'test-output', 'd
 export interface DashboardApp {
   readonly baseUrl: string;
   readonly store: JobStore;
+  /** The queue's messages as the broker holds them, read without the app: for the depth the page shows. */
+  brokerCounts(): Promise<QueueDepth>;
   close(): Promise<void>;
 }
 
@@ -28,6 +36,10 @@ export async function embeddedDashboardApp(): Promise<DashboardApp> {
   return {
     baseUrl: host.url,
     store: host.runtime.store,
+    brokerCounts: async () => {
+      const { active, locked, scheduled, deadLettered } = host.runtime.embeddedQueue!.messageCount();
+      return { active: active + locked, scheduled, deadLettered };
+    },
     close: async () => {
       await host.close();
     },
@@ -38,7 +50,27 @@ export async function embeddedDashboardApp(): Promise<DashboardApp> {
 export async function serviceBusDashboardApp(): Promise<DashboardApp> {
   const world = await startServiceBusWorld();
   const host = await world.startHost('explicit', dashboardAppSettings);
-  return { baseUrl: host.url, store: host.runtime.store, close: () => world.close() };
+  return {
+    baseUrl: host.url,
+    store: host.runtime.store,
+    // Peeked with the SDK, not asked of the administration API the app reads.
+    brokerCounts: async () => {
+      const receiver = world.client.createReceiver(queueName);
+      const deadLetters = world.client.createReceiver(queueName, { subQueueType: 'deadLetter' });
+      try {
+        const messages = await receiver.peekMessages(1000, { fromSequenceNumber: Long.ONE });
+        return {
+          active: messages.filter((message) => message.state === 'active').length,
+          scheduled: messages.filter((message) => message.state === 'scheduled').length,
+          deadLettered: (await deadLetters.peekMessages(1000, { fromSequenceNumber: Long.ONE })).length,
+        };
+      } finally {
+        await receiver.close();
+        await deadLetters.close();
+      }
+    },
+    close: () => world.close(),
+  };
 }
 
 export function launchChromium(): Promise<Browser> {

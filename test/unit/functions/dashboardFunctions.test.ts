@@ -9,6 +9,7 @@ import { createDiscardDeadLetters } from '../../../src/functions/discardDeadLett
 import type { HttpFunctionDefinition } from '../../../src/functions/functionTable';
 import { createFunctionTable } from '../../../src/functions/functionTable';
 import { createGetJobStats } from '../../../src/functions/getJobStats';
+import { InfrastructureError } from '../../../src/jobs/errors';
 import type { JobStatsReport } from '../../../src/jobs/model/jobStats';
 import type { JobsRuntime } from '../../../src/runtime';
 import { parseIgnoreRules } from '../../../tools/package/funcignore';
@@ -171,6 +172,40 @@ describe('dashboard HTTP functions', () => {
       failed: 0,
       cancelled: 0,
     });
+  });
+
+  it("answers the queue's depth beside the counts: active, scheduled and dead-lettered messages now", async () => {
+    await runtime.submission.submit({ jobType: 'diagnostics.simulate', payload: {} });
+    await runtime.submission.submit({ jobType: 'diagnostics.simulate', payload: {} });
+
+    const response = await createGetJobStats(runtime)(get('/api/jobstats'), invocationContext());
+
+    expect(response.jsonBody).toMatchObject({
+      queue: { name: runtime.queue.queueName, active: 2, scheduled: 0, deadLettered: 0 },
+    });
+  });
+
+  it('when the broker does not say how deep the queue is, then the counts still come, with the reason it did not', async () => {
+    const unanswered = embeddedRuntime(
+      {},
+      {
+        queueDepth: {
+          depth: () =>
+            Promise.reject(new InfrastructureError('QueueUnavailable', 'Service Bus did not answer.')),
+        },
+      },
+    );
+    try {
+      const response = await createGetJobStats(unanswered)(get('/api/jobstats'), invocationContext());
+
+      expect(response.status).toBe(200);
+      expect(response.jsonBody).toMatchObject({
+        total: 0,
+        queue: { name: unanswered.queue.queueName, unavailable: 'Service Bus did not answer.' },
+      });
+    } finally {
+      await unanswered.stop();
+    }
   });
 
   it('when the window is out of range, then the answer is 400 naming it', async () => {
