@@ -36,17 +36,19 @@ describe('Service Bus emulator: errors', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
-  it('refuses sessions with a not-implemented error the SDK surfaces', async () => {
+  it('refuses a session receiver on a queue without sessions, and a message without session id on one with them, as the service does', async () => {
     const started = Date.now();
 
     const acceptError = await bus.client.acceptSession('known', 'session-1').catch((error: unknown) => error);
     const sendError = await bus
       .sender('session-queue')
-      .sendMessages({ body: 'x', sessionId: 's' })
+      .sendMessages({ body: 'x' })
       .catch((error: unknown) => error);
 
-    expect(String((acceptError as Error).message)).toMatch(/Sessions are not supported/);
-    expect(String((sendError as Error).message)).toMatch(/Sessions are not supported/);
+    expect(String((acceptError as Error).message)).toMatch(
+      /A sessionful message receiver cannot be created on an entity that does not require sessions/,
+    );
+    expect(String((sendError as Error).message)).toMatch(/The SessionId was not set on a message/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

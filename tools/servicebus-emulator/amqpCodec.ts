@@ -27,7 +27,7 @@ interface CodecTypes {
   wrap(value: unknown): TypedValue;
   wrap_ulong(value: number): unknown;
   wrap_symbol(value: string): TypedValue;
-  wrap_long(value: number): TypedValue;
+  wrap_long(value: number | Buffer): TypedValue;
   wrap_int(value: number): TypedValue;
   wrap_timestamp(value: number): TypedValue;
   wrap_uuid(value: Buffer): TypedValue;

@@ -1,7 +1,8 @@
 import type { Delivery, EventContext, Sender } from 'rhea';
 import { amqpMessage, type AmqpErrorFields } from './amqpCodec';
 import { log } from './log';
-import type { MessageLock, QueueConsumer, QueueEntity, ReceiveMode, Settlement } from './queueEntity';
+import type { SessionOwner } from './messageSession';
+import type { MessageLock, QueueEntity, ReceiveMode, Settlement } from './queueEntity';
 
 /** Link state rhea keeps but does not type; read here only. */
 interface SenderInternals {
@@ -28,9 +29,9 @@ const DEAD_LETTER_CONDITION = 'com.microsoft:dead-letter';
 /**
  * A client's receiver link, seen from the queue: credit decides how many messages it may take, and its
  * dispositions settle them (accepted = complete, modified = abandon or defer, rejected = dead-letter,
- * released = back to the queue without counting a delivery).
+ * released = back to the queue without counting a delivery). On a session receiver, it holds the session's lock.
  */
-export class DeliveryLink implements QueueConsumer {
+export class DeliveryLink implements SessionOwner {
   private handedToRhea = 0;
   private readonly locks = new WeakMap<Delivery, string>();
 
@@ -92,6 +93,11 @@ export class DeliveryLink implements QueueConsumer {
     const tag = lock ? lock.token.deliveryTag : sequenceTag(sequenceNumber);
     const delivery = this.sender.send(encoded, tag, 0);
     if (lock) this.locks.set(delivery, lock.token.id);
+  }
+
+  /** The session lock expired: the service detaches the receiver with the error. */
+  loseSession(condition: string, description: string): void {
+    if (this.sender.is_open()) this.sender.close({ condition, description });
   }
 
   private settle(context: EventContext, apply: (lockTokenId: string) => Settlement): void {

@@ -8,6 +8,9 @@ import { parseStoredMessage } from './storedMessage';
 export const MAX_MESSAGE_SIZE = 256 * 1024;
 /** Message format of the SDK's batches: each data section of the outer message is one encoded message. */
 const BATCH_MESSAGE_FORMAT = 0x80013700;
+/** The service's refusal of a message without a session id, sent to a queue that requires sessions. */
+export const SESSION_ID_REQUIRED =
+  'The SessionId was not set on a message, and it cannot be sent to the entity. Entities that have session support enabled can only receive messages that have the SessionId set to a valid value.';
 
 /** Accepts messages a client sends to a queue: single transfers and batches. */
 export function acceptIncomingMessages(receiver: Receiver, queue: QueueEntity): void {
@@ -46,6 +49,10 @@ function enqueue(context: EventContext, delivery: Delivery, queue: QueueEntity):
   const encodedMessages = format === BATCH_MESSAGE_FORMAT ? batchItems(raw) : [raw];
   // Parse the whole batch before enqueuing any of it: a batch is accepted or refused as a unit.
   const messages = encodedMessages.map(parseStoredMessage);
+  if (queue.requiresSession && messages.some((message) => message.sessionId === undefined)) {
+    delivery.reject({ condition: 'amqp:not-allowed', description: SESSION_ID_REQUIRED });
+    return;
+  }
   for (const message of messages) queue.send(message);
   delivery.accept();
 }

@@ -1,6 +1,8 @@
 import type { Message } from 'rhea';
 import { amqpTypes } from './amqpCodec';
+import { SESSION_ID_REQUIRED } from './incomingLink';
 import { lockTokenId, uuidBytes } from './lockToken';
+import { SESSION_LOCK_LOST_CONDITION, SESSION_LOCK_LOST_DESCRIPTION } from './messageSession';
 import { LOCK_LOST, LOCK_LOST_CONDITION, type QueueEntity, type Settlement } from './queueEntity';
 import { parseStoredMessage } from './storedMessage';
 
@@ -11,7 +13,16 @@ const OPERATION = {
   cancelScheduledMessage: 'com.microsoft:cancel-scheduled-message',
   peekMessage: 'com.microsoft:peek-message',
   receiveBySequenceNumber: 'com.microsoft:receive-by-sequence-number',
+  renewSessionLock: 'com.microsoft:renew-session-lock',
+  getSessionState: 'com.microsoft:get-session-state',
+  setSessionState: 'com.microsoft:set-session-state',
 } as const;
+
+const SESSION_LOCK_LOST: ManagementResponse = {
+  statusCode: 410,
+  errorCondition: SESSION_LOCK_LOST_CONDITION,
+  statusDescription: SESSION_LOCK_LOST_DESCRIPTION,
+};
 
 const TYPE_LONG = 0x81;
 const TYPE_TIMESTAMP = 0x83;
@@ -71,11 +82,25 @@ function perform(queue: QueueEntity, operation: string, body: RequestBody): Mana
       return peekMessages(queue, body);
     case OPERATION.receiveBySequenceNumber:
       return receiveDeferred(queue, body);
+    case OPERATION.renewSessionLock: {
+      const lockedUntil = queue.renewSessionLock(sessionId(body));
+      if (lockedUntil === undefined) return SESSION_LOCK_LOST;
+      return { statusCode: 200, body: { expiration: amqpTypes.wrap_timestamp(lockedUntil) } };
+    }
+    case OPERATION.getSessionState: {
+      const found = queue.sessionState(sessionId(body));
+      if (!found) return SESSION_LOCK_LOST;
+      return { statusCode: 200, body: { 'session-state': found.state ?? null } };
+    }
+    case OPERATION.setSessionState:
+      return queue.setSessionState(sessionId(body), sessionState(body['session-state']))
+        ? { statusCode: 200 }
+        : SESSION_LOCK_LOST;
     default:
       return {
         statusCode: 501,
         errorCondition: 'amqp:not-implemented',
-        statusDescription: `The emulator does not implement the management operation '${operation}' (sessions, rules and batch delete are not emulated).`,
+        statusDescription: `The emulator does not implement the management operation '${operation}' (rules, batch delete and session listing are not emulated).`,
       };
   }
 }
@@ -133,6 +158,9 @@ function scheduleMessages(queue: QueueEntity, body: RequestBody): ManagementResp
     if (!Buffer.isBuffer(entry.message)) throw new Error('each scheduled entry needs a binary message');
     return parseStoredMessage(entry.message);
   });
+  if (queue.requiresSession && parsed.some((message) => message.sessionId === undefined)) {
+    return { statusCode: 400, errorCondition: 'amqp:not-allowed', statusDescription: SESSION_ID_REQUIRED };
+  }
   const numbers = parsed.map((message) => queue.send(message));
   return {
     statusCode: 200,
@@ -143,14 +171,24 @@ function scheduleMessages(queue: QueueEntity, body: RequestBody): ManagementResp
 function peekMessages(queue: QueueEntity, body: RequestBody): ManagementResponse {
   const from = toNumber(body['from-sequence-number'] ?? 1);
   const count = toNumber(body['message-count'] ?? 1);
-  const messages = queue.peek(from, count);
+  const messages = queue.peek(from, count, optionalString(body['session-id']));
   if (messages.length === 0) return { statusCode: 204, statusDescription: 'No messages' };
   return { statusCode: 200, body: { messages: messages.map((message) => ({ message })) } };
 }
 
 function receiveDeferred(queue: QueueEntity, body: RequestBody): ManagementResponse {
   const mode = toNumber(body['receiver-settle-mode'] ?? 1) === 0 ? 'receiveAndDelete' : 'peekLock';
-  const received = queue.receiveDeferred(sequenceNumbers(body['sequence-numbers']), mode);
+  // In a queue that requires sessions, a deferred message is received by the receiver holding its session.
+  const session = optionalString(body['session-id']);
+  if (queue.requiresSession && (session === undefined || !queue.isSessionLocked(session))) {
+    return SESSION_LOCK_LOST;
+  }
+  const received = queue.receiveDeferred(
+    sequenceNumbers(body['sequence-numbers']),
+    mode,
+    Date.now(),
+    session,
+  );
   if (!received) {
     return {
       statusCode: 410,
@@ -201,6 +239,20 @@ function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;
   if (Buffer.isBuffer(value) && value.length === 8) return Number(value.readBigInt64BE());
   throw new Error(`expected a number, got ${typeof value}`);
+}
+
+function sessionId(body: RequestBody): string {
+  const value = body['session-id'];
+  if (typeof value !== 'string') throw new Error('session-id must be a string');
+  return value;
+}
+
+/** A session's state is binary; null (or nothing) clears it. */
+function sessionState(value: unknown): Buffer | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  throw new Error('session-state must be binary');
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -2,6 +2,12 @@ import { ActiveMessages } from './activeMessages';
 import { DuplicateDetector } from './duplicateDetector';
 import type { QueueSettings } from './emulatorConfig';
 import { newLockToken, type LockToken } from './lockToken';
+import {
+  MessageSession,
+  SESSION_LOCK_LOST_CONDITION,
+  SESSION_LOCK_LOST_DESCRIPTION,
+  type SessionOwner,
+} from './messageSession';
 import { encodeForDelivery, withApplicationProperties, type StoredMessage } from './storedMessage';
 
 export type ReceiveMode = 'peekLock' | 'receiveAndDelete';
@@ -28,6 +34,8 @@ interface QueueMessage {
   lock: MessageLock | undefined;
   readonly deadLetterSource: string | undefined;
   readonly enqueueSequenceNumber: number | undefined;
+  /** Its session, in a queue that requires sessions. */
+  readonly session: MessageSession<QueueMessage> | undefined;
 }
 
 /** A receiver link as the queue sees it: how many messages it can take now, and where to put one. */
@@ -63,6 +71,14 @@ export const LOCK_LOST: Settlement = {
 
 const MAX_FORWARD_HOPS = 4;
 
+const isActive = (message: QueueMessage) => message.state === 'active';
+
+/** An accept-next-session receiver waiting for a session with messages. */
+interface SessionWaiter {
+  owner: SessionOwner;
+  accepted(session: MessageSession<QueueMessage>): void;
+}
+
 /**
  * One queue (or its dead-letter sub-queue) with Service Bus semantics: sequence numbers, peek-lock with
  * expiring locks, delivery counts, MaxDeliveryCount, deferral, scheduling, time-to-live and duplicate detection.
@@ -71,11 +87,15 @@ const MAX_FORWARD_HOPS = 4;
 export class QueueEntity {
   readonly deadLetterQueue: QueueEntity | undefined;
   private readonly all = new Map<number, QueueMessage>();
-  private readonly active = new ActiveMessages<QueueMessage>((message) => message.state === 'active');
+  private readonly active = new ActiveMessages<QueueMessage>(isActive);
   private readonly locks = new Map<string, QueueMessage>();
   private readonly scheduled = new Set<QueueMessage>();
   private readonly deferred = new Set<QueueMessage>();
   private readonly duplicates: DuplicateDetector | undefined;
+  /** Present when the queue requires sessions (its dead-letter sub-queue does not). */
+  private readonly sessions: Map<string, MessageSession<QueueMessage>> | undefined;
+  private readonly lockedSessions = new Set<MessageSession<QueueMessage>>();
+  private sessionWaiters: SessionWaiter[] = [];
   private consumers: QueueConsumer[] = [];
   private nextConsumer = 0;
   private lastSequenceNumber = 0;
@@ -95,6 +115,11 @@ export class QueueEntity {
       settings.requiresDuplicateDetection && !isDeadLetterQueue
         ? new DuplicateDetector(settings.duplicateDetectionHistoryTimeWindowMs)
         : undefined;
+    this.sessions = settings.requiresSession && !isDeadLetterQueue ? new Map() : undefined;
+  }
+
+  get requiresSession(): boolean {
+    return this.sessions !== undefined;
   }
 
   /**
@@ -108,6 +133,18 @@ export class QueueEntity {
     if (target && target !== this && hops < MAX_FORWARD_HOPS) return target.send(content, now, hops + 1);
     if (this.duplicates?.isDuplicate(content.messageId, now)) return 0;
     const message = this.newMessage(content, now);
+    if (this.sessions && !message.session) {
+      // Senders are refused such a message; one forwarded here is dead-lettered, as the service does.
+      this.moveToDeadLetter(
+        message,
+        {
+          reason: 'Session id is null.',
+          description: "Session enabled entity doesn't allow a message whose session identifier is null.",
+        },
+        now,
+      );
+      return message.sequenceNumber;
+    }
     if (content.scheduledEnqueueTime !== undefined && content.scheduledEnqueueTime > now) {
       message.state = 'scheduled';
       message.scheduledAt = content.scheduledEnqueueTime;
@@ -146,6 +183,88 @@ export class QueueEntity {
 
   removeConsumer(consumer: QueueConsumer): void {
     this.consumers = this.consumers.filter((candidate) => candidate !== consumer);
+  }
+
+  /**
+   * Locks a session for `owner`, whether or not it has messages yet; undefined while another receiver holds
+   * its lock.
+   */
+  acceptSession(
+    sessionId: string,
+    owner: SessionOwner,
+    now = Date.now(),
+  ): MessageSession<QueueMessage> | undefined {
+    const sessions = this.sessions;
+    if (!sessions) return undefined;
+    let session = sessions.get(sessionId);
+    if (session?.owner) {
+      if (session.lockedUntil > now) return undefined;
+      this.loseSession(session, now);
+      // Losing the lock may have left the session idle, and so forgotten.
+      session = sessions.get(sessionId);
+    }
+    if (!session) {
+      session = new MessageSession(sessionId, isActive);
+      sessions.set(sessionId, session);
+    }
+    this.lockSession(session, owner, now);
+    this.pump();
+    return session;
+  }
+
+  /** Locks the unlocked session whose first waiting message is oldest, if there is one. */
+  acceptNextSession(owner: SessionOwner, now = Date.now()): MessageSession<QueueMessage> | undefined {
+    const session = this.availableSession();
+    if (session) {
+      this.lockSession(session, owner, now);
+      this.pump();
+    }
+    return session;
+  }
+
+  /** Calls `accepted` with the next session that becomes available; returns a function that stops waiting. */
+  waitForSession(owner: SessionOwner, accepted: SessionWaiter['accepted']): () => void {
+    const waiter = { owner, accepted };
+    this.sessionWaiters.push(waiter);
+    return () => {
+      this.sessionWaiters = this.sessionWaiters.filter((candidate) => candidate !== waiter);
+    };
+  }
+
+  /**
+   * Ends `owner`'s lock on the session (its link closed): messages it holds come back, counted as deliveries, as
+   * when a lock expires.
+   */
+  releaseSession(session: MessageSession<QueueMessage>, owner: SessionOwner, now = Date.now()): void {
+    if (session.owner !== owner) return;
+    this.unlockSession(session, now);
+    this.pump();
+  }
+
+  /** Extends a session's lock by the queue's LockDuration; undefined when the lock is no longer held. */
+  renewSessionLock(sessionId: string, now = Date.now()): number | undefined {
+    const session = this.lockedSession(sessionId, now);
+    if (!session) return undefined;
+    session.lockedUntil = now + this.settings.lockDurationMs;
+    this.hooks.requestDeadline(session.lockedUntil);
+    return session.lockedUntil;
+  }
+
+  /** A locked session's state (undefined when none was set); undefined when the lock is not held. */
+  sessionState(sessionId: string, now = Date.now()): { state: Buffer | undefined } | undefined {
+    const session = this.lockedSession(sessionId, now);
+    return session && { state: session.state };
+  }
+
+  /** Sets (or, with undefined, clears) a locked session's state; false when the lock is not held. */
+  setSessionState(sessionId: string, state: Buffer | undefined, now = Date.now()): boolean {
+    const session = this.lockedSession(sessionId, now);
+    if (session) session.state = state;
+    return session !== undefined;
+  }
+
+  isSessionLocked(sessionId: string, now = Date.now()): boolean {
+    return this.lockedSession(sessionId, now) !== undefined;
   }
 
   /** Hands active messages to consumers with capacity, round robin. Safe to call at any time. */
@@ -227,26 +346,36 @@ export class QueueEntity {
     return message.lock.lockedUntil;
   }
 
-  /** Encoded messages from `fromSequenceNumber` on, in any state but removed, without locking them. */
-  peek(fromSequenceNumber: number, count: number): Buffer[] {
+  /**
+   * Encoded messages from `fromSequenceNumber` on, in any state but removed, without locking them; only those
+   * of one session when `sessionId` is given.
+   */
+  peek(fromSequenceNumber: number, count: number, sessionId?: string): Buffer[] {
     const found: Buffer[] = [];
     for (const message of this.all.values()) {
       if (found.length >= count) break;
       if (message.sequenceNumber < fromSequenceNumber) continue;
+      if (sessionId !== undefined && message.session?.id !== sessionId) continue;
       const state = message.state === 'deferred' || message.state === 'scheduled' ? message.state : 'active';
       found.push(this.encode(message, message.lock?.lockedUntil, MESSAGE_STATE[state]));
     }
     return found;
   }
 
-  /** Receives deferred messages by sequence number; fails as a whole when one is not deferred. */
+  /**
+   * Receives deferred messages by sequence number; fails as a whole when one is not deferred, or, in a queue
+   * that requires sessions, not in the session `sessionId` (whose lock the caller holds).
+   */
   receiveDeferred(
     sequenceNumbers: number[],
     mode: ReceiveMode,
     now = Date.now(),
+    sessionId?: string,
   ): { encoded: Buffer; lock: MessageLock | undefined }[] | undefined {
     const messages = sequenceNumbers.map((sequenceNumber) => this.all.get(sequenceNumber));
-    if (messages.some((message) => message?.state !== 'deferred')) return undefined;
+    const wrongSession = (message: QueueMessage) =>
+      this.sessions !== undefined && message.session?.id !== sessionId;
+    if (messages.some((message) => message?.state !== 'deferred' || wrongSession(message))) return undefined;
     return (messages as QueueMessage[]).map((message) => {
       this.deferred.delete(message);
       // The service counts each fetch of a deferred message as a delivery: the first fetch after a
@@ -267,6 +396,10 @@ export class QueueEntity {
   /** Applies every deadline that has passed; returns the next one, if any. */
   sweep(now: number): number | undefined {
     let next = Number.POSITIVE_INFINITY;
+    for (const session of [...this.lockedSessions]) {
+      if (session.lockedUntil <= now) this.loseSession(session, now);
+      else next = Math.min(next, session.lockedUntil);
+    }
     const expiredLocks: QueueMessage[] = [];
     for (const message of this.locks.values()) {
       const lockedUntil = message.lock?.lockedUntil ?? 0;
@@ -283,7 +416,9 @@ export class QueueEntity {
       }
     }
     if (!this.isDeadLetterQueue) {
-      for (const waiting of [this.active, [...this.deferred]]) {
+      const waitingLists: Iterable<QueueMessage>[] = [this.active, [...this.deferred]];
+      for (const session of this.sessions?.values() ?? []) waitingLists.push(session.active);
+      for (const waiting of waitingLists) {
         for (const message of waiting) {
           if (message.expiresAt <= now) this.expire(message, now);
           else next = Math.min(next, message.expiresAt);
@@ -297,6 +432,10 @@ export class QueueEntity {
   }
 
   private pumpOnce(now: number): void {
+    if (this.sessions) {
+      this.pumpSessions(now);
+      return;
+    }
     let idle = 0;
     while (this.consumers.length > 0 && idle < this.consumers.length) {
       const consumer = this.consumers[this.nextConsumer++ % this.consumers.length];
@@ -307,18 +446,41 @@ export class QueueEntity {
       const message = this.takeActive(now);
       if (!message) return;
       idle = 0;
-      if (consumer.receiveMode === 'receiveAndDelete') {
-        this.remove(message);
-        consumer.deliver(this.encode(message, undefined), undefined, message.sequenceNumber);
-      } else {
-        const lock = this.lock(message, now, 'active');
-        consumer.deliver(this.encode(message, lock.lockedUntil), lock, message.sequenceNumber);
+      this.deliverTo(consumer, message, now);
+    }
+  }
+
+  /** Sessions first go to receivers waiting for one; then each locked session's owner takes its messages in order. */
+  private pumpSessions(now: number): void {
+    while (this.sessionWaiters.length > 0) {
+      const session = this.availableSession();
+      const waiter = session && this.sessionWaiters.shift();
+      if (!session || !waiter) break;
+      this.lockSession(session, waiter.owner, now);
+      waiter.accepted(session);
+    }
+    for (const session of this.lockedSessions) {
+      const owner = session.owner;
+      while (owner && owner.capacity() > 0) {
+        const message = this.takeActive(now, session.active);
+        if (!message) break;
+        this.deliverTo(owner, message, now);
       }
     }
   }
 
-  private takeActive(now: number): QueueMessage | undefined {
-    for (let message = this.active.shift(); message; message = this.active.shift()) {
+  private deliverTo(consumer: QueueConsumer, message: QueueMessage, now: number): void {
+    if (consumer.receiveMode === 'receiveAndDelete') {
+      this.remove(message);
+      consumer.deliver(this.encode(message, undefined), undefined, message.sequenceNumber);
+    } else {
+      const lock = this.lock(message, now, 'active');
+      consumer.deliver(this.encode(message, lock.lockedUntil), lock, message.sequenceNumber);
+    }
+  }
+
+  private takeActive(now: number, from = this.active): QueueMessage | undefined {
+    for (let message = from.shift(); message; message = from.shift()) {
       if (message.expiresAt > now) return message;
       this.expire(message, now);
     }
@@ -327,7 +489,71 @@ export class QueueEntity {
 
   private insertActive(message: QueueMessage): void {
     message.state = 'active';
-    this.active.insert(message);
+    (message.session?.active ?? this.active).insert(message);
+  }
+
+  /** The unlocked session whose first waiting message is oldest. */
+  private availableSession(): MessageSession<QueueMessage> | undefined {
+    let found: MessageSession<QueueMessage> | undefined;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const session of this.sessions?.values() ?? []) {
+      if (session.owner) continue;
+      const first = session.firstActive();
+      if (first && first.sequenceNumber < oldest) {
+        found = session;
+        oldest = first.sequenceNumber;
+      }
+    }
+    return found;
+  }
+
+  private lockSession(session: MessageSession<QueueMessage>, owner: SessionOwner, now: number): void {
+    session.owner = owner;
+    session.lockedUntil = now + this.settings.lockDurationMs;
+    this.lockedSessions.add(session);
+    this.hooks.requestDeadline(session.lockedUntil);
+  }
+
+  /** The session, when its lock is held and has not expired. */
+  private lockedSession(sessionId: string, now: number): MessageSession<QueueMessage> | undefined {
+    const session = this.sessions?.get(sessionId);
+    if (!session?.owner) return undefined;
+    if (session.lockedUntil <= now) {
+      this.loseSession(session, now);
+      return undefined;
+    }
+    return session;
+  }
+
+  /** The session lock expired: its receiver is detached, as the service does, and its messages come back. */
+  private loseSession(session: MessageSession<QueueMessage>, now: number): void {
+    const owner = session.owner;
+    this.unlockSession(session, now);
+    owner?.loseSession(SESSION_LOCK_LOST_CONDITION, SESSION_LOCK_LOST_DESCRIPTION);
+    this.pump();
+  }
+
+  private unlockSession(session: MessageSession<QueueMessage>, now: number): void {
+    session.owner = undefined;
+    this.lockedSessions.delete(session);
+    for (const message of [...session.locked]) this.releaseLock(message, now, true);
+    this.forgetIfIdle(session);
+  }
+
+  private sessionOf(content: StoredMessage): MessageSession<QueueMessage> | undefined {
+    const sessions = this.sessions;
+    if (!sessions || content.sessionId === undefined) return undefined;
+    let session = sessions.get(content.sessionId);
+    if (!session) {
+      session = new MessageSession(content.sessionId, isActive);
+      sessions.set(content.sessionId, session);
+    }
+    session.messageCount++;
+    return session;
+  }
+
+  private forgetIfIdle(session: MessageSession<QueueMessage>): void {
+    if (session.isIdle) this.sessions?.delete(session.id);
   }
 
   private newMessage(
@@ -346,6 +572,7 @@ export class QueueEntity {
       lock: undefined,
       deadLetterSource: origin?.source,
       enqueueSequenceNumber: origin?.sequenceNumber,
+      session: this.sessionOf(content),
     };
     this.all.set(message.sequenceNumber, message);
     return message;
@@ -365,11 +592,21 @@ export class QueueEntity {
   }
 
   private lock(message: QueueMessage, now: number, returnTo: MessageLock['returnTo']): MessageLock {
-    const lock: MessageLock = {
-      token: newLockToken(),
-      lockedUntil: now + this.settings.lockDurationMs,
-      returnTo,
-    };
+    const session = message.session;
+    const lock: MessageLock = session
+      ? // A message in a session is locked by the session's lock: it expires, and is renewed, with it.
+        {
+          token: newLockToken(),
+          get lockedUntil() {
+            return session.lockedUntil;
+          },
+          set lockedUntil(until: number) {
+            session.lockedUntil = until;
+          },
+          returnTo,
+        }
+      : { token: newLockToken(), lockedUntil: now + this.settings.lockDurationMs, returnTo };
+    session?.locked.add(message);
     message.lock = lock;
     message.state = 'locked';
     this.locks.set(lock.token.id, message);
@@ -379,6 +616,7 @@ export class QueueEntity {
 
   private unlock(message: QueueMessage): void {
     if (message.lock) this.locks.delete(message.lock.token.id);
+    message.session?.locked.delete(message);
     message.lock = undefined;
   }
 
@@ -387,6 +625,10 @@ export class QueueEntity {
     const message = this.locks.get(lockTokenId);
     if (!message?.lock) return undefined;
     if (message.lock.lockedUntil <= now) {
+      if (message.session) {
+        this.loseSession(message.session, now);
+        return undefined;
+      }
       this.releaseLock(message, now, true);
       this.pump();
       return undefined;
@@ -469,6 +711,11 @@ export class QueueEntity {
     this.all.delete(message.sequenceNumber);
     this.scheduled.delete(message);
     this.deferred.delete(message);
+    const session = message.session;
+    if (session && message.state !== 'removed') {
+      session.messageCount--;
+      this.forgetIfIdle(session);
+    }
     message.state = 'removed';
   }
 

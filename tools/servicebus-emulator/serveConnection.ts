@@ -7,8 +7,15 @@ import { MAX_MESSAGE_SIZE, acceptIncomingMessages } from './incomingLink';
 import { log } from './log';
 import { answerManagementRequest } from './managementOperations';
 import type { Namespace } from './namespace';
+import { refuse } from './refuseLink';
 import { ReplyRouter } from './replyRouter';
 import { conformServerSessions } from './rheaServerSession';
+import {
+  ACCEPT_NEXT_SESSION_TIMEOUT_MS,
+  attachSessionReceiver,
+  requestedSession,
+  type SessionReceiverOptions,
+} from './sessionReceiverLink';
 
 /** The parts of a rhea connection a listener needs that rhea's typings leave out. */
 export interface ServerConnection extends Connection {
@@ -21,7 +28,6 @@ interface LinkInternals {
   local: { attach: { snd_settle_mode?: number; rcv_settle_mode?: number; max_message_size?: number } };
 }
 
-const SESSION_FILTER = 'com.microsoft:session-filter';
 const RCV_SETTLE_FIRST = 0;
 
 /**
@@ -29,7 +35,11 @@ const RCV_SETTLE_FIRST = 0;
  * a queue or its dead-letter sub-queue, and refuses the rest with the error the service would give. A fault
  * while handling the connection closes that connection only.
  */
-export function serveConnection(connection: ServerConnection, namespace: Namespace): void {
+export function serveConnection(
+  connection: ServerConnection,
+  namespace: Namespace,
+  sessionOptions: SessionReceiverOptions = { acceptNextSessionTimeoutMs: ACCEPT_NEXT_SESSION_TIMEOUT_MS },
+): void {
   const replies = new ReplyRouter();
   const cleanups = new Map<Sender | Receiver, () => void>();
 
@@ -120,15 +130,14 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
         refuse(sender, found.condition, found.description);
         return;
       }
-      if (hasSessionFilter(sender) || found.queue.settings.requiresSession) {
-        refuse(sender, 'amqp:not-implemented', 'Sessions are not supported by the Service Bus emulator.');
+      const receiveMode = sender.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock';
+      const session = requestedSession(sender);
+      if (session || found.queue.requiresSession) {
+        const release = attachSessionReceiver(sender, found.queue, session, receiveMode, sessionOptions);
+        cleanups.set(sender, release);
         return;
       }
-      const consumer = new DeliveryLink(
-        sender,
-        found.queue,
-        sender.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock',
-      );
+      const consumer = new DeliveryLink(sender, found.queue, receiveMode);
       found.queue.addConsumer(consumer);
       cleanups.set(sender, () => found.queue.removeConsumer(consumer));
     }),
@@ -168,10 +177,6 @@ export function serveConnection(connection: ServerConnection, namespace: Namespa
       }
       if (queue.isDeadLetterQueue) {
         refuse(receiver, 'amqp:not-allowed', 'Messages cannot be sent to a dead-letter sub-queue.');
-        return;
-      }
-      if (queue.settings.requiresSession) {
-        refuse(receiver, 'amqp:not-implemented', 'Sessions are not supported by the Service Bus emulator.');
         return;
       }
       (receiver as unknown as LinkInternals).local.attach.max_message_size = MAX_MESSAGE_SIZE;
@@ -228,24 +233,6 @@ function nodeName(address: EntityAddress): string {
 
 function isDynamic(terminus: unknown): boolean {
   return (terminus as { dynamic?: boolean } | undefined)?.dynamic === true;
-}
-
-/** Attach, then detach with the error: the SDK surfaces the detach error for the link it was creating. */
-function refuse(link: Sender | Receiver, condition: string, description: string): void {
-  log(`refusing link to ${link.source?.address ?? link.target?.address}: ${condition}`);
-  // As AMQP 1.0 (2.6.3) and Service Bus refuse a link: an attach whose terminus on our side is null, then the
-  // detach with the error. An echoed terminus reads as an open link to .NET, which then fails the first send on
-  // the link's unset maximum message size instead of reporting the detach's error.
-  const attach = (link as unknown as { local: { attach: { source?: unknown; target?: unknown } } }).local
-    .attach;
-  if (link.is_receiver()) attach.target = null;
-  else attach.source = null;
-  link.close({ condition, description });
-}
-
-function hasSessionFilter(sender: Sender): boolean {
-  const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
-  return Boolean(filter && SESSION_FILTER in filter);
 }
 
 function isRheaDecodeError(error: unknown): boolean {

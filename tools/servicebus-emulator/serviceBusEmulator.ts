@@ -18,6 +18,7 @@ import { Namespace } from './namespace';
 import { EMULATOR_KEY, serviceBusSaslMechanisms } from './saslMechanisms';
 import { createSelfSignedCertificate, type TlsCertificate } from './selfSignedCertificate';
 import { serveConnection, type ServerConnection } from './serveConnection';
+import { ACCEPT_NEXT_SESSION_TIMEOUT_MS } from './sessionReceiverLink';
 import { acceptWebSocket, looksLikeHttp } from './webSocketStream';
 
 export interface StartedEmulator {
@@ -52,6 +53,12 @@ export interface ServiceBusEmulatorOptions {
    * listeners also serve AMQP over WebSocket at `/$servicebus/websocket`.
    */
   tls?: TlsListenerOptions;
+  /**
+   * How long an accept-next-session receiver waits for a session with messages when its client names no
+   * timeout (the `com.microsoft:timeout` link property, which uamqp-based Python SDKs do not send); then it is
+   * refused with `com.microsoft:timeout`. The service waits 65 s; tests shorten it.
+   */
+  acceptNextSessionTimeoutMs?: number;
 }
 
 const SHUTDOWN: AmqpError = {
@@ -104,7 +111,9 @@ export async function startServiceBusEmulator(
     const connection = container.create_connection(connectionOptions) as ServerConnection;
     connections.set(socket, connection);
     socket.on('close', () => connections.delete(socket));
-    serveConnection(connection, namespace);
+    serveConnection(connection, namespace, {
+      acceptNextSessionTimeoutMs: options.acceptNextSessionTimeoutMs ?? ACCEPT_NEXT_SESSION_TIMEOUT_MS,
+    });
     connection.accept(stream);
   };
   // HTTP on the same ports: the WebSocket upgrade to AMQP, and the administration API's REST calls. Never

@@ -25,6 +25,8 @@ export interface StoredMessage {
   readonly applicationProperties: Buffer | undefined;
   readonly bodyAndFooter: Buffer;
   readonly messageId: unknown;
+  /** The session id (AMQP `group-id`), which a queue that requires sessions needs on every message. */
+  readonly sessionId: string | undefined;
   readonly timeToLiveMs: number | undefined;
   readonly scheduledEnqueueTime: number | undefined;
 }
@@ -84,6 +86,7 @@ export function parseStoredMessage(encoded: Buffer): StoredMessage {
     applicationProperties: applicationProperties?.bytes,
     bodyAndFooter,
     messageId,
+    sessionId: typeof decoded.group_id === 'string' ? decoded.group_id : undefined,
     timeToLiveMs: typeof decoded.ttl === 'number' && decoded.ttl > 0 ? decoded.ttl : undefined,
     scheduledEnqueueTime:
       scheduled instanceof Date ? scheduled.getTime() : typeof scheduled === 'number' ? scheduled : undefined,
