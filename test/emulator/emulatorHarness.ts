@@ -5,6 +5,8 @@ import type {
   ServiceBusReceiver,
   ServiceBusReceiverOptions,
   ServiceBusSender,
+  ServiceBusSessionReceiver,
+  ServiceBusSessionReceiverOptions,
 } from '@azure/service-bus';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
 import type { ServiceBusEmulatorOptions, StartedEmulator } from '../../tools/servicebus-emulator';
@@ -23,6 +25,12 @@ export interface EmulatorSession {
   receiver(queue: string, options?: ServiceBusReceiverOptions): ServiceBusReceiver;
   /** A receiver on the queue's dead-letter sub-queue, closed after the test. */
   deadLetterReceiver(queue: string, options?: ServiceBusReceiverOptions): ServiceBusReceiver;
+  /** A session receiver for `sessionId`, or for the next available session when it is undefined; closed after the test. */
+  acceptSession(
+    queue: string,
+    sessionId: string | undefined,
+    options?: ServiceBusSessionReceiverOptions,
+  ): Promise<ServiceBusSessionReceiver>;
 }
 
 /**
@@ -31,12 +39,12 @@ export interface EmulatorSession {
  */
 export function useEmulator(options: ServiceBusEmulatorOptions): EmulatorSession {
   let started: { emulator: StartedEmulator; client: ServiceBusClient } | undefined;
-  let links: (ServiceBusSender | ServiceBusReceiver)[] = [];
+  let links: { close(): Promise<void> }[] = [];
   const running = () => {
     if (!started) throw new Error('the emulator is used outside a test');
     return started;
   };
-  const opened = <T extends ServiceBusSender | ServiceBusReceiver>(link: T): T => {
+  const opened = <T extends { close(): Promise<void> }>(link: T): T => {
     links.push(link);
     return link;
   };
@@ -68,6 +76,12 @@ export function useEmulator(options: ServiceBusEmulatorOptions): EmulatorSession
     receiver: (queue, receiverOptions) => opened(running().client.createReceiver(queue, receiverOptions)),
     deadLetterReceiver: (queue, receiverOptions) =>
       opened(running().client.createReceiver(queue, { ...receiverOptions, subQueueType: 'deadLetter' })),
+    acceptSession: async (queue, sessionId, sessionOptions) =>
+      opened(
+        sessionId === undefined
+          ? await running().client.acceptNextSession(queue, sessionOptions)
+          : await running().client.acceptSession(queue, sessionId, sessionOptions),
+      ),
   };
 }
 
