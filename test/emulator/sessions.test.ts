@@ -5,6 +5,7 @@ import {
   type ServiceBusReceivedMessage,
   type ServiceBusSessionReceiver,
 } from '@azure/service-bus';
+import { createServiceBusAdministrationClient } from '../../src/queue/serviceBusClientFactory';
 import { receiveAll, useEmulator } from './emulatorHarness';
 
 /** Cases of the JavaScript SDK's session live tests (sessionsTests, sessionsRequiredCleanEntityTests,
@@ -399,6 +400,29 @@ describe('Service Bus emulator: message sessions', () => {
       /not possible for an entity that requires sessions to create a non-sessionful message receiver/,
     );
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('gives a queue created with requiresSession through the administration client its sessions', async () => {
+    const admin = createServiceBusAdministrationClient({
+      connectionString: bus.emulator.connectionString,
+      fullyQualifiedNamespace: undefined,
+      identity: { managedIdentity: false, clientId: undefined },
+      queueName: 'sessions-created',
+      settlement: 'host',
+    });
+    await admin.createQueue('sessions-created', { requiresSession: true });
+
+    const refused = await bus
+      .sender('sessions-created')
+      .sendMessages({ body: 'no session' })
+      .catch((caught: unknown) => caught);
+    await bus.sender('sessions-created').sendMessages({ body: 'made', sessionId: 'm' });
+    const receiver = await bus.acceptSession('sessions-created', undefined);
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+
+    expect(String((refused as Error).message)).toMatch(/The SessionId was not set on a message/);
+    expect([receiver.sessionId, message?.body]).toEqual(['m', 'made']);
+    await receiver.completeMessage(message!);
   });
 
   it('peeks a session from acceptNextSession after putting a received message back', async () => {
