@@ -24,8 +24,9 @@ export function assertExplicitSettlementSupported(
 }
 
 function installedExtensionVersion(): string {
+  // A literal, so that the bundled deployment package holds the version it was built with.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(`${extensionPackage}/package.json`) as { version: string }).version;
+  return (require('@azure/functions-extensions-servicebus/package.json') as { version: string }).version;
 }
 
 function compareVersions(version: string, minimum: readonly number[]): number {

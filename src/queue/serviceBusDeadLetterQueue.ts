@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import type LongType from 'long';
 import { ConflictError, InfrastructureError, errorMessage } from '../jobs/errors';
@@ -13,8 +12,10 @@ import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
 
 // The SDK takes sequence numbers as its own `long` instances; this loads the copy it depends on rather than adding a
-// second dependency on the same package.
-const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
+// second dependency on the same package. A plain `require`, so that the bundled package holds it; it must resolve to
+// the SDK's own copy (test/unit/queue/serviceBusSdkDependencies.test.ts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Long = require('long') as typeof LongType;
 
 // Messages per peek request.
 const peekPageSize = 250;

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { ServiceBusMessage } from '@azure/service-bus';
 import type * as RheaPromise from 'rhea-promise';
 import type { ReceivedJobMessage } from '../jobs/model/receivedJobMessage';
@@ -22,10 +21,11 @@ export const diagnosticIdProperty = 'Diagnostic-Id';
 /**
  * The AMQP encoder under the SDK, from its own dependency. It encodes a positive JavaScript number as `uint`, which
  * .NET reads as a boxed `uint`: a C# consumer's `(int)message.ApplicationProperties["Attempt"]` would throw. The
- * C# producer sends `int`, and so do we.
+ * C# producer sends `int`, and so do we. A plain `require`, so that the bundled package holds it; it must resolve to
+ * the SDK's own copy (test/unit/queue/serviceBusSdkDependencies.test.ts).
  */
-const amqpTypes = (createRequire(require.resolve('@azure/service-bus'))('rhea-promise') as typeof RheaPromise)
-  .types;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const amqpTypes = (require('rhea-promise') as typeof RheaPromise).types;
 const amqpInt = (value: number) => amqpTypes.wrap_int(value) as unknown as number;
 
 /**

@@ -202,10 +202,8 @@ export class ApplicationInsightsTelemetry implements Telemetry {
     const { connectionString, credential, logger } = this.options;
     try {
       const startedAt = performance.now();
-      const { useAzureMonitor, flushAzureMonitor, shutdownAzureMonitor } =
-        await import('applicationinsights');
-      const api = await import('@opentelemetry/api');
-      const logsApi = await import('@opentelemetry/api-logs');
+      const { useAzureMonitor, flushAzureMonitor, shutdownAzureMonitor, api, logsApi } =
+        await import('./applicationInsightsSdk');
       useAzureMonitor(azureMonitorOptions(connectionString, credential?.()));
       logger.info('Application Insights started', {
         loadMs: Math.round(performance.now() - startedAt),

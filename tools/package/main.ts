@@ -2,15 +2,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AssembledPackage } from './assemblePackage';
 import { assemblePackage } from './assemblePackage';
-import { findReachableLeftOuts, loadableFiles } from './leftOutReachability';
-import { verifyPackage } from './verifyPackage';
+import { checkPackage } from './checkPackage';
 import { zipFiles } from './zipFiles';
 
 const usage =
   'Usage: npm run package:size [-- --out <dir>] [--zip <file>]\n' +
-  '  Builds the deployment package as `func azure functionapp publish` and azd upload it (.funcignore applied as\n' +
-  '  Core Tools reads it, production dependencies only), loads the app from it, zips it and prints its size.\n' +
+  '  Builds the deployment package as azd and Core Tools upload it (the app and its production dependencies bundled\n' +
+  '  with esbuild, .funcignore applied as Core Tools reads it), runs a job through it under a stand-in for the\n' +
+  '  Functions worker, zips it and prints its size.\n' +
   '  --out <dir>   also leave the package directory there (azure.yaml deploys dist/package)\n' +
   '  --zip <file>  also leave the zip there';
 
@@ -30,7 +31,17 @@ function assertReplaceable(out: string): void {
   }
 }
 
-function main(): number {
+function bundleSizes(assembled: AssembledPackage): string {
+  return assembled.bundle.files
+    .filter((path) => path.endsWith('.js'))
+    .map((path) => {
+      const bytes = readFileSync(join(assembled.dir, path)).length;
+      return `${path.slice(path.lastIndexOf('/') + 1)} ${megabytes(bytes)}`;
+    })
+    .join(', ');
+}
+
+async function main(): Promise<number> {
   let values: { out?: string; zip?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -54,31 +65,20 @@ function main(): number {
   const scratch = mkdtempSync(join(tmpdir(), 'sdap-jobs-package-'));
   try {
     const started = Date.now();
-    const assembled = assemblePackage(root, join(scratch, 'package'));
-    const reachable = findReachableLeftOuts(assembled.dir, assembled.files, assembled.leftOutOfNodeModules);
-    if (reachable.length > 0) {
-      const examples = reachable.slice(0, 10).map(({ from, leftOut }) => `  ${from} -> ${leftOut}`);
-      throw new Error(`.funcignore leaves out files Node can reach:\n${examples.join('\n')}`);
-    }
-    const check = verifyPackage(assembled.dir);
+    const assembled = await assemblePackage(root, join(scratch, 'package'));
+    const check = await checkPackage(assembled);
     const zipPath = values.zip ? resolve(values.zip) : join(scratch, 'package.zip');
     const zip = zipFiles(zipPath, assembled.dir, assembled.files);
-    const dependencies = assembled.files.filter((path) => path.startsWith('node_modules/')).length;
 
-    console.log('Deployment package (what `func azure functionapp publish` and azd upload):');
+    console.log('Deployment package (what azd and `func azure functionapp publish` upload):');
     console.log(`  zipped       ${megabytes(zip.bytes)} (${megabytes(zip.uncompressedBytes)} unzipped)`);
+    console.log(`  files        ${zip.entries} (${assembled.files.join(', ')})`);
+    console.log(`  bundle       ${bundleSizes(assembled)}; source maps beside them`);
     console.log(
-      `  files        ${zip.entries.toLocaleString('en-US')} (${dependencies.toLocaleString('en-US')} in node_modules)`,
+      `  loads        ${check.entry} in ${check.loadMs} ms: ${check.registrations} functions registered, ` +
+        `${check.loadedAtStartUp.join(', ')} read`,
     );
-    console.log(
-      `  left out     ${assembled.leftOutOfNodeModules.length.toLocaleString('en-US')} files of the production ` +
-        `install by .funcignore (${loadableFiles(assembled.leftOutOfNodeModules).length.toLocaleString('en-US')} ` +
-        'of them code that no Node entry point or kept module reaches)',
-    );
-    console.log(
-      `  loads        ${check.entry}, ${check.appModules} app modules, ${check.packages.length} packages, ` +
-        `Application Insights ${check.applicationInsights}`,
-    );
+    console.log(`  runs         ${check.jobs}`);
     if (assembled.readingsDisagree.length > 0) {
       console.log(
         `  warning      Core Tools and azd (gitignore) read .funcignore differently for ` +
@@ -98,9 +98,12 @@ function main(): number {
   }
 }
 
-try {
-  process.exitCode = main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-}
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { bundleApp } from '../../tools/package/bundleApp';
+
+// A project in miniature: the compiled entry and telemetry module bundleApp starts from, a production dependency,
+// a dev dependency (by the lock file) and the worker's module, which only the worker answers.
+let root: string;
+
+function write(files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'sdap-jobs-bundle-'));
+  write({
+    'package-lock.json': JSON.stringify({
+      packages: { '': {}, 'node_modules/prod': {}, 'node_modules/devonly': { dev: true } },
+    }),
+    'node_modules/prod/package.json': JSON.stringify({ main: 'lib/index.js', module: 'esm/index.js' }),
+    'node_modules/prod/lib/index.js': "exports.name = 'prod (CommonJS, as Node loads it)';",
+    'node_modules/prod/esm/index.js': "export const name = 'prod (ES module)';",
+    'node_modules/devonly/index.js': "exports.name = 'devonly';",
+    'dist/src/telemetry/applicationInsightsSdk.js': "exports.sdk = 'telemetry';",
+    'dist/src/index.js': [
+      "try { require('@azure/functions-core'); } catch { /* outside the worker */ }",
+      "let optional = 'absent';",
+      "try { optional = require('devonly').name; } catch (error) { optional = error.code; }",
+      "exports.prod = require('prod').name;",
+      'exports.optional = optional;',
+      "exports.telemetry = () => Promise.resolve().then(() => require('./telemetry/applicationInsightsSdk'));",
+    ].join('\n'),
+  });
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('bundleApp', () => {
+  it('bundles as Node resolves, leaves a dev dependency absent as production would, and keeps telemetry in a file of its own', async () => {
+    const out = join(root, 'out');
+
+    const bundle = await bundleApp(root, out);
+
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const app = require(${JSON.stringify(join(out, bundle.entry))}); app.telemetry().then((t) => console.log(JSON.stringify({ prod: app.prod, optional: app.optional, telemetry: t.sdk, cached: Object.keys(require.cache).filter((f) => f.includes('applicationInsights')).length })))`,
+      ],
+      { cwd: out, encoding: 'utf8' },
+    );
+    expect(JSON.parse(run.stdout)).toEqual({
+      prod: 'prod (CommonJS, as Node loads it)',
+      optional: 'MODULE_NOT_FOUND',
+      telemetry: 'telemetry',
+      cached: 1,
+    });
+    expect(bundle.unbundled).toEqual([]);
+    expect(bundle.files).toEqual([
+      'dist/bundle/app.js',
+      'dist/bundle/app.js.map',
+      'dist/bundle/applicationInsights.js',
+      'dist/bundle/applicationInsights.js.map',
+      'dist/bundle/index.js',
+    ]);
+    expect(readFileSync(join(out, 'dist/bundle/app.js'), 'utf8')).not.toContain("'telemetry'");
+  });
+
+  it('reports a require it cannot follow and a package it could not bundle', async () => {
+    write({
+      'dist/src/index.js': [
+        "const name = 'prod';",
+        'exports.computed = () => require(`${name}/lib/index.js`);',
+        "exports.resolved = () => require.resolve('not-installed');",
+      ].join('\n'),
+    });
+
+    const bundle = await bundleApp(root, join(root, 'out'));
+
+    expect(bundle.unbundled).toEqual(
+      expect.arrayContaining([
+        { path: 'require(`${name}/lib/index.js`)', importer: 'dist/bundle/app.js' },
+        { path: 'not-installed', importer: 'dist/src/index.js' },
+      ]),
+    );
+  });
+});

@@ -1,0 +1,249 @@
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, posix, relative, resolve } from 'node:path';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { filesBelow } from './filesBelow';
+import type { SourceMapV3 } from './trimSourceMap';
+import { keepSources } from './trimSourceMap';
+
+/** Where the bundle lives in the package. Two levels below the root, as dist/src/functions' files sit below it. */
+export const bundleDir = 'dist/bundle';
+/** The package's `main`: turns on source maps, then loads the app. */
+export const bundleEntry = `${bundleDir}/index.js`;
+
+/** What the bundle leaves to `require` at run time on purpose, though no file of the package holds it, and why. */
+export const providedAtRunTime: Readonly<Record<string, string>> = {
+  // The worker's own API: its `Module.prototype.require` proxy answers this name (azure-functions-nodejs-worker,
+  // src/setupCoreModule.ts). Without it @azure/functions runs in test mode and registers nothing.
+  '@azure/functions-core': 'the Functions worker answers it',
+};
+
+/**
+ * What a bundled package looks up at run time and copes without, and why. Anything else the bundle leaves to
+ * `require` fails the build.
+ */
+export const optionalAtRunTime: Readonly<Record<string, string>> = {
+  // @azure/monitor-opentelemetry's statsbeat patch asks `require.resolve` for a file of it inside a try; in the
+  // bundle the lookup fails and the patch is skipped. It only counts enabled instrumentations; the app enables none.
+  '@opentelemetry/instrumentation': 'looked up inside a try by @azure/monitor-opentelemetry',
+};
+
+/** Whether `name` (a package or a file of one) is among {@link providedAtRunTime} or {@link optionalAtRunTime}. */
+export function isExpectedAtRunTime(name: string): boolean {
+  return Object.keys({ ...providedAtRunTime, ...optionalAtRunTime }).some(
+    (known) => name === known || name.startsWith(`${known}/`),
+  );
+}
+
+export interface UnbundledRequire {
+  /** The module name or path the bundle still asks Node for at run time. */
+  readonly path: string;
+  /** The module (relative to the project) that asks for it, or the output file for a computed name. */
+  readonly importer: string;
+}
+
+export interface BundledApp {
+  /** Every file written, relative to the package directory, with `/`, sorted. */
+  readonly files: readonly string[];
+  /** The package's `main`. */
+  readonly entry: string;
+  /** Input files (relative to the project, with `/`) per output file of the package. */
+  readonly inputs: Readonly<Record<string, readonly string[]>>;
+  /** `require`s left in the bundle that name neither a Node built-in module nor a file of the package. */
+  readonly unbundled: readonly UnbundledRequire[];
+}
+
+// The module Application Insights loads when telemetry starts (src/telemetry/applicationInsightsSdk.ts): a file of
+// its own, so that a process without telemetry never reads it, as it never loaded the SDK before bundling.
+const telemetryModule = /[\\/]dist[\\/]src[\\/]telemetry[\\/]applicationInsightsSdk\.js$/;
+const telemetryChunk = 'applicationInsights.js';
+
+const entryFile = `'use strict';
+// Stack traces in src/*.ts lines: source maps on before the app loads (Node applies them to later modules only).
+const nodeModule = require('node:module');
+if (typeof nodeModule.setSourceMapsSupport === 'function') nodeModule.setSourceMapsSupport(true);
+else process.setSourceMapsEnabled(true);
+module.exports = require('./app.js');
+`;
+
+/**
+ * Bundles the compiled app (`root`/dist/src/index.js, so `npm run build` first) and the production dependencies it
+ * loads into `packageDir`/dist/bundle with esbuild: `index.js` (the entry), `app.js`, `applicationInsights.js`
+ * (loaded only when telemetry starts), their source maps, and the one file a bundled package reads next to its
+ * code. Resolution is Node's own (`require` from CommonJS, `main` fields, no bundler conditions), so the bundle
+ * holds the very files Node loaded from node_modules.
+ */
+export async function bundleApp(root: string, packageDir: string): Promise<BundledApp> {
+  const outdir = join(packageDir, bundleDir);
+  mkdirSync(outdir, { recursive: true });
+  const splitTelemetry: Plugin = {
+    name: 'telemetry-chunk',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /applicationInsightsSdk$/ }, (args) => {
+        const target = resolve(args.resolveDir, `${args.path}.js`);
+        return telemetryModule.test(target) ? { path: `./${telemetryChunk}`, external: true } : undefined;
+      });
+    },
+  };
+  const productionOnly = productionDependenciesOnly(root);
+  const options: BuildOptions & { metafile: true } = {
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // As Node resolves: no `module` condition or field, which would pick the ES module builds Node never loads.
+    conditions: [],
+    mainFields: ['main'],
+    external: Object.keys(providedAtRunTime),
+    // Whitespace and syntax only: identifiers, and so the function names in stack traces, stay as written.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    outdir,
+  };
+  const [app, telemetry] = await Promise.all([
+    build({
+      ...options,
+      entryPoints: { app: join(root, 'dist', 'src', 'index.js') },
+      plugins: [splitTelemetry, productionOnly],
+    }),
+    build({
+      ...options,
+      entryPoints: {
+        applicationInsights: join(root, 'dist', 'src', 'telemetry', 'applicationInsightsSdk.js'),
+      },
+      plugins: [productionOnly],
+    }),
+  ]);
+  writeFileSync(join(outdir, 'index.js'), entryFile);
+
+  const inputs: Record<string, string[]> = {};
+  const unbundled: UnbundledRequire[] = [];
+  for (const metafile of [app.metafile, telemetry.metafile]) {
+    for (const [output, { inputs: used }] of Object.entries(metafile.outputs)) {
+      const path = toPackagePath(root, packageDir, output);
+      if (!path.endsWith('.js')) continue;
+      inputs[path] = Object.keys(used).sort();
+      unbundled.push(
+        ...computedRequires(join(packageDir, path)).map((call) => ({ path: call, importer: path })),
+      );
+    }
+    unbundled.push(...externalImports(metafile));
+    rewriteSourceMaps(root, metafile);
+  }
+  copyReadAtRunTime(root, packageDir, Object.values(inputs).flat());
+  return {
+    files: filesBelow(packageDir, bundleDir).sort(),
+    entry: bundleEntry,
+    inputs,
+    unbundled: unbundled.filter(({ path }) => !isExpectedAtRunTime(path)),
+  };
+}
+
+/**
+ * The project's node_modules also holds the dev dependencies, which a production install (`npm ci --omit=dev`)
+ * leaves out. A package that resolves into one of them (the lock file marks it `dev`) is bundled as a module that
+ * throws MODULE_NOT_FOUND, as `require` would in production: `debug`, for one, tries `supports-color` inside a try.
+ */
+function productionDependenciesOnly(root: string): Plugin {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
+  const devDirs = Object.entries(lock.packages)
+    .filter(([path, entry]) => path !== '' && entry.dev)
+    .map(([path]) => `${join(root, path)}/`);
+  const absent = 'absent-in-production';
+  return {
+    name: 'production-dependencies-only',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === absent || args.kind === 'entry-point') return undefined;
+        const resolved = await pluginBuild.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: absent,
+        });
+        if (resolved.errors.length > 0 || resolved.external) return undefined;
+        return devDirs.some((dir) => resolved.path.startsWith(dir))
+          ? { path: args.path, namespace: absent }
+          : undefined;
+      });
+      pluginBuild.onLoad({ filter: /.*/, namespace: absent }, (args) => ({
+        contents: `throw Object.assign(new Error(${JSON.stringify(
+          `Cannot find module '${args.path}' (a dev dependency, not in a production install)`,
+        )}), { code: 'MODULE_NOT_FOUND' });`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** External imports that are neither Node built-in modules nor the bundle's own files. */
+function externalImports(metafile: Metafile): UnbundledRequire[] {
+  const builtins = new Set(builtinModules);
+  const found: UnbundledRequire[] = [];
+  for (const [importer, { imports }] of Object.entries(metafile.inputs)) {
+    for (const { path, external } of imports) {
+      if (!external || path === `./${telemetryChunk}`) continue;
+      if (path.startsWith('node:') || builtins.has(path)) continue;
+      found.push({ path, importer });
+    }
+  }
+  return found;
+}
+
+/** `require(…)` calls whose argument is not a string literal: the bundler cannot follow them. */
+function computedRequires(file: string): string[] {
+  // A comment inside the parentheses (`require(/* webpackIgnore: true */ "fs")`) is not an argument.
+  const text = readFileSync(file, 'utf8').replace(/require\(\s*\/\*[^*]*\*\/\s*/g, 'require(');
+  const calls = text.matchAll(/(?<![\w$.])require\(\s*([^"'\s)][^)]{0,80})\)/g);
+  return [...calls].map((match) => `require(${match[1]})`);
+}
+
+/**
+ * The app's own mappings only, with source paths relative to the package root as if the sources lay beside it
+ * (`../../src/index.ts` from dist/bundle), not to wherever the package was built: a stack frame in the app names its
+ * `src/…ts` line; one in a dependency names the bundle's line, below that package's `// node_modules/…` marker.
+ * Mapping the dependencies too would make Node decode about 3 MB of mappings at the first stack trace (some 200 ms).
+ */
+function rewriteSourceMaps(root: string, metafile: Metafile): void {
+  for (const output of Object.keys(metafile.outputs).filter((path) => path.endsWith('.map'))) {
+    const mapFile = resolve(root, output);
+    const map = JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapV3;
+    const fromRoot = (source: string) =>
+      relative(root, resolve(dirname(mapFile), source))
+        .split('\\')
+        .join('/');
+    const trimmed = keepSources(map, (source) => !fromRoot(source).split('/').includes('node_modules'));
+    trimmed.sources = trimmed.sources.map((source) => posix.join('..', '..', fromRoot(source)));
+    writeFileSync(mapFile, JSON.stringify(trimmed));
+  }
+}
+
+/**
+ * The one bundled package that reads a file next to its own code: the Service Bus SDK-type binding loads its gRPC
+ * definition from `__dirname/proto/settlement.proto`, which in the bundle is dist/bundle/proto.
+ */
+function copyReadAtRunTime(root: string, packageDir: string, inputs: readonly string[]): void {
+  const extension = inputs.find((path) =>
+    path.endsWith(
+      'node_modules/@azure/functions-extensions-servicebus/dist/azure-functions-extensions-servicebus.js',
+    ),
+  );
+  if (!extension) return;
+  const protoDir = join(root, dirname(extension), 'proto');
+  mkdirSync(join(packageDir, bundleDir, 'proto'), { recursive: true });
+  for (const name of readdirSync(protoDir)) {
+    copyFileSync(join(protoDir, name), join(packageDir, bundleDir, 'proto', name));
+  }
+}
+
+function toPackagePath(root: string, packageDir: string, output: string): string {
+  return relative(packageDir, resolve(root, output)).split('\\').join('/');
+}
