@@ -18,7 +18,7 @@ const usage =
 const root = resolve(__dirname, '..', '..', '..');
 
 function megabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return bytes < 100_000 ? `${(bytes / 1_000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 /** A previous package may be replaced; any other non-empty directory is refused, before anything is built. */
