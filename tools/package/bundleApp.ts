@@ -97,9 +97,11 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
     conditions: [],
     mainFields: ['main'],
     external: Object.keys(providedAtRunTime),
-    // Whitespace and syntax only: identifiers, and so the function names in stack traces, stay as written.
+    // Whitespace and syntax only: identifiers, and so the function names in stack traces, stay as written. Lines
+    // stay short: Node prints the line of an uncaught error's throw site, which must not be a whole module.
     minifyWhitespace: true,
     minifySyntax: true,
+    lineLimit: 400,
     sourcemap: 'linked',
     sourcesContent: false,
     metafile: true,
