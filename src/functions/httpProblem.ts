@@ -32,6 +32,20 @@ export function problem(
   };
 }
 
+/** A 400 naming each failing field, its detail the fields and their messages in one line. */
+export function invalidFields(title: string, errors: readonly FieldError[]): HttpResponseInit {
+  return problem(400, title, errors.map(({ field, message }) => `${field}: ${message}`).join('; '), {
+    errors,
+  });
+}
+
+/** zod's issues as field errors: the path, dotted, names the field. */
+export function fieldErrorsOf(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): FieldError[] {
+  return issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));
+}
+
 function titleOf(error: Error): string {
   return error.name === 'InvalidContinuationTokenError' ? 'Invalid query' : 'Invalid job submission';
 }

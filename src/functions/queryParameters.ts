@@ -1,7 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import type { FieldError } from '../jobs/errors';
-import { problem } from './httpProblem';
+import { fieldErrorsOf, invalidFields } from './httpProblem';
 import type { Parsed } from './requestInput';
 
 /** What a route takes in its query: each parameter's schema, given the decoded, non-empty text. */
@@ -62,19 +62,9 @@ function parseQuery<T extends QueryShape>(
   if (errors.length === 0) {
     const result = schema.safeParse(values);
     if (result.success) return { ok: true, value: result.data };
-    errors.push(
-      ...result.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
-    );
+    errors.push(...fieldErrorsOf(result.error.issues));
   }
-  return {
-    ok: false,
-    response: problem(
-      400,
-      'Invalid query',
-      errors.map(({ field, message }) => `${field}: ${message}`).join('; '),
-      { errors },
-    ),
-  };
+  return { ok: false, response: invalidFields('Invalid query', errors) };
 }
 
 /** A decimal integer from `min` to `max` (digits only: no sign, `0x10`, `1e1` or `1.0`). */

@@ -5,7 +5,7 @@ import { sequenceNumberPattern } from '../jobs/ports/deadLetterQueue';
 import { jobIdSchema } from '../jobs/model/jobMessage';
 import { deadLetterReasonSchema } from '../jobs/model/deadLetterReason';
 import { jobTypeNameSchema } from '../jobs/submission/jobSubmissionRequest';
-import { problem } from './httpProblem';
+import { fieldErrorsOf, invalidFields, problem } from './httpProblem';
 import { oneOf } from './queryParameters';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
@@ -62,19 +62,7 @@ export function parsePathParameters<T extends z.ZodType>(
 ): Parsed<z.output<T>> {
   const result = schema.safeParse(request.params);
   if (result.success) return { ok: true, value: result.data };
-  const errors = result.error.issues.map((issue) => ({
-    field: issue.path.join('.'),
-    message: issue.message,
-  }));
-  return {
-    ok: false,
-    response: problem(
-      400,
-      'Invalid path',
-      errors.map(({ field, message }) => `${field}: ${message}`).join('; '),
-      { errors },
-    ),
-  };
+  return { ok: false, response: invalidFields('Invalid path', fieldErrorsOf(result.error.issues)) };
 }
 
 /**
