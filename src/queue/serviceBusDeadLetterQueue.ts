@@ -1,5 +1,4 @@
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
-import type LongType from 'long';
 import { ConflictError, InfrastructureError, errorMessage } from '../jobs/errors';
 import type {
   DeadLetterEntry,
@@ -7,15 +6,10 @@ import type {
   DeadLetterScan,
   LockedDeadLetter,
 } from '../jobs/ports/deadLetterQueue';
+import { Long } from './sdkLong';
 import { jobPropertiesOf } from './serviceBusJobMessage';
 import type { ServiceBusQueueOptions } from './serviceBusJobQueue';
 import { UnansweredCallError, defaultServiceBusCallTimeoutMs, withinBudget } from './withinBudget';
-
-// The SDK takes sequence numbers as its own `long` instances; this loads the copy it depends on rather than adding a
-// second dependency on the same package. A plain `require`, so that the bundled package holds it; it must resolve to
-// the SDK's own copy (test/unit/queue/serviceBusSdkDependencies.test.ts).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Long = require('long') as typeof LongType;
 
 // Messages per peek request.
 const peekPageSize = 250;

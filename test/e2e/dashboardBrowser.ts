@@ -2,16 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import type LongType from 'long';
 import type { JobStore } from '../../src/jobs/ports/jobStore';
 import type { QueueDepth } from '../../src/jobs/ports/queueDepth';
 import { startLocalHost } from '../../tools/local-host/localHost';
 import { embeddedTestSettings } from '../support/embeddedRuntime';
 import { queueName, startServiceBusWorld } from '../support/serviceBusApp';
-
-/** The SDK's own copy of `long`, which its sequence-number checks recognise. */
-const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
+import { Long } from '../../src/queue/sdkLong';
 
 /** Debian's Chromium (`apt-get install chromium`): playwright-core drives it and never downloads a browser. */
 export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';

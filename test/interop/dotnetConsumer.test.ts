@@ -1,18 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import type LongType from 'long';
 import { postJobs, submitJob } from '../support/jobApi';
 import type { ServiceBusWorld } from '../support/serviceBusApp';
 import { queueName, startServiceBusWorld } from '../support/serviceBusApp';
 import { waitFor } from '../support/waitFor';
 import type { DotnetTestResult } from './dotnetTests';
 import { failuresOf, runDotnetTests } from './dotnetTests';
-
-/** The SDK's own copy of `long`, which its sequence-number checks recognise. */
-const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
+import { Long } from '../../src/queue/sdkLong';
 
 /** Every message on the app's queue, active or scheduled, read without taking it. */
 async function peekQueue(world: ServiceBusWorld): Promise<ServiceBusReceivedMessage[]> {

@@ -1,10 +1,6 @@
-import { createRequire } from 'node:module';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import { ServiceBusClient } from '@azure/service-bus';
-import type LongType from 'long';
-
-// The SDK takes sequence numbers as its own `long` instances: the copy it depends on, not a second dependency.
-const Long = createRequire(require.resolve('@azure/service-bus'))('long') as typeof LongType;
+import { Long } from '../../src/queue/sdkLong';
 
 /** A message as the broker holds it, reduced to what the checks need. */
 export interface BrokerMessage {
