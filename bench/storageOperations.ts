@@ -63,9 +63,10 @@ export async function measureStorageOperations(
 }
 
 function operationName(method: string, path: string, conditional: boolean): string {
+  if (method === 'POST' && path.endsWith('$batch')) return 'index transaction (rows of one or more jobs)';
   if (method === 'POST') return 'insert record';
-  if (method === 'PUT' && path.includes('index-')) return 'write listing index entry';
-  if (method === 'PUT' && path.includes('outcomes-')) return 'write outcome entry (stats)';
+  if (method === 'PUT' && path.includes('outcomes-'))
+    return 'write outcome entry (stats, attempt ended another day)';
   if ((method === 'PATCH' || method === 'PUT') && conditional) return 'conditional update (claim, result)';
   if (method === 'GET' && path.includes("RowKey='job'")) return 'read record';
   return `${method} ${path}`;

@@ -20,22 +20,34 @@ import type {
   JobAgeQuery,
   NewJob,
 } from '../jobs/ports/jobStore';
-import { terminalJobStatuses } from '../jobs/model/jobRecord';
+import { isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
+import { addJob, addOutcome } from '../jobs/model/jobStats';
+import { EntityGroupWriter } from './entityGroupWriter';
+import type { IndexEntity, IndexedJob, OutcomeEntity, RowRange } from './tableIndexRows';
 import {
-  addJob,
-  addOutcome,
-  countableOutcome,
-  isDiscardedDeadLetter,
-  outcomeKey,
-} from '../jobs/model/jobStats';
+  inRange,
+  indexAddress,
+  indexPartition,
+  indexPartitions,
+  indexRemovals,
+  indexWrites,
+  indexedJobOf,
+  isIndexPartition,
+  jobTypeRange,
+  listingKeyBefore,
+  listingRange,
+  nextDay,
+  outcomePartition,
+  outcomeRangeSince,
+  statusRange,
+  suffixOf,
+  unfinishedRange,
+} from './tableIndexRows';
 
 const recordRowKey = 'job';
-const indexPartitionPrefix = 'index-';
-// Newest first in Table Storage's ascending key order: the row key counts down from the end of time.
-const maxTimestampMs = 9_999_999_999_999;
 const defaultListDays = 30;
 // A body may be up to 256 KB and a binary property holds at most 64 KiB: it takes several. Binary, not string
 // properties: UTF-8 bytes cut anywhere rejoin exactly, and base64 on the wire is plain ASCII (Azurite garbles a
@@ -49,9 +61,8 @@ const maxUnfinishedPageSize = 100;
 // Stats read projected entries (two or three short properties): the service's largest page.
 const maxStatsPageSize = 1000;
 const outcomePartitionPrefix = 'outcomes-';
-// Outcome partitions count down in minutes, as index rows do in milliseconds, so a range reads the newest first.
-const maxMinute = 99_999_999;
-const minuteMs = 60_000;
+// The days a sweep walks, at most: far beyond any retention, a bound should the oldest partition be garbage.
+const maxIndexDays = 3660;
 // A batch's commit: one entity group transaction in one of these partitions (the batch id picks it, so no partition
 // runs hot), a row per job keyed `<jobId>_<batchId>`; the per-job records are written from it.
 const outboxPartitionPrefix = 'outbox-';
@@ -66,27 +77,6 @@ const createConcurrency = 16;
  * `bodyParts` and `body0`… hold the message body (UTF-8 bytes), when there is one.
  */
 type EntityProperties = Record<string, unknown>;
-
-/** One attempt's outcome, for the per-minute stats: partitioned by the minute it ended in, newest first. */
-interface OutcomeEntity {
-  partitionKey: string;
-  rowKey: string;
-  status: string;
-  jobType: string;
-  /** The minute, as `minuteKey` writes it. */
-  minute: string;
-  completedAt: Date;
-}
-
-interface IndexEntity {
-  partitionKey: string;
-  rowKey: string;
-  jobId: string;
-  jobType: string;
-  status: string;
-  /** Present (true) on a DeadLettered job whose message was discarded (`isDiscardedDeadLetter`), for the stats. */
-  discarded?: boolean;
-}
 
 type IndexPage = TableEntityResultPage<IndexEntity>;
 
@@ -117,13 +107,20 @@ export class TableJobStore implements JobStore {
    * tell its own applied write (the driver's retry, or ours with the same object) from another writer's.
    */
   private readonly writeIds = new WeakMap<JobRecord, string>();
+  private readonly writer: EntityGroupWriter;
 
   constructor(
     private readonly table: TableClient,
     private readonly now: () => Date = () => new Date(),
     private readonly listDays: number = defaultListDays,
     private readonly callTimeoutMs = 10_000,
-  ) {}
+  ) {
+    this.writer = new EntityGroupWriter(
+      table,
+      () => this.call,
+      (error) => unavailable('index write', error),
+    );
+  }
 
   /**
    * A time budget per call, retries included: an endpoint that accepts connections but never answers must not hold
@@ -136,6 +133,10 @@ export class TableJobStore implements JobStore {
 
   async create(record: JobRecord, body?: string): Promise<CreateJobResult> {
     await this.ensureTable();
+    // The index first: an unfinished record is always found by the sweep, through its `u|` row. Rows left by a
+    // create that loses to an existing record (or dies before its insert) are another job's, or none's: the sweep
+    // and retention remove them.
+    await this.index(record);
     // A second try only for a job removed between our conflict and our read of it.
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       try {
@@ -143,7 +144,6 @@ export class TableJobStore implements JobStore {
           toRecordEntity(record, this.writeIdOf(record), body),
           this.call,
         );
-        await this.writeIndexEntry(record);
         return { created: true, stored: storedJob(record, created.etag ?? '', body) };
       } catch (error) {
         if (statusOf(error) !== 409) {
@@ -159,10 +159,10 @@ export class TableJobStore implements JobStore {
       const existing = await this.readEntity(record.jobId);
       if (!existing) continue;
       const stored = toStoredJob(existing);
-      if (existing['writeId'] !== this.writeIdOf(record)) return { created: false, existing: stored };
-      // Our own insert (its answer lost, the SDK's retry refused): its index entry may be missing still.
-      await this.writeIndexEntry(record);
-      return { created: true, stored };
+      // Ours when the write id is: our own insert, its answer lost, the SDK's retry refused.
+      return existing['writeId'] === this.writeIdOf(record)
+        ? { created: true, stored }
+        : { created: false, existing: stored };
     }
     throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
   }
@@ -304,7 +304,9 @@ export class TableJobStore implements JobStore {
       if (!current || current['writeId'] !== this.writeIdOf(record)) return undefined;
       newEtag = current.etag;
     }
-    await this.writeIndexEntry(record);
+    // Not waited for: the record is the truth, written. A lost index write leaves the job's `u|` row, and the sweep
+    // writes the index again from the record.
+    this.index(record).catch(() => undefined);
     return newEtag;
   }
 
@@ -322,21 +324,22 @@ export class TableJobStore implements JobStore {
       // 404: gone already, by another remover or by our own delete whose answer was lost.
       if (status !== 404) throw unavailable('delete', error);
     }
-    // Best effort: a left-over entry is skipped by the listing, whose record is missing or is not the entry's. The
-    // outcomes the stats count go with the job (older ones than the record keeps stay, and age out of the window).
+    // Best effort: a left-over entry is skipped by the listing, whose record is missing, and retention removes it
+    // later. The outcomes the stats count go with the job (older ones than the record keeps age out of the window).
     const removed = parseRecord(recordTextOf(current));
-    await Promise.all(
-      [indexKeys(removed), ...removed.outcomes.map((outcome) => outcomeKeys(removed.jobId, outcome))].map(
-        (keys) => this.table.deleteEntity(...keys, this.call).catch(() => undefined),
-      ),
-    );
+    await this.removeIndex(indexedJobOf(removed), removed.outcomes);
     return true;
   }
 
   async list({ status, jobType, limit, continuationToken }: JobListQuery): Promise<JobListPage> {
     await this.ensureTable();
+    // This process's own writes are in the index before it is read.
+    await this.writer.idle();
+    const rows = listedRows(status, jobType);
     const given =
       continuationToken === undefined ? undefined : decodeListingToken(continuationToken, listCursorSchema);
+    // A token of another listing (its filters) names a row out of this one's range.
+    if (given && !inRange(rows.range, given.after)) throw new InvalidContinuationTokenError();
     let cursor = given ?? this.firstCursor();
     const jobs: JobRecord[] = [];
     for (
@@ -346,14 +349,12 @@ export class TableJobStore implements JobStore {
     ) {
       // No more entries than jobs still wanted, so a page is always taken whole and the service's token (past the
       // page) is where the next one starts.
-      const page = await this.readIndexPage(cursor, status, jobType, limit - jobs.length).catch(
-        (error: unknown) => {
-          // The service's own refusal of keys a caller's token carried: that token was not the service's.
-          if (pages === 0 && given?.serviceToken && statusOf((error as Error).cause) === 400)
-            throw new InvalidContinuationTokenError();
-          throw error;
-        },
-      );
+      const page = await this.readIndexPage(cursor, rows, limit - jobs.length).catch((error: unknown) => {
+        // The service's own refusal of keys a caller's token carried: that token was not the service's.
+        if (pages === 0 && given?.serviceToken && statusOf((error as Error).cause) === 400)
+          throw new InvalidContinuationTokenError();
+        throw error;
+      });
       const records = await Promise.all(page.map((entry) => this.listedRecord(entry)));
       for (const record of records) {
         // The index's status may be stale (its write failed or was overtaken): the record's is the one that counts.
@@ -373,47 +374,105 @@ export class TableJobStore implements JobStore {
     return { jobs, continuationToken: cursor.daysLeft > 0 ? encodeCursor(cursor) : undefined };
   }
 
+  /**
+   * The `u|` rows of every day written for a record version older than `updatedBefore`: as many reads as there are days in the table and unfinished jobs, whatever the number of finished ones.
+   * A row whose record is finished is an index write that was lost: written again. A row whose record is missing, or
+   * is another job's, is what a create left that lost or died: removed.
+   */
   async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     await this.sweepOutbox(updatedBefore, limit);
-    const unfinished = terminalJobStatuses.map((status) => odata`status ne ${status}`).join(' and ');
-    return this.findRecords(updatedBefore, unfinished, limit);
+    const found: StoredJob[] = [];
+    for (const partition of await this.indexDays(this.now())) {
+      const filter = `${rangeFilter(partition, unfinishedRange)} and ${odata`updatedAt lt ${updatedBefore}`}`;
+      let continuationToken: string | undefined;
+      do {
+        const page = await this.readPage<IndexEntity>(filter, {
+          maxPageSize: maxUnfinishedPageSize,
+          continuationToken,
+        });
+        const jobs = await mapLimited(page, createConcurrency, (row) =>
+          this.unfinishedJob(row, updatedBefore),
+        );
+        for (const job of jobs) if (job && found.length < limit) found.push(job);
+        if (found.length >= limit) return found;
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+    }
+    return found;
   }
 
-  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
-    const finished = terminalJobStatuses.map((status) => odata`status eq ${status}`).join(' or ');
-    // The record only: retention removes the entity, bodies and all, and never needs to read them.
-    return this.findRecords(updatedBefore, `(${finished})`, limit, ['record']);
+  private async unfinishedJob(row: IndexEntity, updatedBefore: Date): Promise<StoredJob | undefined> {
+    const entity = await this.readEntity(row.jobId);
+    const stored = entity && toStoredJob(entity);
+    if (!stored || indexAddress(stored.record).suffix !== suffixOf(row.rowKey)) {
+      await this.removeIndex(indexedJobOfRow(row));
+      return undefined;
+    }
+    if (isTerminalJobStatus(stored.record.status)) {
+      await this.index(stored.record);
+      return undefined;
+    }
+    return Date.parse(stored.record.updatedAt) < updatedBefore.getTime() ? stored : undefined;
   }
 
   /**
-   * Records last changed before `updatedBefore` whose status passes `statusFilter`, at most `limit`. The record
-   * entities, not the index: the record is written first and is the truth when an index write failed.
+   * The listing entries of the days up to `updatedBefore`'s, oldest day first: a job is submitted before it last
+   * changes, so these are every candidate. The days past retention hold little but what is to be removed; an entry
+   * whose record is missing (a removal that left it, a create that lost) is removed with its rows.
    */
-  private async findRecords(
-    updatedBefore: Date,
-    statusFilter: string,
-    limit: number,
-    select?: string[],
-  ): Promise<StoredJob[]> {
-    if (limit < 1) return [];
-    await this.ensureTable();
-    const filter = [
-      odata`RowKey eq ${recordRowKey}`,
-      odata`updatedAt lt ${updatedBefore}`,
-      statusFilter,
-    ].join(' and ');
+  async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     const found: StoredJob[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.readPage<EntityProperties>(
-        filter,
-        { maxPageSize: Math.min(limit - found.length, maxUnfinishedPageSize), continuationToken },
-        select,
-      );
-      found.push(...page.slice(0, limit - found.length).map(toStoredJob));
-      continuationToken = page.continuationToken;
-    } while (continuationToken && found.length < limit);
+    for (const partition of await this.indexDays(updatedBefore)) {
+      const filter = rangeFilter(partition, listingRange);
+      let continuationToken: string | undefined;
+      do {
+        const page = await this.readPage<IndexEntity>(filter, {
+          maxPageSize: maxUnfinishedPageSize,
+          continuationToken,
+        });
+        const jobs = await mapLimited(page, createConcurrency, (entry) =>
+          this.finishedJob(entry, updatedBefore),
+        );
+        for (const job of jobs) if (job && found.length < limit) found.push(job);
+        if (found.length >= limit) return found;
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+    }
     return found;
+  }
+
+  private async finishedJob(entry: IndexEntity, updatedBefore: Date): Promise<StoredJob | undefined> {
+    // The record only: retention removes the entity, bodies and all, and never needs to read them.
+    const entity = await this.readEntity(entry.jobId, ['record']);
+    const stored = entity && toStoredJob(entity);
+    if (!stored || indexAddress(stored.record).suffix !== entry.rowKey) {
+      // Not a create still under way (its entry is as new as its insert): one that lost, or a removal's leftover.
+      if (new Date(entry.updatedAt ?? 0).getTime() < updatedBefore.getTime())
+        await this.removeIndex(indexedJobOfRow(entry));
+      return undefined;
+    }
+    const { record } = stored;
+    return isTerminalJobStatus(record.status) && Date.parse(record.updatedAt) < updatedBefore.getTime()
+      ? stored
+      : undefined;
+  }
+
+  /** The index partitions from the oldest in the table to `until`'s day (and the next, for clocks ahead). */
+  private async indexDays(until: Date): Promise<string[]> {
+    await this.ensureTable();
+    const [oldest] = await this.readPage<IndexEntity>(
+      [odata`PartitionKey ge ${indexPartitions.from}`, odata`PartitionKey lt ${indexPartitions.to}`].join(
+        ' and ',
+      ),
+      { maxPageSize: 1, continuationToken: undefined },
+      ['PartitionKey'],
+    );
+    if (!oldest || !isIndexPartition(oldest.partitionKey)) return [];
+    const last = indexPartition(new Date(until.getTime() + 86_400_000));
+    const days: string[] = [];
+    for (let day = oldest.partitionKey; day <= last && days.length < maxIndexDays; day = nextDay(day, 1))
+      days.push(day);
+    return days;
   }
 
   /**
@@ -439,6 +498,7 @@ export class TableJobStore implements JobStore {
 
   async stats({ submittedSince, outcomesSince, maxEntries }: JobStatsQuery): Promise<JobStatsSnapshot> {
     await this.ensureTable();
+    await this.writer.idle();
     const [jobs, outcomes] = await Promise.all([
       this.countJobs(submittedSince, maxEntries),
       this.countOutcomes(outcomesSince, maxEntries),
@@ -456,7 +516,7 @@ export class TableJobStore implements JobStore {
     const byJobType: JobStatsSnapshot['byJobType'] = {};
     let deadLetteredDiscarded = 0;
     // Entries submitted at or after `since` have a countdown up to its own: row keys below the next one.
-    const before = String(maxTimestampMs - since.getTime() + 1).padStart(13, '0');
+    const before = listingKeyBefore(since);
     const last = indexPartition(since);
     let counted = 0;
     let partition = indexPartition(this.now());
@@ -480,37 +540,48 @@ export class TableJobStore implements JobStore {
         }
         continuationToken = page.continuationToken;
       } while (continuationToken);
-      partition = previousDay({ partition, after: '', daysLeft: 1 }).partition;
+      partition = nextDay(partition, -1);
     }
     return { byJobType, jobsCounted: counted, jobsTruncated: false, deadLetteredDiscarded };
   }
 
-  /** The outcome entries since `since`: one range over the minute partitions, newest minute first. */
+  /**
+   * The outcome rows since `since`: those of attempts that ended on the day their job was submitted, a range in
+   * each day's index partition, and the others, one range over the minute partitions.
+   */
   private async countOutcomes(
     since: Date,
     maxEntries: number,
   ): Promise<Pick<JobStatsSnapshot, 'outcomesByMinute' | 'outcomesTruncated'>> {
     const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
-    const filter = [
-      odata`PartitionKey gt ${outcomePartitionPrefix}`,
-      odata`PartitionKey le ${outcomePartition(since)}`,
-      odata`completedAt ge ${since}`,
-    ].join(' and ');
+    const sinceFilter = odata`completedAt ge ${since}`;
+    const filters = [
+      [
+        odata`PartitionKey gt ${outcomePartitionPrefix}`,
+        odata`PartitionKey le ${outcomePartition(since)}`,
+        sinceFilter,
+      ].join(' and '),
+    ];
+    const today = indexPartition(this.now());
+    for (let day = indexPartition(since); day <= today; day = nextDay(day, 1))
+      filters.push(`${rangeFilter(day, outcomeRangeSince(since))} and ${sinceFilter}`);
     let counted = 0;
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.readPage<OutcomeEntity>(
-        filter,
-        { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
-        ['minute', 'status'],
-      );
-      for (const entry of page) {
-        if (counted === maxEntries) return { outcomesByMinute, outcomesTruncated: true };
-        addOutcome(outcomesByMinute, entry.minute, entry.status);
-        counted += 1;
-      }
-      continuationToken = page.continuationToken;
-    } while (continuationToken);
+    for (const filter of filters) {
+      let continuationToken: string | undefined;
+      do {
+        const page = await this.readPage<OutcomeEntity>(
+          filter,
+          { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
+          ['minute', 'status'],
+        );
+        for (const entry of page) {
+          if (counted === maxEntries) return { outcomesByMinute, outcomesTruncated: true };
+          addOutcome(outcomesByMinute, entry.minute, entry.status);
+          counted += 1;
+        }
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+    }
     return { outcomesByMinute, outcomesTruncated: false };
   }
 
@@ -571,18 +642,8 @@ export class TableJobStore implements JobStore {
     }
   }
 
-  private readIndexPage(
-    cursor: ListCursor,
-    status: JobStatus | undefined,
-    jobType: string | undefined,
-    maxPageSize: number,
-  ): Promise<IndexPage> {
-    const filter = [
-      odata`PartitionKey eq ${cursor.partition}`,
-      odata`RowKey gt ${cursor.after}`,
-      ...(status ? [odata`status eq ${status}`] : []),
-      ...(jobType ? [odata`jobType eq ${jobType}`] : []),
-    ].join(' and ');
+  private readIndexPage(cursor: ListCursor, rows: ListedRows, maxPageSize: number): Promise<IndexPage> {
+    const filter = [rangeFilter(cursor.partition, rows.range, cursor.after), ...rows.filters].join(' and ');
     return this.readPage<IndexEntity>(filter, { maxPageSize, continuationToken: cursor.serviceToken });
   }
 
@@ -591,35 +652,24 @@ export class TableJobStore implements JobStore {
     const entity = await this.readEntity(entry.jobId, ['record']);
     if (!entity) return undefined;
     const record = parseRecord(recordTextOf(entity));
-    const [partitionKey, rowKey] = indexKeys(record);
-    return partitionKey === entry.partitionKey && rowKey === entry.rowKey ? record : undefined;
+    const { partitionKey, suffix } = indexAddress(record);
+    return partitionKey === entry.partitionKey && suffix === suffixOf(entry.rowKey) ? record : undefined;
   }
 
-  /**
-   * Written whole, so any write repairs an entry a failed one left missing or stale; with it, the entry the stats
-   * count the attempt that ended last by (the same entry again on later writes: counted once).
-   */
-  private async writeIndexEntry(record: JobRecord): Promise<void> {
-    // Never fails the write it follows: the record is already stored, and the listing checks entries against it.
-    const outcome = countableOutcome(record);
-    await Promise.all([
-      this.table.upsertEntity(toIndexEntity(record), 'Replace', this.call).catch(() => undefined),
-      outcome &&
-        this.table
-          .upsertEntity<OutcomeEntity>(
-            {
-              partitionKey: outcomePartition(new Date(outcome.completedAtMs)),
-              rowKey: outcome.key,
-              status: outcome.status,
-              jobType: outcome.jobType,
-              minute: outcome.minute,
-              completedAt: new Date(outcome.completedAtMs),
-            },
-            'Replace',
-            this.call,
-          )
-          .catch(() => undefined),
-    ]);
+  /** The index rows of `record` as it now stands; throws `StoreUnavailable` when they could not be written. */
+  private async index(record: JobRecord): Promise<void> {
+    await Promise.all(
+      indexWrites(record).map(({ partitionKey, rows }) => this.writer.write(partitionKey, rows)),
+    );
+  }
+
+  /** Best effort: rows left behind are skipped by the listing and removed by a later sweep or retention run. */
+  private async removeIndex(job: IndexedJob, outcomes?: JobRecord['outcomes']): Promise<void> {
+    await Promise.all(
+      indexRemovals(job, outcomes).map(({ partitionKey, rows }) =>
+        this.writer.write(partitionKey, rows).catch(() => undefined),
+      ),
+    );
   }
 
   private firstCursor(): ListCursor {
@@ -644,11 +694,9 @@ const serviceTokenSchema = z
 
 /** Where a listing goes on: the day's index partition, the last row listed in it, the days left to look back. */
 const listCursorSchema = z.strictObject({
-  partition: z
-    .string()
-    .regex(/^index-\d{4}-\d{2}-\d{2}$/)
-    .refine((partition) => isCalendarDay(partition.slice(indexPartitionPrefix.length))),
-  after: z.string().regex(/^[0-9a-f-]{0,64}$/),
+  partition: z.string().refine(isIndexPartition),
+  // A row key of the listing's range (checked against the listing's filters where it is read).
+  after: z.string().regex(/^[\x20-\x7e]{0,600}$/),
   daysLeft: z.int().min(1).max(3660),
   serviceToken: serviceTokenSchema.optional(),
 });
@@ -703,53 +751,49 @@ function recordTextOf(entity: TableEntityResult<EntityProperties>): string {
   return text;
 }
 
-function toIndexEntity(record: JobRecord): IndexEntity {
-  const [partitionKey, rowKey] = indexKeys(record);
-  return {
-    partitionKey,
-    rowKey,
-    jobId: record.jobId,
-    jobType: record.jobType,
-    status: record.status,
-    ...(isDiscardedDeadLetter(record) && { discarded: true }),
-  };
-}
-
-function indexKeys(record: JobRecord): [string, string] {
-  const submitted = new Date(record.submittedAt);
-  const countdown = String(maxTimestampMs - submitted.getTime()).padStart(13, '0');
-  return [indexPartition(submitted), `${countdown}-${record.jobId}`];
-}
-
-function outcomePartition(at: Date): string {
-  const countdown = maxMinute - Math.floor(at.getTime() / minuteMs);
-  return `${outcomePartitionPrefix}${String(countdown).padStart(8, '0')}`;
-}
-
-function outcomeKeys(jobId: string, outcome: JobRecord['outcomes'][number]): [string, string] {
-  return [
-    outcomePartition(new Date(outcome.completedAt)),
-    outcomeKey(jobId, outcome.completedAt, outcome.attempt),
-  ];
-}
-
-function indexPartition(date: Date): string {
-  return `${indexPartitionPrefix}${date.toISOString().slice(0, 10)}`;
-}
-
 function previousDay(cursor: ListCursor): ListCursor {
-  const day = new Date(`${cursor.partition.slice(indexPartitionPrefix.length)}T00:00:00Z`);
-  day.setUTCDate(day.getUTCDate() - 1);
-  return { partition: indexPartition(day), after: '', daysLeft: cursor.daysLeft - 1 };
+  return { partition: nextDay(cursor.partition, -1), after: '', daysLeft: cursor.daysLeft - 1 };
+}
+
+/** Which index rows a listing reads, and the conditions the service applies to them besides the range. */
+interface ListedRows {
+  range: RowRange;
+  filters: string[];
+}
+
+/**
+ * The rows a listing reads: the unfinished ones for an unfinished status (the status is the record's, read for
+ * each), a terminal status's own rows, a job type's own rows, or every entry. Each costs reads in proportion to the
+ * rows it lists, but a job type with a terminal status reads that type's rows.
+ */
+function listedRows(status: JobStatus | undefined, jobType: string | undefined): ListedRows {
+  if (status && !isTerminalJobStatus(status))
+    return { range: unfinishedRange, filters: jobType ? [odata`jobType eq ${jobType}`] : [] };
+  if (jobType) return { range: jobTypeRange(jobType), filters: status ? [odata`status eq ${status}`] : [] };
+  return { range: status ? statusRange(status) : listingRange, filters: [] };
+}
+
+/** The rows of `range` in `partition`, past `after` when given. */
+function rangeFilter(partition: string, range: RowRange, after = ''): string {
+  return [
+    odata`PartitionKey eq ${partition}`,
+    after === '' ? odata`RowKey ge ${range.from}` : odata`RowKey gt ${after}`,
+    odata`RowKey lt ${range.to}`,
+  ].join(' and ');
+}
+
+function indexedJobOfRow(row: IndexEntity): IndexedJob {
+  return {
+    partitionKey: row.partitionKey,
+    suffix: suffixOf(row.rowKey),
+    jobId: row.jobId,
+    jobType: row.jobType,
+    status: row.status,
+  };
 }
 
 function encodeCursor(cursor: ListCursor): string {
   return encodeListingToken(cursor);
-}
-
-function isCalendarDay(day: string): boolean {
-  const date = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
 }
 
 function parseJsonOrUndefined(text: string): unknown {

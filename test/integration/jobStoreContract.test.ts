@@ -4,6 +4,7 @@ import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline'
 import { RestError, createHttpHeaders } from '@azure/core-rest-pipeline';
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
 import { transition } from '../../src/jobs/model/jobTransitions';
+import { InvalidContinuationTokenError } from '../../src/jobs/errors';
 import { InMemoryJobStore } from '../../src/store/inMemoryJobStore';
 import type { JobListQuery, JobStore, NewJob, StoredJob } from '../../src/jobs/ports/jobStore';
 import { TableJobStore } from '../../src/store/tableJobStore';
@@ -466,7 +467,10 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 });
 
-const isIndexRequest = (request: PipelineRequest) => decodeURIComponent(request.url).includes("'index-");
+/** A request to the index: one of its rows, or a transaction of them (whose sub-requests name the partition). */
+const isIndexRequest = (request: PipelineRequest) =>
+  decodeURIComponent(request.url).includes("'index-") ||
+  (typeof request.body === 'string' && request.body.includes("PartitionKey='index-"));
 
 const isRecordWrite = (request: PipelineRequest) =>
   request.method !== 'GET' && !isIndexRequest(request) && !new URL(request.url).pathname.endsWith('/Tables');
@@ -683,21 +687,43 @@ describe('TableJobStore on Azurite', () => {
     });
   });
 
-  describe('the listing index, when its writes fail', () => {
-    it('a create still succeeds; the job is listed from its next replace on, and swept meanwhile', async () => {
+  describe('the index, when its writes fail', () => {
+    it('a create fails as unavailable and records nothing: no job exists that the sweep could not find', async () => {
       const outage = { on: true };
       const store = tableStore([{ policy: failsIndexWrites(outage), position: 'perCall' }]);
+      const record = jobRecordAt('2026-01-01T10:00:00Z');
+
+      const attempt = store.create(record);
+
+      await expect(attempt).rejects.toMatchObject({ code: 'StoreUnavailable', outcomeUnknown: false });
+      expect(await store.get(record.jobId)).toBeUndefined();
+      outage.on = false;
+      expect(await store.create(record)).toMatchObject({ created: true });
+      expect((await store.findUnfinished({ updatedBefore: now, limit: 10 })).map((s) => s.record)).toEqual([
+        record,
+      ]);
+    });
+
+    it("a finishing write's index lost: listed by its record meanwhile, and the sweep writes the index again", async () => {
+      const outage = { on: false };
+      const store = tableStore([{ policy: failsIndexWrites(outage), position: 'perCall' }]);
       const { record, etag } = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z'));
-      const unlisted = await store.list({ limit: 10 });
-      const swept = await store.findUnfinished({ updatedBefore: now, limit: 10 });
+      const completed: JobRecord = { ...record, status: 'Completed', updatedAt: '2026-01-01T10:05:00.000Z' };
+      outage.on = true;
+      await store.replace(completed, etag);
+      // Read while the index cannot be written (the outage refuses writes only): the listing waits for its write.
+      const beforeSweep = {
+        completed: (await store.list({ status: 'Completed', limit: 10 })).jobs,
+        queued: (await store.list({ status: 'Queued', limit: 10 })).jobs,
+      };
       outage.on = false;
 
-      const running: JobRecord = { ...record, status: 'Running', attempt: 1 };
-      await store.replace(running, etag);
+      const swept = await store.findUnfinished({ updatedBefore: now, limit: 10 });
 
-      expect(unlisted.jobs).toEqual([]);
-      expect(swept.map((stored) => stored.record)).toEqual([record]);
-      expect((await store.list({ status: 'Running', limit: 10 })).jobs).toEqual([running]);
+      expect(beforeSweep).toEqual({ completed: [], queued: [] });
+      expect(swept).toEqual([]);
+      expect((await store.list({ status: 'Completed', limit: 10 })).jobs).toEqual([completed]);
+      expect((await store.list({ limit: 10 })).jobs).toEqual([completed]);
     });
 
     it('a replace still succeeds; listings go by the record, never by the stale entry', async () => {
@@ -750,6 +776,76 @@ describe('TableJobStore on Azurite', () => {
     expect(bodyParts).toHaveLength(3);
     expect(Buffer.concat(bodyParts).toString('utf8')).toBe(body);
     expect(Math.max(...bodyParts.map((part) => part.length))).toBeLessThanOrEqual(64_000);
+  });
+
+  describe('the rows a create leaves when it loses to an existing record (a repeated idempotency key)', () => {
+    async function lostCreate() {
+      const table = newTable();
+      const store = new TableJobStore(table, () => now);
+      const first = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z'));
+      const repeat: JobRecord = {
+        ...first.record,
+        submittedAt: '2026-01-01T10:30:00.000Z',
+        updatedAt: '2026-01-01T10:30:00.000Z',
+      };
+      expect(await store.create(repeat)).toMatchObject({ created: false });
+      const rowsOfRepeat = async () => {
+        const keys: string[] = [];
+        for await (const row of table.listEntities()) {
+          if (
+            row.rowKey?.endsWith(`-${repeat.jobId}`) &&
+            row.rowKey.includes(String(9_999_999_999_999 - Date.parse(repeat.submittedAt)))
+          )
+            keys.push(row.rowKey);
+        }
+        return keys;
+      };
+      expect(await rowsOfRepeat()).toHaveLength(3);
+      return { store, first, rowsOfRepeat };
+    }
+
+    it('are never listed, and the sweep removes them once older than its staleness', async () => {
+      const { store, first, rowsOfRepeat } = await lostCreate();
+
+      const listed = (await store.list({ limit: 10 })).jobs;
+      const swept = await store.findUnfinished({ updatedBefore: now, limit: 10 });
+
+      expect(listed).toEqual([first.record]);
+      expect(swept.map((stored) => stored.record)).toEqual([first.record]);
+      expect(await rowsOfRepeat()).toEqual([]);
+    });
+
+    it('are removed by retention when the job finished is removed, with its own', async () => {
+      const { store, first, rowsOfRepeat } = await lostCreate();
+      const completed: JobRecord = {
+        ...first.record,
+        status: 'Completed',
+        updatedAt: '2026-01-01T11:00:00.000Z',
+      };
+      await store.replace(completed, first.etag);
+
+      const finished = await store.findFinished({ updatedBefore: now, limit: 10 });
+      for (const stored of finished) await store.remove(stored.record.jobId, stored.etag);
+
+      expect(finished.map((stored) => stored.record)).toEqual([completed]);
+      expect(await rowsOfRepeat()).toEqual([]);
+      expect(await listAll(store, { limit: 10 })).toEqual([]);
+    });
+  });
+
+  it("refuses a listing's token in a listing with other filters (it names a row of another range)", async () => {
+    const store = tableStore();
+    for (const at of ['2026-01-01T10:00:00Z', '2026-01-01T10:01:00Z']) {
+      const { record, etag } = await createNew(store, jobRecordAt(at));
+      await store.replace({ ...record, status: 'Completed' }, etag);
+    }
+    const { continuationToken } = await store.list({ status: 'Completed', limit: 1 });
+
+    expect(continuationToken).toBeDefined();
+    await expect(store.list({ limit: 1, continuationToken })).rejects.toBeInstanceOf(
+      InvalidContinuationTokenError,
+    );
+    expect((await store.list({ status: 'Completed', limit: 1, continuationToken })).jobs).toHaveLength(1);
   });
 
   it('a listing by status reads only the records its index has in that status', async () => {
