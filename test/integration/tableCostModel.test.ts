@@ -1,0 +1,272 @@
+import { TableClient, odata } from '@azure/data-tables';
+import type { TransactionAction } from '@azure/data-tables';
+import type { StartedAzurite } from '../../tools/azurite/startAzurite';
+import { startAzurite } from '../../tools/azurite/startAzurite';
+import { CostModelTable } from '../support/tableCostModel';
+import type { Properties } from '../support/tableCostModel';
+
+let azurite: StartedAzurite;
+let tableCount = 0;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+
+afterAll(() => azurite?.close());
+
+function azuriteTable(): TableClient {
+  tableCount += 1;
+  return TableClient.fromConnectionString(azurite.connectionString, `CostModel${tableCount}`, {
+    allowInsecureConnection: true,
+  });
+}
+
+const asTable = (model: CostModelTable) => model as unknown as TableClient;
+const rowKey = (index: number) => `r${String(index).padStart(4, '0')}`;
+const statuses = ['a', 'b', 'c'];
+
+/** Row `index` of partition `partition`: every property type the store writes. */
+function row(partition: string, index: number): Properties {
+  return {
+    partitionKey: partition,
+    rowKey: rowKey(index),
+    status: statuses[index % 3],
+    n: index,
+    ratio: index / 4,
+    flag: index % 5 === 0,
+    at: new Date(Date.UTC(2026, 0, 1) + index * 60_000),
+    ...(index % 7 === 0 && { bytes: new Uint8Array([index % 256, 0, 255]) }),
+  };
+}
+
+/** The outcome of one call, comparable across tables: what came back, or the status it failed with. */
+async function outcome(call: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return { ok: comparable(await call()) };
+  } catch (error) {
+    return { failed: (error as { statusCode?: number }).statusCode ?? String(error) };
+  }
+}
+
+/** Drops what differs by design between two tables: ETag and Timestamp values (their presence is kept). */
+function comparable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(comparable);
+  if (typeof value === 'function') return 'function';
+  if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Uint8Array)
+    return value;
+  const entries = Object.entries(value).filter(
+    ([name]) =>
+      ![
+        'odata.metadata',
+        'clientRequestId',
+        'requestId',
+        'version',
+        'date',
+        'body',
+        'preferenceApplied',
+        'contentType',
+      ].includes(name),
+  );
+  return Object.fromEntries(
+    entries.map(([name, inner]) => [
+      name,
+      name === 'etag' || name === 'timestamp' ? typeof inner : comparable(inner),
+    ]),
+  );
+}
+
+interface QueryResult {
+  entities: unknown[];
+  pageSizes: number[];
+}
+
+/** Every page of a query: the entities in order, and each page within its size, a token on all but the last. */
+async function queryAll(
+  table: TableClient,
+  filter: string | undefined,
+  maxPageSize: number,
+  select?: string[],
+): Promise<QueryResult> {
+  const entities: unknown[] = [];
+  const pageSizes: number[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await table
+      .listEntities({ queryOptions: { ...(filter && { filter }), ...(select && { select }) } })
+      .byPage({ maxPageSize, continuationToken })
+      .next();
+    if (page.done) break;
+    expect(page.value.length).toBeLessThanOrEqual(maxPageSize);
+    entities.push(...page.value.map(comparable));
+    pageSizes.push(page.value.length);
+    continuationToken = page.value.continuationToken;
+    expect(pageSizes.length).toBeLessThan(5_000);
+  } while (continuationToken);
+  return { entities, pageSizes };
+}
+
+/**
+ * The same sequence on any table: 3 partitions of 1,100 rows written in transactions of 100, conditional writes,
+ * transactions that fail, and queries. Returns every outcome, in order.
+ */
+async function runScenario(table: TableClient): Promise<{ outcomes: unknown[]; queries: QueryResult[] }> {
+  const outcomes: unknown[] = [];
+  await table.createTable();
+  for (const partition of ['p0', 'p1', 'p2']) {
+    for (let start = 0; start < 1100; start += 100) {
+      const actions = Array.from({ length: 100 }, (_, index): TransactionAction => [
+        'create',
+        row(partition, start + index),
+      ]);
+      outcomes.push(await outcome(() => table.submitTransaction(actions)));
+    }
+  }
+  // Timestamps: rows written before and after this instant.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const between = new Date();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+
+  outcomes.push(await outcome(() => table.createEntity(row('p1', 5))));
+  outcomes.push(await outcome(() => table.createEntity({ ...row('p3', 1), note: "it's" })));
+  const first = await table.getEntity('p1', rowKey(10));
+  outcomes.push(comparable(first));
+  outcomes.push(
+    await outcome(() =>
+      table.updateEntity({ partitionKey: 'p1', rowKey: rowKey(10), status: 'z' }, 'Merge', {
+        etag: first.etag,
+      }),
+    ),
+  );
+  const second = await table.getEntity('p1', rowKey(10));
+  outcomes.push(second.etag !== first.etag);
+  outcomes.push(comparable(second));
+  outcomes.push(
+    await outcome(() =>
+      table.updateEntity({ partitionKey: 'p1', rowKey: rowKey(10), status: 'y' }, 'Replace', {
+        etag: first.etag,
+      }),
+    ),
+  );
+  outcomes.push(
+    await outcome(() =>
+      table.updateEntity({ partitionKey: 'p1', rowKey: rowKey(10), n: -1 }, 'Replace', { etag: second.etag }),
+    ),
+  );
+  outcomes.push(await outcome(() => table.getEntity('p1', rowKey(10))));
+  outcomes.push(
+    await outcome(() => table.updateEntity({ partitionKey: 'p1', rowKey: 'missing', n: 1 }, 'Merge')),
+  );
+  outcomes.push(
+    await outcome(() => table.upsertEntity({ partitionKey: 'p2', rowKey: rowKey(20), extra: true }, 'Merge')),
+  );
+  outcomes.push(await outcome(() => table.getEntity('p2', rowKey(20))));
+  outcomes.push(
+    await outcome(() =>
+      table.upsertEntity({ partitionKey: 'p2', rowKey: rowKey(21), extra: true }, 'Replace'),
+    ),
+  );
+  outcomes.push(
+    await outcome(() =>
+      table.getEntity('p2', rowKey(21), { queryOptions: { select: ['extra', 'status', 'missing'] } }),
+    ),
+  );
+  outcomes.push(
+    await outcome(() => table.upsertEntity({ partitionKey: 'p4', rowKey: 'new', extra: false }, 'Replace')),
+  );
+  const doomed = await table.getEntity('p2', rowKey(30));
+  outcomes.push(await outcome(() => table.deleteEntity('p2', rowKey(30), { etag: second.etag })));
+  outcomes.push(await outcome(() => table.deleteEntity('p2', rowKey(30), { etag: doomed.etag })));
+  outcomes.push(await outcome(() => table.deleteEntity('p2', rowKey(30))));
+  outcomes.push(await outcome(() => table.getEntity('p2', rowKey(30))));
+
+  // Transactions that fail apply nothing.
+  const fresh = (index: number): TransactionAction => ['create', row('p0', 2000 + index)];
+  outcomes.push(await outcome(() => table.submitTransaction([fresh(1), ['create', row('p0', 3)]])));
+  outcomes.push(
+    await outcome(() =>
+      table.submitTransaction([fresh(2), ['update', { partitionKey: 'p0', rowKey: 'nope' }]]),
+    ),
+  );
+  outcomes.push(
+    await outcome(() =>
+      table.submitTransaction([fresh(3), ['delete', { partitionKey: 'p0', rowKey: 'nope' }]]),
+    ),
+  );
+  outcomes.push(
+    await outcome(() =>
+      table.submitTransaction([
+        fresh(4),
+        ['update', { partitionKey: 'p0', rowKey: rowKey(4), n: 0 }, 'Merge', { etag: first.etag }],
+      ]),
+    ),
+  );
+  outcomes.push(await outcome(() => table.submitTransaction([fresh(5), fresh(5)])));
+  for (const index of [1, 2, 3, 4, 5])
+    outcomes.push(await outcome(() => table.getEntity('p0', rowKey(2000 + index))));
+  // And one that succeeds applies all.
+  const current = await table.getEntity('p0', rowKey(6));
+  outcomes.push(
+    await outcome(() =>
+      table.submitTransaction([
+        fresh(6),
+        ['update', { partitionKey: 'p0', rowKey: rowKey(6), n: 0 }, 'Merge', { etag: current.etag }],
+        ['delete', { partitionKey: 'p0', rowKey: rowKey(7) }],
+        ['upsert', { partitionKey: 'p0', rowKey: rowKey(8), extra: true }, 'Merge'],
+      ]),
+    ),
+  );
+  outcomes.push(await outcome(() => table.getEntity('p0', rowKey(6))));
+  outcomes.push(await outcome(() => table.getEntity('p0', rowKey(7))));
+  outcomes.push(await outcome(() => table.getEntity('p0', rowKey(8))));
+
+  const filters = [
+    undefined,
+    odata`PartitionKey eq ${'p1'}`,
+    odata`PartitionKey eq ${'p1'} and RowKey ge ${rowKey(100)} and RowKey lt ${rowKey(250)}`,
+    odata`PartitionKey ge ${'p1'} and PartitionKey lt ${'p3'} and status eq ${'b'}`,
+    odata`PartitionKey gt ${'p0'} and RowKey gt ${rowKey(1095)}`,
+    odata`status eq ${'a'} and n gt ${500}`,
+    odata`at lt ${new Date(Date.UTC(2026, 0, 1) + 30 * 60_000)}`,
+    odata`Timestamp ge ${between}`,
+    odata`(status eq ${'a'} or flag eq ${true}) and not (n ge ${1000}) and ratio lt ${100.5}`,
+    odata`RowKey eq ${rowKey(5)} or note eq ${"it's"}`,
+    odata`extra ne ${true}`,
+    odata`not (extra eq ${true}) and PartitionKey eq ${'p2'} and RowKey lt ${rowKey(25)}`,
+  ];
+  const queries: QueryResult[] = [];
+  for (const filter of filters) {
+    queries.push(await queryAll(table, filter, 1000));
+    queries.push(await queryAll(table, filter, 7));
+  }
+  queries.push(
+    await queryAll(table, odata`PartitionKey ge ${'p1'}`, 1000, ['status', 'n', 'missing', 'RowKey']),
+  );
+  return { outcomes, queries };
+}
+
+describe('the cost model against Azurite', () => {
+  it('answers a sequence of writes, failing transactions and queries as Azurite does', async () => {
+    const expected = await runScenario(azuriteTable());
+
+    const onModel = await runScenario(asTable(new CostModelTable()));
+    const onModelEndingPagesAtPartitions = await runScenario(
+      asTable(new CostModelTable({ endPagesAtPartitionBoundaries: true })),
+    );
+
+    expect(onModel.outcomes).toEqual(expected.outcomes);
+    expect(onModelEndingPagesAtPartitions.outcomes).toEqual(expected.outcomes);
+    for (const [index, query] of expected.queries.entries()) {
+      expect([index, onModel.queries[index]?.entities]).toEqual([index, query.entities]);
+      expect([index, onModelEndingPagesAtPartitions.queries[index]?.entities]).toEqual([
+        index,
+        query.entities,
+      ]);
+    }
+    // A partition read whole: pages of 1,000 and the rest, on both.
+    expect(expected.queries[2]?.pageSizes).toEqual([1000, 100]);
+    expect(onModel.queries[2]?.pageSizes).toEqual([1000, 100]);
+    expect(expected.queries.reduce((total, query) => total + query.entities.length, 0)).toBeGreaterThan(
+      10_000,
+    );
+  });
+});
