@@ -72,6 +72,51 @@ describe('bundleApp', () => {
     expect(readFileSync(join(out, 'dist/bundle/app.js'), 'utf8')).not.toContain("'telemetry'");
   });
 
+  it('bundles a package of a lazy group into a file of its own, read at the first require of it', async () => {
+    write({
+      'package-lock.json': JSON.stringify({
+        packages: { '': {}, 'node_modules/prod': {}, 'node_modules/@azure/data-tables': {} },
+      }),
+      'node_modules/@azure/data-tables/package.json': JSON.stringify({ main: 'index.js' }),
+      'node_modules/@azure/data-tables/index.js': [
+        'globalThis.tablesEvaluated = (globalThis.tablesEvaluated ?? 0) + 1;',
+        "exports.TableClient = class TableClient { name() { return 'TableClient ' + require('prod').name; } };",
+      ].join('\n'),
+      'dist/src/telemetry/applicationInsightsSdk.js': "exports.sdk = 'telemetry';",
+      'dist/src/index.js': [
+        "exports.prod = require('prod').name;",
+        "exports.tables = () => new (require('@azure/data-tables').TableClient)().name();",
+        "exports.sameModule = () => require('@azure/data-tables') === require('@azure/data-tables');",
+      ].join('\n'),
+    });
+    const out = join(root, 'out');
+
+    const bundle = await bundleApp(root, out);
+
+    const script = [
+      `const app = require(${JSON.stringify(join(out, bundle.entry))});`,
+      "const read = () => Object.keys(require.cache).filter((f) => f.endsWith('storage.js')).length;",
+      'const atStart = read();',
+      'const name = app.tables();',
+      'console.log(JSON.stringify({ atStart, name, sameModule: app.sameModule(), evaluated: globalThis.tablesEvaluated, read: read() }));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: out, encoding: 'utf8' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      atStart: 0,
+      name: 'TableClient prod (CommonJS, as Node loads it)',
+      sameModule: true,
+      evaluated: 1,
+      read: 1,
+    });
+    expect(bundle.files).toContain('dist/bundle/storage.js');
+    expect(bundle.inputs['dist/bundle/storage.js']).toEqual([
+      'node_modules/@azure/data-tables/index.js',
+      'node_modules/prod/lib/index.js',
+    ]);
+    expect(readFileSync(join(out, 'dist/bundle/app.js'), 'utf8')).not.toContain('tablesEvaluated');
+    expect(bundle.unbundled).toEqual([]);
+  });
+
   it('reports a require it cannot follow and a package it could not bundle', async () => {
     write({
       'dist/src/index.js': [

@@ -1,7 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { AssembledPackage } from '../../tools/package/assemblePackage';
 import { assemblePackage } from '../../tools/package/assemblePackage';
 import {
@@ -11,6 +16,7 @@ import {
 } from '../../tools/package/checkPackage';
 import { verifyPackage } from '../../tools/package/verifyPackage';
 import { startServiceBusEmulator } from '../../tools/servicebus-emulator';
+import { startAzurite } from '../../tools/azurite/startAzurite';
 import { filesBelow } from './filesBelow';
 import { productionFunctionTable } from './productionApp';
 
@@ -68,6 +74,9 @@ describe('the deployment package', () => {
         'dist/bundle/app.js',
         'dist/bundle/app.js.map',
         'dist/bundle/applicationInsights.js',
+        'dist/bundle/storage.js',
+        'dist/bundle/identity.js',
+        'dist/bundle/grpc.js',
         'dist/bundle/proto/settlement.proto',
       ]),
     );
@@ -107,6 +116,36 @@ describe('the deployment package', () => {
         path.startsWith('node_modules/applicationinsights/'),
       ),
     ).toBe(true);
+  });
+
+  it('keeps the storage SDKs, the identity SDK and gRPC out of app.js, each group in a file of its own, and the app in app.js only', () => {
+    const inputs = assembled.bundle.inputs;
+    const packagesIn = (file: string) =>
+      new Set(inputs[file]!.map((path) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]));
+
+    expect([...packagesIn('dist/bundle/storage.js')]).toEqual(
+      expect.arrayContaining(['@azure/data-tables', '@azure/storage-blob']),
+    );
+    expect([...packagesIn('dist/bundle/identity.js')]).toEqual(
+      expect.arrayContaining(['@azure/identity', '@azure/msal-node']),
+    );
+    expect([...packagesIn('dist/bundle/grpc.js')]).toEqual(
+      expect.arrayContaining(['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']),
+    );
+    const inApp = packagesIn('dist/bundle/app.js');
+    for (const name of [
+      '@azure/data-tables',
+      '@azure/storage-blob',
+      '@azure/identity',
+      '@azure/msal-node',
+      '@grpc/grpc-js',
+    ])
+      expect([name, inApp.has(name)]).toEqual([name, false]);
+    const appModulesElsewhere = Object.entries(inputs)
+      .filter(([file]) => file !== 'dist/bundle/app.js')
+      .flatMap(([, paths]) => paths.filter((path) => path.startsWith('dist/src/')));
+    // applicationInsights.js holds the one module that loads the SDK, which app.js leaves to it.
+    expect(appModulesElsewhere).toEqual(['dist/src/telemetry/applicationInsightsSdk.js']);
   });
 
   it('is read the same way by Core Tools and by azd', () => {
@@ -184,6 +223,132 @@ describe('the deployment package', () => {
       await emulator.close();
     }
   }, 90_000);
+
+  it('runs a job on the table store and the document store, loading the storage SDKs from their own file only then', async () => {
+    const azurite = await startAzurite();
+    try {
+      const report = await verifyPackage(
+        assembled.dir,
+        'storage',
+        {
+          Jobs__UseServiceBus: 'false',
+          Jobs__Store: 'table',
+          JobsStorage: azurite.connectionString,
+          Jobs__LogLevel: 'silent',
+        },
+        compiledTools,
+      );
+
+      expect(report.loadedAtStartUp).toEqual(['dist/bundle/app.js', 'dist/bundle/index.js']);
+      expect(report.job).toMatchObject({ status: 'Completed', attempt: 1 });
+      expect(report.loadedAtEnd).toEqual([
+        'dist/bundle/app.js',
+        'dist/bundle/index.js',
+        'dist/bundle/storage.js',
+      ]);
+    } finally {
+      await azurite.close();
+    }
+  }, 90_000);
+
+  it('asks the managed identity for a storage token at the first store call, with the identity SDK from its own file', async () => {
+    // The App Service identity endpoint, as Flex Consumption gives a function app: a token for any request.
+    const tokenRequests: { url: string; header: string | undefined }[] = [];
+    const identityEndpoint = createServer((request, response) => {
+      tokenRequests.push({ url: request.url!, header: request.headers['x-identity-header'] as string });
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          access_token: 'package-check-token',
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+          resource: 'https://storage.azure.com',
+          token_type: 'Bearer',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => identityEndpoint.listen(0, '127.0.0.1', resolve));
+    const { port } = identityEndpoint.address() as AddressInfo;
+    try {
+      const report = await verifyPackage(
+        assembled.dir,
+        'identity',
+        {
+          ...productionSettings,
+          IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token`,
+          IDENTITY_HEADER: 'package-check-header',
+          // Nothing listens there: the call fails once the token is in hand.
+          JobsStorage__tableServiceUri: 'https://127.0.0.1:9/',
+          JobsStorage__blobServiceUri: 'https://127.0.0.1:9/',
+        },
+        compiledTools,
+      );
+
+      expect(report.loadedAtStartUp).toEqual(['dist/bundle/app.js', 'dist/bundle/index.js']);
+      expect(tokenRequests.length).toBeGreaterThan(0);
+      const asked = new URL(tokenRequests[0]!.url, 'http://identity');
+      expect([asked.searchParams.get('resource'), asked.searchParams.get('client_id')]).toEqual([
+        'https://storage.azure.com',
+        productionSettings.JobsStorage__clientId,
+      ]);
+      expect(tokenRequests[0]!.header).toBe('package-check-header');
+      expect(report.answers).toEqual({ 'GET jobs/{jobId}': 503 });
+      expect(report.loadedAtEnd).toEqual([
+        'dist/bundle/app.js',
+        'dist/bundle/identity.js',
+        'dist/bundle/index.js',
+        'dist/bundle/storage.js',
+      ]);
+    } finally {
+      identityEndpoint.close();
+    }
+  }, 90_000);
+
+  it("settles through the gRPC client the Service Bus extension builds, from the bundle's gRPC file and its proto", async () => {
+    // The host's side: the Settlement service, from the project's own copy of gRPC.
+    const protoPath = join(assembled.dir, 'dist', 'bundle', 'proto', 'settlement.proto');
+    const definition = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath)) as unknown as Record<
+      string,
+      { service: grpc.ServiceDefinition }
+    >;
+    const completed: string[] = [];
+    const server = new grpc.Server();
+    server.addService(definition.Settlement!.service, {
+      complete: (
+        call: grpc.ServerUnaryCall<{ locktoken: string }, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
+        completed.push(call.request.locktoken);
+        callback(null, {});
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    // The app's side, as the extension's createGrpcClient makes it (its options), from dist/bundle/grpc.js.
+    const script = `
+      const chunk = require('./dist/bundle/grpc.js');
+      const module = (name) => chunk[Object.keys(chunk).find((key) => key.startsWith('node_modules/' + name + '/'))];
+      const grpc = module('@grpc/grpc-js');
+      const protoLoader = module('@grpc/proto-loader');
+      const definition = protoLoader.loadSync(${JSON.stringify(protoPath)}, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
+      const Settlement = grpc.loadPackageDefinition(definition).Settlement;
+      const client = new Settlement('127.0.0.1:${port}', grpc.credentials.createInsecure(), {});
+      client.complete({ locktoken: 'package-check-lock' }, (error) => { console.log(error ? String(error) : 'completed'); client.close(); });
+    `;
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+        cwd: assembled.dir,
+        encoding: 'utf8',
+      });
+
+      expect(stdout.trim()).toBe('completed');
+      expect(completed).toEqual(['package-check-lock']);
+    } finally {
+      server.forceShutdown();
+    }
+  }, 60_000);
 
   it('holds the Service Bus extension version, so explicit settlement is refused naming it', async () => {
     const installed = (

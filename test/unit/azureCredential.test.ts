@@ -1,12 +1,12 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import { azureCredential } from '../../src/azureCredential';
+import { createAzureCredential } from '../../src/azureCredential';
 import { loadConfig, managedIdentityProductionSettings } from '../../src/config';
 
 const telemetry = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=11111111-2222-3333-4444-555555555555',
 };
 
-describe('azureCredential', () => {
+describe('createAzureCredential', () => {
   it('in Azure, signs every client in with ManagedIdentityCredential alone', () => {
     const config = loadConfig({
       ...managedIdentityProductionSettings({
@@ -19,7 +19,7 @@ describe('azureCredential', () => {
     });
 
     for (const identity of [config.serviceBus.identity, config.store.identity, config.telemetry!.identity]) {
-      const credential = azureCredential(identity);
+      const credential = createAzureCredential(identity);
 
       expect(credential).toBeInstanceOf(ManagedIdentityCredential);
       expect(credential).not.toBeInstanceOf(DefaultAzureCredential);
@@ -36,12 +36,12 @@ describe('azureCredential', () => {
     });
 
     for (const identity of [config.serviceBus.identity, config.store.identity, config.telemetry!.identity]) {
-      expect(azureCredential(identity)).toBeInstanceOf(DefaultAzureCredential);
+      expect(createAzureCredential(identity)).toBeInstanceOf(DefaultAzureCredential);
     }
   });
 
   it('takes the system-assigned identity when managed identity is asked for without a client id', () => {
-    expect(azureCredential({ managedIdentity: true, clientId: undefined })).toBeInstanceOf(
+    expect(createAzureCredential({ managedIdentity: true, clientId: undefined })).toBeInstanceOf(
       ManagedIdentityCredential,
     );
   });

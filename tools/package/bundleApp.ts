@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, posix, relative, resolve } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { build } from 'esbuild';
 import { filesBelow } from './filesBelow';
@@ -43,6 +43,22 @@ export interface UnbundledRequire {
   readonly importer: string;
 }
 
+/**
+ * Production dependencies the app requires only when it first needs them, each group bundled into a file of its
+ * own that Node reads at that first `require`, so that a start-up neither reads nor parses them: the storage SDKs
+ * (first store or document call: src/store/storageStores.ts), `@azure/identity` (first token:
+ * src/azureCredential.ts) and gRPC (explicit settlement only, through `@azure/functions-extensions-servicebus`).
+ * Together they were half of the bundle. What they share with `app.js` (`@azure/core-rest-pipeline`, `tslib`, …) is
+ * bundled again in their file: nothing of it is compared by identity across the two (credentials are duck-typed,
+ * errors are read by `statusCode` and `name`, Azure SDK tracing is off). The app's own modules stay in `app.js`
+ * only: its error classes are compared with `instanceof`.
+ */
+export const lazyChunks: Readonly<Record<string, readonly string[]>> = {
+  'storage.js': ['@azure/data-tables', '@azure/storage-blob'],
+  'identity.js': ['@azure/identity'],
+  'grpc.js': ['@grpc/grpc-js', '@grpc/proto-loader'],
+};
+
 export interface BundledApp {
   /** Every file written, relative to the package directory, with `/`, sorted. */
   readonly files: readonly string[];
@@ -58,6 +74,8 @@ export interface BundledApp {
 // its own, so that a process without telemetry never reads it, as it never loaded the SDK before bundling.
 const telemetryModule = /[\\/]dist[\\/]src[\\/]telemetry[\\/]applicationInsightsSdk\.js$/;
 const telemetryChunk = 'applicationInsights.js';
+// The stand-ins in app.js for the modules of the lazy chunks, and each chunk's entry.
+const lazyNamespace = 'lazy-chunk';
 
 const entryFile = `'use strict';
 // Stack traces in src/*.ts lines: source maps on before the app loads (Node applies them to later modules only).
@@ -70,8 +88,8 @@ module.exports = require('./app.js');
 /**
  * Bundles the compiled app (`root`/dist/src/index.js, so `npm run build` first) and the production dependencies it
  * loads into `packageDir`/dist/bundle with esbuild: `index.js` (the entry), `app.js`, `applicationInsights.js`
- * (loaded only when telemetry starts), their source maps, and the one file a bundled package reads next to its
- * code. Resolution is Node's own (`require` from CommonJS, `main` fields, no bundler conditions), so the bundle
+ * (loaded only when telemetry starts), their source maps, the {@link lazyChunks} (read at their first `require`),
+ * and the one file a bundled package reads next to its code. Resolution is Node's own (`require` from CommonJS, `main` fields, no bundler conditions), so the bundle
  * holds the very files Node loaded from node_modules.
  */
 export async function bundleApp(root: string, packageDir: string): Promise<BundledApp> {
@@ -108,11 +126,12 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
     logLevel: 'silent',
     outdir,
   };
+  const lazy = lazyChunkPlugin(root);
   const [app, telemetry] = await Promise.all([
     build({
       ...options,
       entryPoints: { app: join(root, 'dist', 'src', 'index.js') },
-      plugins: [splitTelemetry, productionOnly],
+      plugins: [splitTelemetry, productionOnly, lazy.plugin],
     }),
     build({
       ...options,
@@ -122,20 +141,43 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
       plugins: [productionOnly],
     }),
   ]);
+  // Only what app.js asks of them: the modules it required, each by the file Node would have resolved.
+  const chunks = await Promise.all(
+    Object.entries(lazy.required()).map(([chunk, modules]) =>
+      build({
+        ...options,
+        // Dependencies only: with no mapping of the app's own code, a source map would be empty.
+        sourcemap: false,
+        entryPoints: undefined,
+        outdir: undefined,
+        outfile: join(outdir, chunk),
+        stdin: {
+          contents: chunkEntry(root, modules),
+          resolveDir: root,
+          sourcefile: `${lazyNamespace}:${chunk}`,
+          loader: 'js',
+        },
+        plugins: [productionOnly],
+      }),
+    ),
+  );
   writeFileSync(join(outdir, 'index.js'), entryFile);
 
   const inputs: Record<string, string[]> = {};
   const unbundled: UnbundledRequire[] = [];
-  for (const metafile of [app.metafile, telemetry.metafile]) {
+  const ownFiles = new Set([`./${telemetryChunk}`, ...Object.keys(lazyChunks).map((chunk) => `./${chunk}`)]);
+  for (const metafile of [app.metafile, telemetry.metafile, ...chunks.map((chunk) => chunk.metafile)]) {
     for (const [output, { inputs: used }] of Object.entries(metafile.outputs)) {
       const path = toPackagePath(root, packageDir, output);
       if (!path.endsWith('.js')) continue;
-      inputs[path] = Object.keys(used).sort();
+      inputs[path] = Object.keys(used)
+        .filter((input) => !input.startsWith(`${lazyNamespace}:`))
+        .sort();
       unbundled.push(
         ...computedRequires(join(packageDir, path)).map((call) => ({ path: call, importer: path })),
       );
     }
-    unbundled.push(...externalImports(metafile));
+    unbundled.push(...externalImports(metafile, ownFiles));
     rewriteSourceMaps(root, metafile);
   }
   copyReadAtRunTime(root, packageDir, Object.values(inputs).flat());
@@ -145,6 +187,67 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
     inputs,
     unbundled: unbundled.filter(({ path }) => !isExpectedAtRunTime(path)),
   };
+}
+
+/**
+ * Bundles each module of a {@link lazyChunks} package that app.js requires as a stand-in that requires its chunk
+ * and takes the module from it, at the moment the app's code first requires it. `required()` tells, after the
+ * build, which modules (by resolved path, relative to the project) each chunk must hold.
+ */
+function lazyChunkPlugin(root: string): { plugin: Plugin; required(): Record<string, string[]> } {
+  const chunkOf = (path: string) =>
+    Object.entries(lazyChunks).find(([, packages]) =>
+      packages.some((name) => path.split(sep).join('/').includes(`/node_modules/${name}/`)),
+    )?.[0];
+  const required: Record<string, Set<string>> = {};
+  const plugin: Plugin = {
+    name: 'lazy-chunks',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData !== undefined || args.kind === 'entry-point') return undefined;
+        if (
+          !Object.values(lazyChunks)
+            .flat()
+            .some((name) => args.path === name || args.path.startsWith(`${name}/`))
+        )
+          return undefined;
+        const resolved = await pluginBuild.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: lazyNamespace,
+        });
+        const chunk = resolved.errors.length === 0 && !resolved.external ? chunkOf(resolved.path) : undefined;
+        if (!chunk) return undefined;
+        const module = relative(root, resolved.path).split(sep).join('/');
+        (required[chunk] ??= new Set()).add(module);
+        return { path: module, namespace: lazyNamespace, pluginData: chunk };
+      });
+      pluginBuild.onResolve({ filter: /^\.\//, namespace: lazyNamespace }, (args) => ({
+        path: args.path,
+        external: true,
+      }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: lazyNamespace }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${String(args.pluginData)}`)})[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
+  return {
+    plugin,
+    required: () =>
+      Object.fromEntries(Object.entries(required).map(([chunk, modules]) => [chunk, [...modules].sort()])),
+  };
+}
+
+/** A chunk's entry: each module behind a getter, so that a module is evaluated when it is first asked for. */
+function chunkEntry(root: string, modules: readonly string[]): string {
+  return modules
+    .map(
+      (module) =>
+        `Object.defineProperty(exports, ${JSON.stringify(module)}, { enumerable: true, get: () => require(${JSON.stringify(join(root, module))}) });`,
+    )
+    .join('\n');
 }
 
 /**
@@ -187,12 +290,12 @@ function productionDependenciesOnly(root: string): Plugin {
 }
 
 /** External imports that are neither Node built-in modules nor the bundle's own files. */
-function externalImports(metafile: Metafile): UnbundledRequire[] {
+function externalImports(metafile: Metafile, ownFiles: ReadonlySet<string>): UnbundledRequire[] {
   const builtins = new Set(builtinModules);
   const found: UnbundledRequire[] = [];
   for (const [importer, { imports }] of Object.entries(metafile.inputs)) {
     for (const { path, external } of imports) {
-      if (!external || path === `./${telemetryChunk}`) continue;
+      if (!external || ownFiles.has(path)) continue;
       if (path.startsWith('node:') || builtins.has(path)) continue;
       found.push({ path, importer });
     }

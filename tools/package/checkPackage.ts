@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { managedIdentityProductionSettings } from '../../src/config';
+import { startAzurite } from '../azurite/startAzurite';
 import { startServiceBusEmulator } from '../servicebus-emulator';
 import type { AssembledPackage } from './assemblePackage';
+import { bundleDir, lazyChunks } from './bundleApp';
 import type { ScenarioReport } from './verifyPackage';
 import { verifyPackage } from './verifyPackage';
 
@@ -34,8 +36,9 @@ export interface PackageCheck {
  * The checks a package passes before it ships: the bundle leaves nothing to `require` that the package lacks and
  * holds nothing from a dev dependency; with production's settings it registers the app's functions and reads only
  * the app's bundle at start-up; a job runs through it in embedded mode (HTTP functions, in-memory queue, dashboard,
- * Application Insights started from its own file once idle) and through the Service Bus trigger (the bundled
- * emulator, a host-shaped `processJob` invocation). Each scenario in a fresh Node process. Throws on the first failure.
+ * Application Insights started from its own file once idle), through the Service Bus trigger (the bundled
+ * emulator, a host-shaped `processJob` invocation) and on the table and blob stores (Azurite, the storage SDKs read
+ * from their own file). Each scenario in a fresh Node process. Throws on the first failure.
  */
 export async function checkPackage(
   assembled: AssembledPackage,
@@ -56,6 +59,13 @@ export async function checkPackage(
     throw new Error(`The app does not start with production's settings: ${production.loadError}`);
   if (production.registrations.length === 0)
     throw new Error('The app registered no function from the package.');
+  const lazyAtStartUp = production.loadedAtStartUp.filter((path) =>
+    Object.keys(lazyChunks).some((chunk) => path === `${bundleDir}/${chunk}`),
+  );
+  if (lazyAtStartUp.length > 0)
+    throw new Error(
+      `The app reads at start-up what it should read when first used: ${lazyAtStartUp.join(', ')}`,
+    );
   const embedded = await verifyPackage(dir, 'embedded', {
     Jobs__UseServiceBus: 'false',
     Jobs__EnableDiagnostics: 'true',
@@ -75,6 +85,18 @@ export async function checkPackage(
   } finally {
     await emulator.close();
   }
+  const azurite = await startAzurite();
+  let storage: ScenarioReport;
+  try {
+    storage = await verifyPackage(dir, 'storage', {
+      Jobs__UseServiceBus: 'false',
+      Jobs__Store: 'table',
+      JobsStorage: azurite.connectionString,
+      Jobs__LogLevel: 'silent',
+    });
+  } finally {
+    await azurite.close();
+  }
   return {
     entry: production.entry,
     loadMs: production.loadMs,
@@ -83,8 +105,9 @@ export async function checkPackage(
     jobs:
       `a job ${embedded.job?.status} in embedded mode (dashboard ${embedded.answers?.['GET dashboard']}, ` +
       `Application Insights ${embedded.applicationInsights?.started ? 'started' : 'not started'} from ` +
-      `${embedded.applicationInsights?.file}), a job ${serviceBus.job?.status} through the Service Bus trigger`,
-    reports: [production, embedded, serviceBus],
+      `${embedded.applicationInsights?.file}), a job ${serviceBus.job?.status} through the Service Bus trigger, ` +
+      `a job ${storage.job?.status} on the table and blob stores (Azurite)`,
+    reports: [production, embedded, serviceBus, storage],
   };
 }
 

@@ -10,7 +10,7 @@ import { httpAnswerOf, installWorkerStandIn, rpcHttpRequest } from './workerStan
 // it registered, with the inputs the host sends. Nothing of the app is loaded from the project. Prints one JSON line;
 // exit code 0 when the scenario ran to its end.
 
-export type Scenario = 'production' | 'embedded' | 'serviceBus' | 'explicit';
+export type Scenario = 'production' | 'embedded' | 'serviceBus' | 'explicit' | 'storage' | 'identity';
 
 export interface Registration {
   readonly name: string;
@@ -34,6 +34,8 @@ export interface ScenarioReport {
   readonly answers?: Readonly<Record<string, number>>;
   /** Whether Application Insights started from its own file once the app was idle, and what that file is. */
   readonly applicationInsights?: { readonly started: boolean; readonly file: string };
+  /** Package files in Node's module cache when the scenario ended. */
+  readonly loadedAtEnd?: readonly string[];
 }
 
 interface PackageJson {
@@ -88,10 +90,9 @@ async function http(
 async function submitAndAwait(
   worker: WorkerStandIn,
   afterSubmit: () => Promise<void> = async () => undefined,
+  body: unknown = { jobType: 'diagnostics.simulate', payload: { durationMs: 10 } },
 ) {
-  const submitted = await http(worker, 'submitJob', 'POST', 'jobs', {
-    body: { jobType: 'diagnostics.simulate', payload: { durationMs: 10 } },
-  });
+  const submitted = await http(worker, 'submitJob', 'POST', 'jobs', { body });
   if (submitted.status !== 202) throw new Error(`submitJob answered ${submitted.status}: ${submitted.body}`);
   const { jobId } = JSON.parse(submitted.body) as { jobId: string };
   await afterSubmit();
@@ -188,6 +189,20 @@ async function run(packageDir: string, scenario: Scenario): Promise<ScenarioRepo
 
   await worker.runHooks('appStart');
   try {
+    if (scenario === 'storage') {
+      // The table store and the document store (Azure Storage SDKs, from their own file of the bundle).
+      const job = await submitAndAwait(worker, undefined, {
+        jobType: 'document.delete',
+        payload: { container: 'documents', documentId: 'package-check' },
+      });
+      return { ...base, job, loadedAtEnd: packageFiles() };
+    }
+    if (scenario === 'identity') {
+      // The first store call asks the managed identity for a token (the identity SDK, from its own file).
+      const jobId = '00000000-0000-4000-8000-000000000001';
+      const answer = await http(worker, 'getJob', 'GET', `jobs/${jobId}`, { params: { jobId } });
+      return { ...base, answers: { 'GET jobs/{jobId}': answer.status }, loadedAtEnd: packageFiles() };
+    }
     if (scenario === 'serviceBus') {
       const job = await submitAndAwait(worker, () => deliverOneMessage(worker));
       return { ...base, job };
