@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { isSettled, jobRecordWhen, postJobs } from '../support/jobApi';
 import type { LocalHostProcess } from '../support/localHostProcess';
 import { spawnLocalMode, startLocalHostProcess } from '../support/localHostProcess';
+import { waitFor } from '../support/waitFor';
 
 /** A port nothing listens on now: the OS picks it, and it is handed back at once. */
 async function freePort(): Promise<number> {
@@ -115,4 +116,54 @@ describe('local modes', () => {
       }
     },
   );
+
+  describe('`npm run start:servicebus` runs the emulator and Azurite in processes of their own', () => {
+    const servicePorts = async () => ({
+      PORT: String(await freePort()),
+      SERVICEBUS_EMULATOR_PORT: String(await freePort()),
+      AZURITE_TABLE_PORT: String(await freePort()),
+      AZURITE_BLOB_PORT: String(await freePort()),
+    });
+
+    it('when Ctrl+C reaches the whole process group, then the running job finishes on the services before they stop, and every port is free once it has exited', async () => {
+      const ports = await servicePorts();
+      const app = await startLocalHostProcess(
+        { ...ports, Jobs__EnableDiagnostics: 'true' },
+        'mainServiceBus',
+        { group: true },
+      );
+      const response = await postJobs(app.url, {
+        jobType: 'diagnostics.simulate',
+        payload: { durationMs: 1500 },
+      });
+      const { jobId } = (await response.json()) as { jobId: string };
+      await jobRecordWhen(app.url, jobId, (record) => record.status === 'Running');
+
+      const code = await app.stop('SIGINT');
+
+      expect(code).toBe(0);
+      expect(JSON.parse(app.stdoutLines.at(-1)!)).toMatchObject({
+        message: 'Stopped; 1 of 1 running job finished',
+        running: 1,
+        interrupted: 0,
+      });
+      for (const port of Object.values(ports)) expect(await isFree(Number(port))).toBe(true);
+    });
+
+    it('when it is killed outright, then the emulator and Azurite stop with it and free their ports', async () => {
+      const ports = await servicePorts();
+      const app = await startLocalHostProcess(ports, 'mainServiceBus');
+      const { SERVICEBUS_EMULATOR_PORT, AZURITE_TABLE_PORT, AZURITE_BLOB_PORT } = ports;
+      const services = [SERVICEBUS_EMULATOR_PORT, AZURITE_TABLE_PORT, AZURITE_BLOB_PORT].map(Number);
+      for (const port of services) expect(await isFree(port)).toBe(false);
+
+      await app.stop('SIGKILL');
+
+      await waitFor(async () => (await Promise.all(services.map(isFree))).every(Boolean), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        description: "the services' ports to be free",
+      });
+    });
+  });
 });

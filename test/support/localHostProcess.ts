@@ -10,17 +10,34 @@ export interface LocalHostProcess {
   readonly child: ChildProcess;
   /** Every line it printed on stdout so far (its log lines). */
   readonly stdoutLines: readonly string[];
-  /** Ends the process with `signal` and resolves with its exit code. */
+  /**
+   * Ends the process with `signal` and resolves with its exit code. Started as a process group, the signal goes to
+   * the whole group, as a terminal's Ctrl+C does to the command it runs.
+   */
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface LocalModeOptions {
+  /** In a process group of its own, as a terminal runs a command. */
+  group?: boolean;
+}
+
 /** A local mode's entry point in its own process, from the TypeScript sources. */
-export function spawnLocalMode(entry: 'main' | 'mainServiceBus', env: Record<string, string>): ChildProcess {
+export function spawnLocalMode(
+  entry: 'main' | 'mainServiceBus',
+  env: Record<string, string>,
+  { group = false }: LocalModeOptions = {},
+): ChildProcess {
   return spawn(
     process.execPath,
     ['-r', resolve(__dirname, 'registerTypeScript.js'), resolve(root, `tools/local-host/${entry}.ts`)],
     // Info, whatever the settings say: readiness is read from the "Local host listening" line.
-    { cwd: root, env: { ...process.env, ...env, Jobs__LogLevel: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      env: { ...process.env, ...env, Jobs__LogLevel: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: group,
+    },
   );
 }
 
@@ -31,8 +48,9 @@ export function spawnLocalMode(entry: 'main' | 'mainServiceBus', env: Record<str
 export async function startLocalHostProcess(
   env: Record<string, string>,
   entry: 'main' | 'mainServiceBus' = 'main',
+  options: LocalModeOptions = {},
 ): Promise<LocalHostProcess> {
-  const child = spawnLocalMode(entry, { PORT: '0', ...env });
+  const child = spawnLocalMode(entry, { PORT: '0', ...env }, options);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -52,7 +70,8 @@ export async function startLocalHostProcess(
     child,
     stdoutLines,
     stop: async (signal) => {
-      child.kill(signal);
+      if (options.group) process.kill(-child.pid!, signal);
+      else child.kill(signal);
       const code = await exited;
       await closed;
       return code;

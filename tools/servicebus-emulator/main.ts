@@ -2,12 +2,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runService } from '../service-process/runService';
 import { startServiceBusEmulator } from './serviceBusEmulator';
 
 const DEFAULT_CONFIG = 'infra/local/servicebus-emulator.config.json';
 
-/** `npm run emulator [-- --port 5672 --host 127.0.0.1 --config <Config.json>]` */
-async function main(): Promise<void> {
+/**
+ * `npm run emulator [-- --port 5672 --host 127.0.0.1 --config <Config.json>]`; also the emulator process that
+ * `npm run start:servicebus` starts (`runService`).
+ */
+function main(): void {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '5672' },
@@ -26,46 +30,49 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const port = portNumber('--port', values.port);
-  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
-    throw new Error('--tls-cert and --tls-key go together');
-  }
-  const tlsCertificate =
-    values['tls-cert'] && values['tls-key']
-      ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key'], 'utf8') }
-      : undefined;
-  if (tlsCertificate && values['tls-port'] === undefined) throw new Error('--tls-cert needs --tls-port');
-  const emulator = await startServiceBusEmulator({
-    host: values.host,
-    port,
-    config: values.config ? resolve(values.config) : defaultConfigPath(),
-    ...(values['tls-port'] !== undefined
-      ? { tls: { port: portNumber('--tls-port', values['tls-port']), certificate: tlsCertificate } }
-      : {}),
-  });
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  // Before the ready line: a supervisor may signal as soon as it reads it.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-
-  console.log(`Service Bus emulator listening on ${emulator.host}:${emulator.port}`);
-  if (emulator.tls) {
-    // Clients must trust the certificate; a generated one exists only in memory until written out here.
-    const certificatePath =
-      values['tls-cert'] ?? join(tmpdir(), `servicebus-emulator-${emulator.tls.port}.pem`);
-    if (!values['tls-cert']) writeFileSync(certificatePath, emulator.tls.certificate);
-    console.log(
-      `Service Bus emulator listening with TLS on ${emulator.host}:${emulator.tls.port} (certificate: ${certificatePath})`,
-    );
-  }
+  runService(
+    async () => {
+      const port = portNumber('--port', values.port);
+      if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
+        throw new Error('--tls-cert and --tls-key go together');
+      }
+      const tlsCertificate =
+        values['tls-cert'] && values['tls-key']
+          ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key'], 'utf8') }
+          : undefined;
+      if (tlsCertificate && values['tls-port'] === undefined) throw new Error('--tls-cert needs --tls-port');
+      const emulator = await startServiceBusEmulator({
+        host: values.host,
+        port,
+        config: values.config ? resolve(values.config) : defaultConfigPath(),
+        ...(values['tls-port'] !== undefined
+          ? { tls: { port: portNumber('--tls-port', values['tls-port']), certificate: tlsCertificate } }
+          : {}),
+      });
+      // Clients must trust the certificate; a generated one exists only in memory until written out here.
+      const certificatePath = emulator.tls
+        ? (values['tls-cert'] ?? join(tmpdir(), `servicebus-emulator-${emulator.tls.port}.pem`))
+        : undefined;
+      if (emulator.tls && !values['tls-cert']) writeFileSync(certificatePath!, emulator.tls.certificate);
+      return {
+        details: {
+          host: emulator.host,
+          port: emulator.port,
+          connectionString: emulator.connectionString,
+          ...(emulator.tls && certificatePath ? { tlsPort: emulator.tls.port, certificatePath } : {}),
+        },
+        close: () => emulator.close(),
+      };
+    },
+    ({ host, port, tlsPort, certificatePath }) => [
+      `Service Bus emulator listening on ${host}:${port}`,
+      ...(tlsPort === undefined
+        ? []
+        : [
+            `Service Bus emulator listening with TLS on ${host}:${tlsPort} (certificate: ${certificatePath})`,
+          ]),
+    ],
+  );
 }
 
 function portNumber(option: string, text: string | undefined): number {
@@ -84,7 +91,9 @@ function defaultConfigPath(): string {
   return found;
 }
 
-main().catch((error: unknown) => {
+try {
+  main();
+} catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
-});
+}
