@@ -344,6 +344,38 @@ describe('the cost model counts', () => {
     expect(eitherPartition).toMatchObject({ matched: 2200, requests: 4, entitiesRead: 3300 });
   });
 
+  it('seeks a row key range in a synthetic partition of a million rows, and reads writes made over it', async () => {
+    const model = new CostModelTable();
+    const day = 'index-2026-01-01';
+    model.seedPartition(day, 1_000_000, hexKey, (index) => ({ status: statuses[index % 3] }));
+    await model.upsertEntity({ partitionKey: day, rowKey: hexKey(500_003), status: 'z' }, 'Replace');
+    await model.deleteEntity(day, hexKey(500_004));
+    await model.createEntity({ partitionKey: day, rowKey: `${hexKey(500_004)}a`, status: 'new' });
+
+    const range = await model.measure(() =>
+      queryAll(
+        asTable(model),
+        odata`PartitionKey eq ${day} and RowKey ge ${hexKey(500_000)} and RowKey lt ${hexKey(500_008)}`,
+        1000,
+        ['RowKey', 'status'],
+      ),
+    );
+
+    const seeded = (index: number) => ({
+      etag: 'string',
+      rowKey: hexKey(index),
+      status: statuses[index % 3],
+    });
+    expect(range.result.entities).toEqual([
+      ...[500_000, 500_001, 500_002].map(seeded),
+      { etag: 'string', rowKey: hexKey(500_003), status: 'z' },
+      { etag: 'string', rowKey: `${hexKey(500_004)}a`, status: 'new' },
+      ...[500_005, 500_006, 500_007].map(seeded),
+    ]);
+    expect(range.cost).toMatchObject({ requests: 1, entitiesRead: 8 });
+    expect(model.size).toBe(1_000_000);
+  });
+
   it('ends a page where the scan leaves a partition when told to, and at maxPageSize', async () => {
     const filter = odata`PartitionKey ge ${'p0'} and RowKey lt ${rowKey(10)}`;
 
