@@ -48,14 +48,18 @@ async function outcome(call: () => Promise<unknown>): Promise<unknown> {
   }
 }
 
-/** Drops what differs by design between two tables: ETag and Timestamp values (their presence is kept). */
+/**
+ * Drops what differs by design between two tables: ETag and Timestamp values (their presence is kept), and null
+ * properties (a selected property an entity lacks: Azure answers null, as the model does; Azurite leaves it out).
+ */
 function comparable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(comparable);
   if (typeof value === 'function') return 'function';
   if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Uint8Array)
     return value;
   const entries = Object.entries(value).filter(
-    ([name]) =>
+    ([name, inner]) =>
+      inner !== null &&
       ![
         'odata.metadata',
         'clientRequestId',
@@ -317,10 +321,13 @@ describe('the cost model counts', () => {
 
     const found = await model.measure(() => model.getEntity('p1', rowKey(7)));
     const missing = await model.measure(() => model.getEntity('p1', 'nope').catch(() => undefined));
+    const selected = await model.getEntity('p1', rowKey(7), { queryOptions: { select: ['n', 'missing'] } });
 
     expect(found.result).toMatchObject({ partitionKey: 'p1', rowKey: rowKey(7), n: 7 });
     expect(found.cost).toMatchObject({ requests: 1, entitiesRead: 1, entitiesWritten: 0 });
     expect(missing.cost).toMatchObject({ requests: 1, entitiesRead: 1 });
+    // Azure answers null for a selected property the entity lacks (Azurite leaves it out: Azure/Azurite#2535).
+    expect(selected).toEqual({ etag: found.result['etag'], n: 7, missing: null });
   });
 
   it('reads one partition for PartitionKey eq, seeks a RowKey range, and scans every row otherwise', async () => {

@@ -190,8 +190,7 @@ function decodeToken(token: string): RowKeys {
  *
  * Known limits: no latency, throttling or time limit other than `rowsPerRequest`; keys compare as JavaScript strings
  * (UTF-16 code units); filters compare Timestamp to the millisecond; a comparison of values of different types is
- * false (Azurite matches some, such as a number with a string); a selected property an entity lacks is left out (as
- * Azurite does; Azure may return it as null); no `guid'…'` or binary literals; per-property size limits only (not
+ * false (Azurite matches some, such as a number with a string); no `guid'…'` or binary literals; per-property size limits only (not
  * the 1 MiB entity limit); `measure` counts every request made meanwhile, so measure one operation at a time.
  */
 export class CostModelTable {
@@ -831,7 +830,10 @@ function filterValue(entity: StoredEntity, property: string): unknown {
   return entity.properties[property];
 }
 
-/** The entity as the SDK returns it: `etag` always; with `select`, only the selected properties it has. */
+/**
+ * The entity as the SDK returns it: `etag` always; with `select`, only the selected properties, null for one the
+ * entity lacks (as Azure answers; Azurite leaves it out: Azure/Azurite#2535).
+ */
 function result(entity: StoredEntity, select: string[] | undefined): Properties {
   const whole: Properties = {
     etag: entity.etag,
@@ -843,7 +845,7 @@ function result(entity: StoredEntity, select: string[] | undefined): Properties 
   if (!select) return whole;
   const picked: Properties = { etag: entity.etag };
   for (const name of select.map((selected) => selectNames[selected] ?? selected)) {
-    if (name !== 'etag' && name in whole) picked[name] = whole[name];
+    if (name !== 'etag') picked[name] = name in whole ? whole[name] : null;
   }
   return picked;
 }
