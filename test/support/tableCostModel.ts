@@ -292,10 +292,12 @@ export class CostModelTable {
   // The TableClient subset.
 
   async createTable(_options?: unknown): Promise<void> {
+    await this.nextTurn();
     this.count('createTable', 0, 0);
   }
 
   async createEntity(entity: Properties, _options?: unknown): Promise<{ etag: string; date: Date }> {
+    await this.nextTurn();
     this.count('createEntity', 0, 0);
     const written = this.apply([['create', entity]], false)[0] as StoredEntity;
     this.count('createEntity', 0, 1, false);
@@ -307,6 +309,7 @@ export class CostModelTable {
     mode: 'Merge' | 'Replace' = 'Merge',
     _options?: unknown,
   ): Promise<{ etag: string; date: Date }> {
+    await this.nextTurn();
     this.count('upsertEntity', 0, 0);
     const written = this.apply([['upsert', entity, mode]], false)[0] as StoredEntity;
     this.count('upsertEntity', 0, 1, false);
@@ -318,6 +321,7 @@ export class CostModelTable {
     mode: 'Merge' | 'Replace' = 'Merge',
     options: { etag?: string } = {},
   ): Promise<{ etag: string; date: Date }> {
+    await this.nextTurn();
     this.count('updateEntity', 0, 0);
     const written = this.apply([['update', entity, mode, { etag: options.etag }]], false)[0] as StoredEntity;
     this.count('updateEntity', 0, 1, false);
@@ -329,6 +333,7 @@ export class CostModelTable {
     rowKey: string,
     options: { etag?: string } = {},
   ): Promise<{ date: Date }> {
+    await this.nextTurn();
     this.count('deleteEntity', 0, 0);
     this.apply([['delete', { partitionKey, rowKey }, undefined, { etag: options.etag }]], false);
     this.count('deleteEntity', 0, 1, false);
@@ -340,6 +345,7 @@ export class CostModelTable {
     rowKey: string,
     options: { queryOptions?: { select?: string[] } } = {},
   ): Promise<Properties> {
+    await this.nextTurn();
     this.count('getEntity', 1, 0);
     const entity = this.read([partitionKey, rowKey]);
     if (!entity) throw restError(404, 'ResourceNotFound', 'The specified resource does not exist.');
@@ -360,6 +366,7 @@ export class CostModelTable {
     const partitionKey = actions[0]?.[1].partitionKey;
     if (actions.some(([, entity]) => entity.partitionKey !== partitionKey))
       throw new Error('All operations in a transaction must target the same partitionKey');
+    await this.nextTurn();
     this.count('submitTransaction', 0, 0);
     const written = this.apply(actions, true);
     this.count('submitTransaction', 0, actions.length, false);
@@ -490,6 +497,7 @@ export class CostModelTable {
     const plan = this.plan(filter);
     let next: RowKeys | undefined = continuationToken ? decodeToken(continuationToken) : plan.start;
     do {
+      await this.nextTurn();
       const page = this.page(plan, next, Math.min(pageSize ?? maxPageSize, maxPageSize));
       next = page.next;
       yield Object.assign(
@@ -730,6 +738,14 @@ export class CostModelTable {
       cursor.overlay += 1;
       if (row.hidesRow) cursor.row += 1;
     } else cursor.row += 1;
+  }
+
+  /**
+   * Each request applies on a later turn of the event loop, as an answer from a service would: requests started
+   * together are all under way before the first applies (in the order they were made).
+   */
+  private nextTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   private count(kind: RequestKind, entitiesRead: number, entitiesWritten: number, request = true): void {
