@@ -349,6 +349,11 @@ describe('the cost model counts', () => {
     expect(partitionRange).toMatchObject({ matched: 20, requests: 1, entitiesRead: 20 });
     expect(tableScan).toMatchObject({ matched: 30, requests: 4, entitiesRead: 3300 });
     expect(eitherPartition).toMatchObject({ matched: 2200, requests: 4, entitiesRead: 3300 });
+    expect(model.snapshot().byFilter[odata`RowKey lt ${rowKey(10)}`]).toEqual({
+      requests: 4,
+      entitiesRead: 3300,
+      entitiesWritten: 0,
+    });
   });
 
   it('seeks a row key range in a synthetic partition of a million rows, and reads writes made over it', async () => {

@@ -24,6 +24,8 @@ export interface Cost {
 
 export interface CostSnapshot extends Cost {
   byKind: Partial<Record<RequestKind, Cost>>;
+  /** Queries by their filter (`''`: none), to tell which one read what. */
+  byFilter: Record<string, Cost>;
 }
 
 export interface CostModelOptions {
@@ -93,6 +95,8 @@ interface Cursor {
 }
 
 interface Plan {
+  /** The filter as given, for the counts. */
+  text: string;
   filter: FilterExpression | undefined;
   start: RowKeys;
   /** Past the last row in range (exclusive), or undefined: to the end of the table. */
@@ -213,12 +217,9 @@ export class CostModelTable {
 
   /** The counts since the table was made or last reset. */
   snapshot(): CostSnapshot {
-    return {
-      ...this.counts,
-      byKind: Object.fromEntries(
-        Object.entries(this.counts.byKind).map(([kind, cost]) => [kind, { ...cost }]),
-      ),
-    };
+    const copy = (costs: Record<string, Cost>) =>
+      Object.fromEntries(Object.entries(costs).map(([name, cost]) => [name, { ...cost }]));
+    return { ...this.counts, byKind: copy(this.counts.byKind), byFilter: copy(this.counts.byFilter) };
   }
 
   reset(): void {
@@ -513,11 +514,19 @@ export class CostModelTable {
     const rowKeys = expression ? keyRange(expression, 'RowKey') : {};
     const { low, high } = partitions;
     if (!low && !high)
-      return { filter: expression, start: ['', ''], end: undefined, rowKeys: undefined, contiguous: true };
+      return {
+        text: filter ?? '',
+        filter: expression,
+        start: ['', ''],
+        end: undefined,
+        rowKeys: undefined,
+        contiguous: true,
+      };
     if (low && high && low.value === high.value && low.inclusive && high.inclusive) {
       // One partition: the row key range is one contiguous run of it.
       const start: RowKeys = [low.value, rowKeys.low ? rowKeys.low.value : ''];
       return {
+        text: filter ?? '',
         filter: expression,
         start,
         end: rowKeys.high
@@ -528,6 +537,7 @@ export class CostModelTable {
       };
     }
     return {
+      text: filter ?? '',
       filter: expression,
       start: low ? [low.value + (low.inclusive ? '' : '\u0000'), ''] : ['', ''],
       end: high ? [high.value + (high.inclusive ? '\u0000' : ''), ''] : undefined,
@@ -550,7 +560,7 @@ export class CostModelTable {
     let trySkipAt = 0;
     const cursor = this.seek(from);
     const finish = (next: RowKeys | undefined) => {
-      this.count('query', read, 0);
+      this.count('query', read, 0, true, plan.text);
       return { entities, next };
     };
     for (;;) {
@@ -748,9 +758,19 @@ export class CostModelTable {
     return new Promise((resolve) => setImmediate(resolve));
   }
 
-  private count(kind: RequestKind, entitiesRead: number, entitiesWritten: number, request = true): void {
+  private count(
+    kind: RequestKind,
+    entitiesRead: number,
+    entitiesWritten: number,
+    request = true,
+    filter?: string,
+  ): void {
     const byKind = (this.counts.byKind[kind] ??= { requests: 0, entitiesRead: 0, entitiesWritten: 0 });
-    for (const cost of [this.counts, byKind]) {
+    const byFilter =
+      filter === undefined
+        ? []
+        : [(this.counts.byFilter[filter] ??= { requests: 0, entitiesRead: 0, entitiesWritten: 0 })];
+    for (const cost of [this.counts, byKind, ...byFilter]) {
       if (request) cost.requests += 1;
       cost.entitiesRead += entitiesRead;
       cost.entitiesWritten += entitiesWritten;
@@ -759,7 +779,7 @@ export class CostModelTable {
 }
 
 function emptySnapshot(): CostSnapshot {
-  return { requests: 0, entitiesRead: 0, entitiesWritten: 0, byKind: {} };
+  return { requests: 0, entitiesRead: 0, entitiesWritten: 0, byKind: {}, byFilter: {} };
 }
 
 function difference(after: CostSnapshot, before: CostSnapshot): CostSnapshot {
@@ -768,12 +788,19 @@ function difference(after: CostSnapshot, before: CostSnapshot): CostSnapshot {
     entitiesRead: a.entitiesRead - (b?.entitiesRead ?? 0),
     entitiesWritten: a.entitiesWritten - (b?.entitiesWritten ?? 0),
   });
-  const byKind: CostSnapshot['byKind'] = {};
-  for (const [kind, cost] of Object.entries(after.byKind) as Array<[RequestKind, Cost]>) {
-    const delta = minus(cost, before.byKind[kind]);
-    if (delta.requests || delta.entitiesRead || delta.entitiesWritten) byKind[kind] = delta;
-  }
-  return { ...minus(after, before), byKind };
+  const changed = (now: Record<string, Cost>, then: Record<string, Cost>) => {
+    const deltas: Record<string, Cost> = {};
+    for (const [name, cost] of Object.entries(now)) {
+      const delta = minus(cost, then[name]);
+      if (delta.requests || delta.entitiesRead || delta.entitiesWritten) deltas[name] = delta;
+    }
+    return deltas;
+  };
+  return {
+    ...minus(after, before),
+    byKind: changed(after.byKind, before.byKind),
+    byFilter: changed(after.byFilter, before.byFilter),
+  };
 }
 
 /** The first index in [0, length) for which `before` is false (`before` true then false along the indexes). */
