@@ -66,12 +66,17 @@ export async function startServiceProcess<Details extends ServiceDetails>(
   });
   if (report.kind === 'failed') {
     await exited;
-    throw new ServiceStartError(report.message, report.code, report.port);
+    throw new ServiceStartError(`${name} did not start: ${report.message}`, report.code, report.port);
   }
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) stderr.write(`[${name}] exited (${signal ?? `code ${code}`}) while the app still runs\n`);
+  });
   return {
     details: report.details as Details,
     pid: child.pid!,
     stop: async () => {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send(STOP);
       else child.kill('SIGTERM');
