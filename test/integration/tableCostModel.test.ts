@@ -2,6 +2,7 @@ import { TableClient, odata } from '@azure/data-tables';
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
+import { FilterSyntaxError, matches, parseFilter } from '../support/odataFilter';
 import { CostModelTable } from '../support/tableCostModel';
 import type { Properties } from '../support/tableCostModel';
 
@@ -486,4 +487,37 @@ describe('the cost model counts', () => {
       });
     },
   );
+});
+
+describe('the filter parser', () => {
+  const entity: Record<string, unknown> = {
+    PartitionKey: 'p',
+    s: "it's",
+    n: 5,
+    big: 5n,
+    flag: true,
+    at: new Date('2026-01-01T00:00:00Z'),
+  };
+  const test = (filter: string) => matches(parseFilter(filter), (property) => entity[property]);
+
+  it.each([
+    [odata`s eq ${"it's"}`, true],
+    [`n gt 4 and n lt 6`, true],
+    [`n ge 5.5`, false],
+    [`big eq 5L`, true],
+    [`flag eq false or n eq 5 and s eq 'x'`, false],
+    [`(flag eq false or n eq 5) and s ne 'x'`, true],
+    [`not (flag eq true)`, false],
+    [odata`at ge ${new Date('2026-01-01T00:00:00Z')} and at lt datetime'2026-01-01T00:00:00.001Z'`, true],
+    [`missing ne 'a'`, false],
+    [`not (missing eq 'a')`, true],
+    [`n eq '5'`, false],
+    [`PartitionKey eq 'p' and (s gt 'i' or n lt 0)`, true],
+  ])('reads %s as %s', (filter, expected) => {
+    expect(test(filter)).toBe(expected);
+  });
+
+  it.each([`n gt`, `n eq 'open`, `(n eq 1`, `n like 'a'`, `n eq 1 n`])('refuses %s', (filter) => {
+    expect(() => parseFilter(filter)).toThrow(FilterSyntaxError);
+  });
 });
