@@ -1,5 +1,6 @@
 import { TableClient, odata } from '@azure/data-tables';
 import type { TableEntity, TransactionAction } from '@azure/data-tables';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { FilterSyntaxError, matches, parseFilter } from '../support/odataFilter';
@@ -15,10 +16,21 @@ beforeAll(async () => {
 
 afterAll(() => azurite?.close());
 
-function azuriteTable(): TableClient {
+/** A fresh table on Azurite; `requests` counts what reaches it, queries (one per page) apart from the rest. */
+function azuriteTable(requests = { queries: 0, others: 0 }): TableClient {
   tableCount += 1;
+  const countsRequests: PipelinePolicy = {
+    name: 'countsRequests',
+    sendRequest(request, next) {
+      const query = request.method === 'GET' && new URL(request.url).pathname.endsWith('()');
+      if (query) requests.queries += 1;
+      else requests.others += 1;
+      return next(request);
+    },
+  };
   return TableClient.fromConnectionString(azurite.connectionString, `CostModel${tableCount}`, {
     allowInsecureConnection: true,
+    additionalPolicies: [{ policy: countsRequests, position: 'perRetry' }],
   });
 }
 
@@ -251,14 +263,20 @@ async function runScenario(table: TableClient): Promise<{ outcomes: unknown[]; q
 
 describe('the cost model against Azurite', () => {
   it('answers a sequence of writes, failing transactions and queries as Azurite does', async () => {
-    const expected = await runScenario(azuriteTable());
+    const requests = { queries: 0, others: 0 };
+    const expected = await runScenario(azuriteTable(requests));
 
-    const onModel = await runScenario(asTable(new CostModelTable()));
+    const model = new CostModelTable();
+    const onModel = await runScenario(asTable(model));
     const onModelEndingPagesAtPartitions = await runScenario(
       asTable(new CostModelTable({ endPagesAtPartitionBoundaries: true })),
     );
 
     expect(onModel.outcomes).toEqual(expected.outcomes);
+    // One request per call, page and transaction: as many as reached Azurite (queries' pages may differ: below).
+    const { requests: modelRequests, byKind } = model.snapshot();
+    expect(modelRequests - (byKind.query?.requests ?? 0)).toBe(requests.others);
+    expect(requests.others).toBeGreaterThan(50);
     expect(onModelEndingPagesAtPartitions.outcomes).toEqual(expected.outcomes);
     for (const [index, query] of expected.queries.entries()) {
       expect([index, onModel.queries[index]?.entities]).toEqual([index, query.entities]);
