@@ -38,7 +38,7 @@ export interface CostModelOptions {
   /**
    * Ends a page where the scan enters another partition after having read a row in this one (Microsoft documents
    * that a query may return a continuation token at a partition boundary): the worst case for the caller's paging.
-   * Off by default.
+   * Off by default; a scan of many small partitions then costs a request per partition read.
    */
   endPagesAtPartitionBoundaries?: boolean;
   /** The clock for Timestamps and ETags. */
