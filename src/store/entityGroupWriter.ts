@@ -36,6 +36,7 @@ export class EntityGroupWriter {
 
   /** Resolves once `rows` (or later writes of the same rows) are committed; rejects when the commit failed. */
   write(partitionKey: string, rows: readonly RowWrite[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
     let queue = this.partitions.get(partitionKey);
     if (!queue) {
       queue = { pending: new Map(), waiters: [], flushed: Promise.resolve() };
@@ -88,19 +89,20 @@ export class EntityGroupWriter {
     try {
       await this.table.submitTransaction(rows.map(actionOf), this.callOptions());
     } catch (error) {
-      // A row to delete was not there (the transaction applied nothing): the upserts together, the deletes one by
-      // one, each of them already done if its row is gone.
+      // A row to delete was not there (the transaction applied nothing): the deletes one by one, each of them
+      // already done if its row is gone; then the upserts together, so that the version rows among them
+      // (minuteRollups) change only once every row they version has.
       if (statusOf(error) !== 404 || !rows.some((row) => row.kind === 'delete')) throw error;
-      const upserts = rows.filter((row) => row.kind === 'upsert');
-      await Promise.all([
-        upserts.length > 0 && this.table.submitTransaction(upserts.map(actionOf), this.callOptions()),
-        ...rows.map(async (row) => {
+      await Promise.all(
+        rows.map(async (row) => {
           if (row.kind !== 'delete') return;
           await this.table.deleteEntity(row.partitionKey, row.rowKey, this.callOptions()).catch((failure) => {
             if (statusOf(failure) !== 404) throw failure;
           });
         }),
-      ]);
+      );
+      const upserts = rows.filter((row) => row.kind === 'upsert');
+      if (upserts.length > 0) await this.table.submitTransaction(upserts.map(actionOf), this.callOptions());
     }
   }
 }

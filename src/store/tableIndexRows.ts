@@ -2,6 +2,7 @@ import type { JobRecord, JobStatus } from '../jobs/model/jobRecord';
 import { isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { countableOutcome, isDiscardedDeadLetter, outcomeKey } from '../jobs/model/jobStats';
 import type { RowWrite } from './entityGroupWriter';
+import { minuteCountdown, versionBump } from './minuteRollups';
 
 /*
  * The index of a job lives in the partition of the day it was submitted (`index-YYYY-MM-DD`), every row of it keyed
@@ -12,6 +13,8 @@ import type { RowWrite } from './entityGroupWriter';
  *   u|<countdown>-<jobId>               while the job is unfinished: what the sweep reads
  *   s|<status>|<countdown>-<jobId>      once it is finished, by terminal status
  *   o|<minute>|<outcome key>            an attempt that ended on that day, per minute newest first (the stats)
+ *   v|j|<minute>, r|j|<minute>          the version and rollup of the jobs submitted in a minute (minuteRollups)
+ *   v|o|<minute>, r|o|<minute>          the same of the outcomes of a minute
  *
  * The prefixes sort after the digits of listing entries, so each kind of row is one range of the partition.
  */
@@ -20,9 +23,6 @@ const indexPartitionPrefix = 'index-';
 // Newest first in Table Storage's ascending key order: the row key counts down from the end of time.
 const maxTimestampMs = 9_999_999_999_999;
 const outcomePartitionPrefix = 'outcomes-';
-// Outcome minutes count down too, so a range reads the newest first.
-const maxMinute = 99_999_999;
-const minuteMs = 60_000;
 
 /** Row keys of one kind, `[from, to)`: every key of the kind starts with `from`; `to` is just past them all. */
 export interface RowRange {
@@ -42,9 +42,19 @@ export function jobTypeRange(jobType: string): RowRange {
   return prefixRange(`t|${encodeURIComponent(jobType)}|`);
 }
 
-/** Outcome rows of the minutes at or after `since` ('|' sorts after the digits, and newer minutes count lower). */
-export function outcomeRangeSince(since: Date): RowRange {
-  return { from: 'o|', to: `o|${minuteCountdown(since)}}` };
+/** Outcome rows of the minutes `[fromMs, toMs)` ('|' sorts after the digits, and newer minutes count lower). */
+export function outcomeRange(fromMs: number, toMs: number): RowRange {
+  return { from: `o|${minuteCountdown(toMs - 1)}|`, to: `o|${minuteCountdown(fromMs)}}` };
+}
+
+/** Listing entries of the jobs submitted in `[fromMs, toMs)`. */
+export function listingRangeOf(fromMs: number, toMs: number): RowRange {
+  return { from: countdownKey(toMs - 1), to: countdownKey(fromMs - 1) };
+}
+
+/** When the job of an index row key (any kind but outcomes) was submitted, in epoch ms. */
+export function submittedMsOf(rowKey: string): number {
+  return maxTimestampMs - Number(suffixOf(rowKey).slice(0, 13));
 }
 
 /** Every row of a range kind that `rowKey` may continue from: a listing cursor must stay in its range. */
@@ -84,9 +94,14 @@ export function indexPartition(date: Date): string {
 
 /** The day after or before `partition` (an index partition). */
 export function nextDay(partition: string, days: number): string {
-  const day = new Date(`${partition.slice(indexPartitionPrefix.length)}T00:00:00Z`);
+  const day = new Date(dayStartMsOf(partition));
   day.setUTCDate(day.getUTCDate() + days);
   return indexPartition(day);
+}
+
+/** The first millisecond of an index partition's day. */
+export function dayStartMsOf(partition: string): number {
+  return Date.parse(`${partition.slice(indexPartitionPrefix.length)}T00:00:00Z`);
 }
 
 export function isIndexPartition(partition: string): boolean {
@@ -102,9 +117,13 @@ export function isIndexPartition(partition: string): boolean {
 /** Every index partition sorts in this range ('.' follows '-'). */
 export const indexPartitions = { from: indexPartitionPrefix, to: 'index.' };
 
-/** The first row key of entries submitted at or after `since`: just past its countdown. */
+/** The first row key of entries submitted before `since`: just past its countdown. */
 export function listingKeyBefore(since: Date): string {
-  return String(maxTimestampMs - since.getTime() + 1).padStart(13, '0');
+  return countdownKey(since.getTime() - 1);
+}
+
+function countdownKey(ms: number): string {
+  return String(maxTimestampMs - ms).padStart(13, '0');
 }
 
 /** The record's index partition, and the key suffix all its rows there share. */
@@ -113,8 +132,10 @@ export function indexAddress(record: Pick<JobRecord, 'jobId' | 'submittedAt'>): 
   suffix: string;
 } {
   const submitted = new Date(record.submittedAt);
-  const countdown = String(maxTimestampMs - submitted.getTime()).padStart(13, '0');
-  return { partitionKey: indexPartition(submitted), suffix: `${countdown}-${record.jobId}` };
+  return {
+    partitionKey: indexPartition(submitted),
+    suffix: `${countdownKey(submitted.getTime())}-${record.jobId}`,
+  };
 }
 
 /** The listing entry's row key is the suffix alone; every other row of the job ends with it. */
@@ -144,6 +165,7 @@ export function indexWrites(record: JobRecord): Array<{ partitionKey: string; ro
   const rows: RowWrite[] = [
     upsert(suffix, entry),
     upsert(`${jobTypeRange(record.jobType).from}${suffix}`, entry),
+    versionBump(partitionKey, 'j', minuteCountdown(Date.parse(record.submittedAt))),
   ];
   if (isTerminalJobStatus(record.status)) {
     rows.push(remove(`${unfinishedRange.from}${suffix}`));
@@ -166,6 +188,7 @@ export function indexWrites(record: JobRecord): Array<{ partitionKey: string; ro
     };
     if (indexPartition(completedAt) === partitionKey) {
       rows.push(upsert(outcomeRowKey(completedAt, outcome.key), entity));
+      rows.push(versionBump(partitionKey, 'o', minuteCountdown(completedAt)));
     } else {
       const outcomes = outcomePartition(completedAt);
       writes.push({
@@ -206,6 +229,7 @@ export function indexRemovals(
   });
   const rows = [
     remove(suffix),
+    versionBump(partitionKey, 'j', minuteCountdown(submittedMsOf(suffix))),
     remove(`${jobTypeRange(job.jobType).from}${suffix}`),
     remove(
       isTerminalJobStatus(job.status)
@@ -217,8 +241,10 @@ export function indexRemovals(
   for (const outcome of outcomes) {
     const completedAt = new Date(outcome.completedAt);
     const key = outcomeKey(job.jobId, outcome.completedAt, outcome.attempt);
-    if (indexPartition(completedAt) === partitionKey) rows.push(remove(outcomeRowKey(completedAt, key)));
-    else
+    if (indexPartition(completedAt) === partitionKey) {
+      rows.push(remove(outcomeRowKey(completedAt, key)));
+      rows.push(versionBump(partitionKey, 'o', minuteCountdown(completedAt)));
+    } else
       elsewhere.push({
         partitionKey: outcomePartition(completedAt),
         rows: [remove(key, outcomePartition(completedAt))],
@@ -233,10 +259,6 @@ export function outcomePartition(at: Date): string {
 
 function outcomeRowKey(completedAt: Date, key: string): string {
   return `o|${minuteCountdown(completedAt)}|${key}`;
-}
-
-function minuteCountdown(at: Date): string {
-  return String(maxMinute - Math.floor(at.getTime() / minuteMs)).padStart(8, '0');
 }
 
 function prefixRange(prefix: string): RowRange {

@@ -24,9 +24,10 @@ import { isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
-import { addJob, addOutcome } from '../jobs/model/jobStats';
 import { EntityGroupWriter } from './entityGroupWriter';
-import type { IndexEntity, IndexedJob, OutcomeEntity, RowRange } from './tableIndexRows';
+import type { IndexRowReader } from './minuteRollups';
+import { tableJobStats } from './tableJobStats';
+import type { IndexEntity, IndexedJob, RowRange } from './tableIndexRows';
 import {
   inRange,
   indexAddress,
@@ -40,8 +41,6 @@ import {
   listingKeyBefore,
   listingRange,
   nextDay,
-  outcomePartition,
-  outcomeRangeSince,
   statusRange,
   suffixOf,
   unfinishedRange,
@@ -60,7 +59,6 @@ const maxIndexPagesPerList = 40;
 const maxUnfinishedPageSize = 100;
 // Stats read projected entries (two or three short properties): the service's largest page.
 const maxStatsPageSize = 1000;
-const outcomePartitionPrefix = 'outcomes-';
 // The days a sweep walks, at most: far beyond any retention, a bound should the oldest partition be garbage.
 const maxIndexDays = 3660;
 // A batch's commit: one entity group transaction in one of these partitions (the batch id picks it, so no partition
@@ -134,8 +132,7 @@ export class TableJobStore implements JobStore {
   async create(record: JobRecord, body?: string): Promise<CreateJobResult> {
     await this.ensureTable();
     // The index first: an unfinished record is always found by the sweep, through its `u|` row. Rows left by a
-    // create that loses to an existing record (or dies before its insert) are another job's, or none's: the sweep
-    // and retention remove them.
+    // create that dies before its insert are none's: the sweep and retention remove them.
     await this.index(record);
     // A second try only for a job removed between our conflict and our read of it.
     for (let attempt = 1; attempt <= 2; attempt += 1) {
@@ -160,9 +157,13 @@ export class TableJobStore implements JobStore {
       if (!existing) continue;
       const stored = toStoredJob(existing);
       // Ours when the write id is: our own insert, its answer lost, the SDK's retry refused.
-      return existing['writeId'] === this.writeIdOf(record)
-        ? { created: true, stored }
-        : { created: false, existing: stored };
+      if (existing['writeId'] === this.writeIdOf(record)) return { created: true, stored };
+      // Another's (a repeated key): our rows go now, unless they are its own (submitted in the same millisecond).
+      // Should we die first, the sweep removes them.
+      const ours = indexedJobOf(record);
+      const its = indexAddress(stored.record);
+      if (its.partitionKey !== ours.partitionKey || its.suffix !== ours.suffix) await this.removeIndex(ours);
+      return { created: false, existing: stored };
     }
     throw new InfrastructureError('StoreUnavailable', `Job ${record.jobId} conflicted but cannot be read.`);
   }
@@ -422,14 +423,20 @@ export class TableJobStore implements JobStore {
    */
   async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     const found: StoredJob[] = [];
+    // Only jobs submitted before `updatedBefore` can have been changed last before it: the day's older rows.
+    const submittedBefore = { from: listingKeyBefore(updatedBefore), to: listingRange.to };
+    const cutoffDay = indexPartition(updatedBefore);
     for (const partition of await this.indexDays(updatedBefore)) {
-      const filter = rangeFilter(partition, listingRange);
+      if (partition > cutoffDay) break;
+      const filter = rangeFilter(partition, submittedBefore);
       let continuationToken: string | undefined;
+      let entries = 0;
       do {
         const page = await this.readPage<IndexEntity>(filter, {
           maxPageSize: maxUnfinishedPageSize,
           continuationToken,
         });
+        entries += page.length;
         const jobs = await mapLimited(page, createConcurrency, (entry) =>
           this.finishedJob(entry, updatedBefore),
         );
@@ -437,8 +444,26 @@ export class TableJobStore implements JobStore {
         if (found.length >= limit) return found;
         continuationToken = page.continuationToken;
       } while (continuationToken);
+      if (entries === 0 && partition < cutoffDay) await this.removeLeftovers(partition);
     }
     return found;
+  }
+
+  /**
+   * A day before the cutoff's with no listing entry left holds only rows that removals left behind (each job's
+   * rows go with its entry): removed, a page at a time, so the oldest day the sweeps start from moves on.
+   */
+  private async removeLeftovers(partition: string): Promise<void> {
+    const rows = await this.readPage<IndexEntity>(odata`PartitionKey eq ${partition}`, {
+      maxPageSize: maxUnfinishedPageSize,
+      continuationToken: undefined,
+    });
+    await this.writer
+      .write(
+        partition,
+        rows.map((row) => ({ kind: 'delete', partitionKey: partition, rowKey: row.rowKey })),
+      )
+      .catch(() => undefined);
   }
 
   private async finishedJob(entry: IndexEntity, updatedBefore: Date): Promise<StoredJob | undefined> {
@@ -496,94 +521,32 @@ export class TableJobStore implements JobStore {
     });
   }
 
-  async stats({ submittedSince, outcomesSince, maxEntries }: JobStatsQuery): Promise<JobStatsSnapshot> {
+  async stats(query: JobStatsQuery): Promise<JobStatsSnapshot> {
     await this.ensureTable();
     await this.writer.idle();
-    const [jobs, outcomes] = await Promise.all([
-      this.countJobs(submittedSince, maxEntries),
-      this.countOutcomes(outcomesSince, maxEntries),
-    ]);
-    return { ...jobs, ...outcomes };
+    return tableJobStats(this.rowReader, query, this.now());
   }
 
-  /** The listing index's entries since `since`, day partition by day, newest first: status, type, discarded. */
-  private async countJobs(
-    since: Date,
-    maxEntries: number,
-  ): Promise<
-    Pick<JobStatsSnapshot, 'byJobType' | 'jobsCounted' | 'jobsTruncated' | 'deadLetteredDiscarded'>
-  > {
-    const byJobType: JobStatsSnapshot['byJobType'] = {};
-    let deadLetteredDiscarded = 0;
-    // Entries submitted at or after `since` have a countdown up to its own: row keys below the next one.
-    const before = listingKeyBefore(since);
-    const last = indexPartition(since);
-    let counted = 0;
-    let partition = indexPartition(this.now());
-    for (let day = 0; partition >= last && day <= this.listDays; day += 1) {
-      const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey lt ${before}`}`;
+  /** The index's rows for the stats: read page by page, each page with its own time budget. */
+  private readonly rowReader: IndexRowReader = {
+    rows: async (filter, select, maxRows) => {
+      const rows: Array<Record<string, unknown> & { rowKey: string; etag: string }> = [];
       let continuationToken: string | undefined;
       do {
-        const page = await this.readPage<IndexEntity>(
+        const page = await this.readPage<Record<string, unknown>>(
           filter,
-          { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
-          ['jobType', 'status', 'discarded'],
+          { maxPageSize: Math.min(maxStatsPageSize, maxRows - rows.length), continuationToken },
+          select,
         );
-        for (const entry of page) {
-          if (counted === maxEntries)
-            return { byJobType, jobsCounted: counted, jobsTruncated: true, deadLetteredDiscarded };
-          const status = jobRecordSchema.shape.status.safeParse(entry.status);
-          if (!status.success) continue;
-          addJob(byJobType, entry.jobType, status.data);
-          if (status.data === 'DeadLettered' && entry.discarded === true) deadLetteredDiscarded += 1;
-          counted += 1;
-        }
+        for (const row of page) rows.push({ ...row, rowKey: row.rowKey ?? '', etag: row.etag });
         continuationToken = page.continuationToken;
-      } while (continuationToken);
-      partition = nextDay(partition, -1);
-    }
-    return { byJobType, jobsCounted: counted, jobsTruncated: false, deadLetteredDiscarded };
-  }
-
-  /**
-   * The outcome rows since `since`: those of attempts that ended on the day their job was submitted, a range in
-   * each day's index partition, and the others, one range over the minute partitions.
-   */
-  private async countOutcomes(
-    since: Date,
-    maxEntries: number,
-  ): Promise<Pick<JobStatsSnapshot, 'outcomesByMinute' | 'outcomesTruncated'>> {
-    const outcomesByMinute: JobStatsSnapshot['outcomesByMinute'] = {};
-    const sinceFilter = odata`completedAt ge ${since}`;
-    const filters = [
-      [
-        odata`PartitionKey gt ${outcomePartitionPrefix}`,
-        odata`PartitionKey le ${outcomePartition(since)}`,
-        sinceFilter,
-      ].join(' and '),
-    ];
-    const today = indexPartition(this.now());
-    for (let day = indexPartition(since); day <= today; day = nextDay(day, 1))
-      filters.push(`${rangeFilter(day, outcomeRangeSince(since))} and ${sinceFilter}`);
-    let counted = 0;
-    for (const filter of filters) {
-      let continuationToken: string | undefined;
-      do {
-        const page = await this.readPage<OutcomeEntity>(
-          filter,
-          { maxPageSize: Math.min(maxStatsPageSize, maxEntries - counted + 1), continuationToken },
-          ['minute', 'status'],
-        );
-        for (const entry of page) {
-          if (counted === maxEntries) return { outcomesByMinute, outcomesTruncated: true };
-          addOutcome(outcomesByMinute, entry.minute, entry.status);
-          counted += 1;
-        }
-        continuationToken = page.continuationToken;
-      } while (continuationToken);
-    }
-    return { outcomesByMinute, outcomesTruncated: false };
-  }
+      } while (continuationToken && rows.length < maxRows);
+      return rows;
+    },
+    write: (partition, rows) => {
+      this.writer.write(partition, rows).catch(() => undefined);
+    },
+  };
 
   private writeIdOf(record: JobRecord): string {
     let writeId = this.writeIds.get(record);

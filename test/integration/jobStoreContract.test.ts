@@ -467,6 +467,13 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
   });
 });
 
+async function indexRows(table: TableClient, partition: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${partition}'` } }))
+    keys.push(row.rowKey ?? '');
+  return keys;
+}
+
 /** A request to the index: one of its rows, or a transaction of them (whose sub-requests name the partition). */
 const isIndexRequest = (request: PipelineRequest) =>
   decodeURIComponent(request.url).includes("'index-") ||
@@ -549,6 +556,22 @@ function failsRecordCreatesWith(code: string): PipelinePolicy {
     sendRequest(request, next) {
       if (isRecordCreate(request))
         return Promise.reject(new RestError(`${code} (injected)`, { code, request }));
+      return next(request);
+    },
+  };
+}
+
+/** The first transaction that deletes index rows fails, as if the process died before sending it. */
+function failsIndexDeletesOnce(): PipelinePolicy {
+  let failed = false;
+  return {
+    name: 'failsIndexDeletesOnce',
+    sendRequest(request, next) {
+      const body = typeof request.body === 'string' ? request.body : '';
+      if (!failed && isIndexRequest(request) && /^DELETE /m.test(body)) {
+        failed = true;
+        return Promise.reject(new RestError('Service unavailable (injected)', { statusCode: 503, request }));
+      }
       return next(request);
     },
   };
@@ -779,8 +802,25 @@ describe('TableJobStore on Azurite', () => {
   });
 
   describe('the rows a create leaves when it loses to an existing record (a repeated idempotency key)', () => {
-    async function lostCreate() {
+    it('are removed by the create that lost', async () => {
       const table = newTable();
+      const store = new TableJobStore(table, () => now);
+      const first = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z'));
+      const repeat: JobRecord = { ...first.record, submittedAt: '2026-01-01T10:30:00.000Z' };
+
+      expect(await store.create(repeat)).toMatchObject({ created: false });
+
+      expect(await indexRows(table, 'index-2026-01-01')).toEqual(
+        expect.not.arrayContaining([
+          expect.stringContaining(String(9_999_999_999_999 - Date.parse(repeat.submittedAt))),
+        ]),
+      );
+      expect(await listAll(store, { limit: 10 })).toEqual([first.record.jobId]);
+    });
+
+    /** A create that lost and died before removing its rows (its deletes refused). */
+    async function lostCreate() {
+      const table = newTable([{ policy: failsIndexDeletesOnce(), position: 'perCall' }]);
       const store = new TableJobStore(table, () => now);
       const first = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z'));
       const repeat: JobRecord = {
@@ -830,6 +870,160 @@ describe('TableJobStore on Azurite', () => {
       expect(finished.map((stored) => stored.record)).toEqual([completed]);
       expect(await rowsOfRepeat()).toEqual([]);
       expect(await listAll(store, { limit: 10 })).toEqual([]);
+    });
+  });
+
+  it('retention removes what a removal left of a day before its cutoff, so sweeps start from a later day', async () => {
+    const outage = { on: false };
+    const table = newTable([{ policy: failsIndexWrites(outage), position: 'perCall' }]);
+    const store = new TableJobStore(table, () => now);
+    const { record, etag } = await createNew(store, jobRecordAt('2025-12-01T10:00:00Z'));
+    const completed: JobRecord = {
+      ...record,
+      status: 'Completed',
+      updatedAt: '2025-12-01T10:05:00.000Z',
+    };
+    const outcome = {
+      jobId: record.jobId,
+      jobType: record.jobType,
+      status: 'Completed' as const,
+      durationMs: 5,
+      errorMessage: null,
+      attempt: 1,
+      completedAt: '2025-12-01T10:05:00.000Z',
+    };
+    Object.assign(completed, { lastOutcome: outcome, outcomes: [outcome] });
+    const completedEtag = await store.replace(completed, etag);
+    await store.list({ limit: 1 });
+    outage.on = true;
+    await store.remove(record.jobId, completedEtag ?? '');
+    outage.on = false;
+    const leftBehind = await indexRows(table, 'index-2025-12-01');
+
+    const first = await store.findFinished({ updatedBefore: new Date('2025-12-20T00:00:00Z'), limit: 10 });
+    const afterFirst = await indexRows(table, 'index-2025-12-01');
+    const second = await store.findFinished({ updatedBefore: new Date('2025-12-20T00:00:00Z'), limit: 10 });
+
+    expect(leftBehind.length).toBeGreaterThanOrEqual(3);
+    expect([first, second]).toEqual([[], []]);
+    // The listing entry (its record gone) with its rows; then the rest of the day.
+    expect(afterFirst.filter((rowKey) => /^\d/.test(rowKey))).toEqual([]);
+    expect(await indexRows(table, 'index-2025-12-01')).toEqual([]);
+  });
+
+  describe('the stats, from minute rollups', () => {
+    const window = {
+      submittedSince: new Date('2026-01-01T09:00:00Z'),
+      outcomesSince: new Date('2026-01-01T11:00:00Z'),
+      maxEntries: 1000,
+    };
+    const completedAt = '2026-01-01T11:30:00.000Z';
+
+    /**
+     * Listing entries and outcome rows the stats read one by one (not versions, not rollups); `afterListingQuery`
+     * runs once a query of listing entries has been answered, before the stats see the answer.
+     */
+    function countsRowsRead(
+      counter: { rows: number },
+      afterListingQuery?: () => Promise<void>,
+    ): PipelinePolicy {
+      return {
+        name: 'countsRowsRead',
+        async sendRequest(request, next) {
+          const url = decodeURIComponent(request.url);
+          const rowQuery = request.method === 'GET' && /RowKey ge '(\d|o\|)/.test(url);
+          const response = await next(request);
+          if (rowQuery)
+            counter.rows += (JSON.parse(response.bodyAsText ?? '{}') as { value?: [] }).value?.length ?? 0;
+          if (afterListingQuery && request.method === 'GET' && /RowKey ge '\d/.test(url))
+            await afterListingQuery();
+          return response;
+        },
+      };
+    }
+
+    async function finish(store: JobStore, stored: StoredJob): Promise<JobRecord> {
+      const outcome = {
+        jobId: stored.record.jobId,
+        jobType: stored.record.jobType,
+        status: 'Completed' as const,
+        durationMs: 5,
+        errorMessage: null,
+        attempt: 1,
+        completedAt,
+      };
+      const completed: JobRecord = {
+        ...stored.record,
+        status: 'Completed',
+        attempt: 1,
+        updatedAt: completedAt,
+        completedAt,
+        lastOutcome: outcome,
+        outcomes: [outcome],
+      };
+      await store.replace(completed, stored.etag);
+      return completed;
+    }
+
+    it('counts settled minutes once: the next reading takes them from their rollups, the same counts', async () => {
+      const counter = { rows: 0 };
+      const store = tableStore([{ policy: countsRowsRead(counter), position: 'perCall' }]);
+      const first = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'a' }));
+      await createNew(store, jobRecordAt('2026-01-01T10:00:30Z', { jobType: 'a' }));
+      await createNew(store, jobRecordAt('2026-01-01T10:01:00Z', { jobType: 'b' }));
+      await finish(store, first);
+
+      const counted = await store.stats(window);
+      const rowsFirst = counter.rows;
+      const again = await store.stats(window);
+
+      expect(counted).toMatchObject({
+        byJobType: { a: { Queued: 1, Completed: 1 }, b: { Queued: 1 } },
+        jobsCounted: 3,
+        outcomesByMinute: { '2026-01-01T11:30Z': { completed: 1, failed: 0, cancelled: 0 } },
+      });
+      expect(rowsFirst).toBe(4);
+      expect(again).toEqual(counted);
+      expect(counter.rows).toBe(rowsFirst);
+    });
+
+    it('a change to a rolled-up minute is counted at the next reading', async () => {
+      const store = tableStore();
+      const queued = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'a' }));
+      await store.stats(window);
+
+      await finish(store, queued);
+
+      expect(await store.stats(window)).toMatchObject({
+        byJobType: { a: { Completed: 1 } },
+        outcomesByMinute: { '2026-01-01T11:30Z': { completed: 1, failed: 0, cancelled: 0 } },
+      });
+    });
+
+    it('a change made after the rows were counted never leaves a rollup taken for current', async () => {
+      const table = newTable();
+      const other = new TableJobStore(table, () => now);
+      const queued = await createNew(other, jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'a' }));
+      let changed = false;
+      const changesFirst = async () => {
+        if (changed) return;
+        changed = true;
+        await finish(other, queued);
+        await other.list({ limit: 1 });
+      };
+      const reader = new TableJobStore(
+        TableClient.fromConnectionString(azurite.connectionString, table.tableName, {
+          allowInsecureConnection: true,
+          additionalPolicies: [{ policy: countsRowsRead({ rows: 0 }, changesFirst), position: 'perCall' }],
+        }),
+        () => now,
+      );
+
+      await reader.stats(window);
+      const after = await reader.stats(window);
+
+      expect(changed).toBe(true);
+      expect(after).toMatchObject({ byJobType: { a: { Completed: 1 } }, jobsCounted: 1 });
     });
   });
 
