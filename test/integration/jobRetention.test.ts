@@ -81,6 +81,30 @@ describe.each(adapters)('retention on %s', (_, createStore) => {
   });
 });
 
+describe('a retention run', () => {
+  it('stops once its time budget is spent, between batches, and says there is more', async () => {
+    const store = new InMemoryJobStore();
+    for (let job = 0; job < 30; job += 1) await store.create(jobAged('Completed', 40));
+    let elapsed = 0;
+    const retention = new JobRetention({
+      store,
+      retentionDays: 30,
+      logger: silentLogger,
+      batchSize: 10,
+      runBudgetMs: 2_500,
+      now: () => now,
+      // Each look at the clock is a second later: the budget allows the first two batches.
+      elapsedMs: () => (elapsed += 1_000) - 1_000,
+    });
+
+    const first = await retention.run();
+    const second = await retention.run();
+
+    expect(first).toEqual({ removed: 20, more: true });
+    expect(second).toEqual({ removed: 10, more: false });
+  });
+});
+
 describe('the in-memory store', () => {
   it('keeps at most its limit of finished jobs, the longest finished first out, and every unfinished one', async () => {
     const store = new InMemoryJobStore(3);

@@ -9,10 +9,17 @@ export interface JobRetentionOptions {
   /** Finished jobs unchanged for this many days are removed (`Jobs__Retention__Days`). */
   retentionDays: number;
   logger: Logger;
-  /** Records read and removed a batch; a run removes at most `maxBatches` of them and leaves the rest for the next. */
+  /**
+   * Records read and removed a batch; a run goes on batch after batch until none is left, `maxBatches` are done, or
+   * `runBudgetMs` has passed (a run must end well within the host's function timeout), and leaves the rest for the
+   * next.
+   */
   batchSize?: number;
   maxBatches?: number;
+  runBudgetMs?: number;
   now?: () => Date;
+  /** The run's own clock for its budget (not the retention window's, which tests move). */
+  elapsedMs?: () => number;
 }
 
 export interface RetentionReport {
@@ -31,19 +38,25 @@ const dayMs = 24 * 60 * 60 * 1000;
 export class JobRetention {
   private readonly batchSize: number;
   private readonly maxBatches: number;
+  private readonly runBudgetMs: number;
   private readonly now: () => Date;
+  private readonly elapsedMs: () => number;
 
   constructor(private readonly options: JobRetentionOptions) {
     this.batchSize = options.batchSize ?? 100;
-    this.maxBatches = options.maxBatches ?? 20;
+    this.maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
+    // Hourly by default: a million jobs a day is about 42,000 to remove an hour, minutes of work.
+    this.runBudgetMs = options.runBudgetMs ?? 10 * 60_000;
     this.now = options.now ?? (() => new Date());
+    this.elapsedMs = options.elapsedMs ?? (() => performance.now());
   }
 
   async run(): Promise<RetentionReport> {
     const { store, retentionDays, logger } = this.options;
     const updatedBefore = new Date(this.now().getTime() - retentionDays * dayMs);
     let removed = 0;
-    for (let batch = 1; batch <= this.maxBatches; batch += 1) {
+    const deadline = this.elapsedMs() + this.runBudgetMs;
+    for (let batch = 1; batch <= this.maxBatches && this.elapsedMs() < deadline; batch += 1) {
       const finished = await store.findFinished({ updatedBefore, limit: this.batchSize });
       const results = await Promise.all(
         finished.map((stored) =>
