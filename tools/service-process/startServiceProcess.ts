@@ -15,7 +15,10 @@ export interface ServiceProcess<Details extends ServiceDetails> {
 }
 
 export interface ServiceProcessOptions {
-  /** Node options for the child; by default this process's own (a TypeScript loader, a profiler flag). */
+  /**
+   * Node options for the child; by default this process's own (a TypeScript loader, `--cpu-prof`), less an inspector's,
+   * whose port is this process's.
+   */
   execArgv?: readonly string[];
   /** Where its output goes, each line prefixed with `[name]`; by default this process's stdout and stderr. */
   stdout?: Writable;
@@ -45,7 +48,7 @@ export async function startServiceProcess<Details extends ServiceDetails>(
   entry: string,
   args: readonly string[] = [],
   {
-    execArgv = process.execArgv,
+    execArgv = process.execArgv.filter((option) => !/^--inspect/.test(option)),
     stdout = process.stdout,
     stderr = process.stderr,
     stopTimeoutMs = 10_000,
