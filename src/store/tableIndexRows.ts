@@ -38,8 +38,9 @@ export function statusRange(status: JobStatus): RowRange {
   return prefixRange(`s|${status}|`);
 }
 
+/** A job type may hold any character; in a row key it is base64url (no '/', '\\', '#', '?', '%' or '|'). */
 export function jobTypeRange(jobType: string): RowRange {
-  return prefixRange(`t|${encodeURIComponent(jobType)}|`);
+  return prefixRange(`t|${Buffer.from(jobType, 'utf8').toString('base64url')}|`);
 }
 
 /** Outcome rows of the minutes `[fromMs, toMs)` ('|' sorts after the digits, and newer minutes count lower). */

@@ -340,6 +340,35 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
       expect(deadLettered.jobs.map((job) => job.subjectId)).toEqual(['oldest']);
     });
 
+    it('lists by a job type of any characters, with or without a status, and unfinished jobs by their status', async () => {
+      const odd = "a/b\\c#d?e'f%g|h ü 😀";
+      const queued = await createNew(store, jobRecordAt('2026-01-01T09:00:00Z', { jobType: odd }));
+      const running = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z', { jobType: odd }));
+      const other = await createNew(store, jobRecordAt('2026-01-01T10:30:00Z', { jobType: `${odd}x` }));
+      const completed = await createNew(store, jobRecordAt('2026-01-01T11:00:00Z', { jobType: odd }));
+      const runningRecord: JobRecord = { ...running.record, status: 'Running', attempt: 1 };
+      const completedRecord: JobRecord = { ...completed.record, status: 'Completed', attempt: 1 };
+      await store.replace(runningRecord, running.etag);
+      await store.replace(completedRecord, completed.etag);
+
+      const listed = (query: Omit<JobListQuery, 'continuationToken'>) => listAll(store, query);
+
+      expect(await listed({ jobType: odd, limit: 10 })).toEqual([
+        completed.record.jobId,
+        running.record.jobId,
+        queued.record.jobId,
+      ]);
+      expect(await listed({ jobType: odd, status: 'Completed', limit: 10 })).toEqual([
+        completed.record.jobId,
+      ]);
+      expect(await listed({ jobType: odd, status: 'Running', limit: 10 })).toEqual([running.record.jobId]);
+      expect(await listed({ status: 'Queued', limit: 10 })).toEqual([
+        other.record.jobId,
+        queued.record.jobId,
+      ]);
+      expect(await listed({ status: 'Running', limit: 10 })).toEqual([running.record.jobId]);
+    });
+
     it('pages through jobs of two days three at a time, by status after replaces, each exactly once in order', async () => {
       const submitted = [
         '2026-01-01T11:59:00Z',
