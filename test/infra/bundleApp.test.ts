@@ -117,6 +117,60 @@ describe('bundleApp', () => {
     expect(bundle.unbundled).toEqual([]);
   });
 
+  it("leaves zod's locales to a file of their own, behind a stand-in with the same frozen exports, read when one is used", async () => {
+    write({
+      'package-lock.json': JSON.stringify({ packages: { '': {}, 'node_modules/zod': {} } }),
+      'node_modules/zod/package.json': JSON.stringify({ main: 'index.cjs' }),
+      'node_modules/zod/index.cjs': [
+        "exports.locales = require('./v4/locales/index.cjs');",
+        "exports.en = require('./v4/locales/en.cjs');",
+      ].join('\n'),
+      'node_modules/zod/v4/locales/en.cjs': "exports.message = () => 'Invalid input';",
+      'node_modules/zod/v4/locales/fr.cjs': "exports.message = () => 'Entrée invalide';",
+      'node_modules/zod/v4/locales/index.cjs': [
+        "Object.defineProperty(exports, '__esModule', { value: true });",
+        'globalThis.localesEvaluated = (globalThis.localesEvaluated ?? 0) + 1;',
+        "exports.en = require('./en.cjs');",
+        "exports.fr = require('./fr.cjs');",
+        'Object.freeze(exports);',
+      ].join('\n'),
+      'dist/src/telemetry/applicationInsightsSdk.js': "exports.sdk = 'telemetry';",
+      'dist/src/index.js': "exports.zod = require('zod');",
+    });
+    const out = join(root, 'out');
+
+    const bundle = await bundleApp(root, out);
+
+    const script = [
+      `const { zod } = require(${JSON.stringify(join(out, bundle.entry))});`,
+      "const read = () => Object.keys(require.cache).filter((f) => f.endsWith('zodLocales.js')).length;",
+      'const atStart = { read: read(), en: zod.en.message(), evaluated: globalThis.localesEvaluated ?? 0 };',
+      'const locales = zod.locales;',
+      'console.log(JSON.stringify({ atStart, names: Object.keys(locales), esModule: locales.__esModule, frozen: Object.isFrozen(locales),',
+      '  fr: locales.fr.message(), evaluated: globalThis.localesEvaluated, read: read() }));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: out, encoding: 'utf8' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      atStart: { read: 0, en: 'Invalid input', evaluated: 0 },
+      names: ['en', 'fr'],
+      esModule: true,
+      frozen: true,
+      fr: 'Entrée invalide',
+      evaluated: 1,
+      read: 1,
+    });
+    expect(bundle.inputs['dist/bundle/zodLocales.js']).toEqual([
+      'node_modules/zod/v4/locales/en.cjs',
+      'node_modules/zod/v4/locales/fr.cjs',
+      'node_modules/zod/v4/locales/index.cjs',
+    ]);
+    expect(bundle.inputs['dist/bundle/app.js']).toEqual([
+      'dist/src/index.js',
+      'node_modules/zod/index.cjs',
+      'node_modules/zod/v4/locales/en.cjs',
+    ]);
+  });
+
   it('reports a require it cannot follow and a package it could not bundle', async () => {
     write({
       'dist/src/index.js': [

@@ -77,6 +77,7 @@ describe('the deployment package', () => {
         'dist/bundle/storage.js',
         'dist/bundle/identity.js',
         'dist/bundle/grpc.js',
+        'dist/bundle/zodLocales.js',
         'dist/bundle/proto/settlement.proto',
       ]),
     );
@@ -118,7 +119,7 @@ describe('the deployment package', () => {
     ).toBe(true);
   });
 
-  it('keeps the storage SDKs, the identity SDK and gRPC out of app.js, each group in a file of its own, and the app in app.js only', () => {
+  it("keeps the storage SDKs, the identity SDK, gRPC and zod's locales out of app.js, each in a file of its own, and the app in app.js only", () => {
     const inputs = assembled.bundle.inputs;
     const packagesIn = (file: string) =>
       new Set(inputs[file]!.map((path) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]));
@@ -132,6 +133,13 @@ describe('the deployment package', () => {
     expect([...packagesIn('dist/bundle/grpc.js')]).toEqual(
       expect.arrayContaining(['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']),
     );
+    expect(inputs['dist/bundle/zodLocales.js']).toEqual(
+      expect.arrayContaining(['node_modules/zod/v4/locales/index.cjs', 'node_modules/zod/v4/locales/fr.cjs']),
+    );
+    // zod's own messages: English, required directly.
+    expect(inputs['dist/bundle/app.js']!.filter((path) => path.includes('/zod/v4/locales/'))).toEqual([
+      'node_modules/zod/v4/locales/en.cjs',
+    ]);
     const inApp = packagesIn('dist/bundle/app.js');
     for (const name of [
       '@azure/data-tables',

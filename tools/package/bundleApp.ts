@@ -59,6 +59,22 @@ export const lazyChunks: Readonly<Record<string, readonly string[]>> = {
   'grpc.js': ['@grpc/grpc-js', '@grpc/proto-loader'],
 };
 
+/**
+ * Modules of a dependency that it requires at start-up though nothing reads their exports then: in a file of their
+ * own, and in `app.js` a stand-in with the same export names, each a getter that reads that file when first used.
+ * zod's locales: its error messages in 60-odd languages, a fifth of `app.js`, which zod requires to offer them as
+ * `z.locales`; the app never does, and zod's own English messages come from `locales/en.cjs`, required directly.
+ */
+export const deferredModules: Readonly<Record<string, readonly string[]>> = {
+  'zodLocales.js': ['zod/v4/locales/index.cjs'],
+};
+
+/** The files of the package that the app reads only when it first needs them, never at start-up. */
+export const readWhenFirstUsed: readonly string[] = [
+  ...Object.keys(lazyChunks),
+  ...Object.keys(deferredModules),
+];
+
 export interface BundledApp {
   /** Every file written, relative to the package directory, with `/`, sorted. */
   readonly files: readonly string[];
@@ -165,7 +181,7 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
 
   const inputs: Record<string, string[]> = {};
   const unbundled: UnbundledRequire[] = [];
-  const ownFiles = new Set([`./${telemetryChunk}`, ...Object.keys(lazyChunks).map((chunk) => `./${chunk}`)]);
+  const ownFiles = new Set([`./${telemetryChunk}`, ...readWhenFirstUsed.map((chunk) => `./${chunk}`)]);
   for (const metafile of [app.metafile, telemetry.metafile, ...chunks.map((chunk) => chunk.metafile)]) {
     for (const [output, { inputs: used }] of Object.entries(metafile.outputs)) {
       const path = toPackagePath(root, packageDir, output);
@@ -189,48 +205,86 @@ export async function bundleApp(root: string, packageDir: string): Promise<Bundl
   };
 }
 
+interface StandIn {
+  readonly chunk: string;
+  /** For a {@link deferredModules} module: its export names, each a getter on the stand-in. */
+  readonly exportNames?: readonly string[];
+  /** Whether that module's exports are marked `__esModule` and frozen (zod does both): the stand-in's are too. */
+  readonly esModule?: boolean;
+  readonly frozen?: boolean;
+}
+
 /**
  * Bundles each module of a {@link lazyChunks} package that app.js requires as a stand-in that requires its chunk
- * and takes the module from it, at the moment the app's code first requires it. `required()` tells, after the
- * build, which modules (by resolved path, relative to the project) each chunk must hold.
+ * and takes the module from it, at the moment the app's code first requires it; each of the
+ * {@link deferredModules} as a stand-in whose exports read it from its file when first used. `required()` tells,
+ * after the build, which modules (by resolved path, relative to the project) each file must hold.
  */
 function lazyChunkPlugin(root: string): { plugin: Plugin; required(): Record<string, string[]> } {
-  const chunkOf = (path: string) =>
-    Object.entries(lazyChunks).find(([, packages]) =>
-      packages.some((name) => path.split(sep).join('/').includes(`/node_modules/${name}/`)),
+  const posixPath = (path: string) => path.split(sep).join('/');
+  const lazyPackages = Object.values(lazyChunks).flat();
+  const deferredNames = Object.values(deferredModules)
+    .flat()
+    .map((module) => module.slice(module.lastIndexOf('/') + 1));
+  const standInFor = (path: string): StandIn | undefined => {
+    const resolved = posixPath(path);
+    for (const [chunk, modules] of Object.entries(deferredModules)) {
+      if (!modules.some((module) => resolved.endsWith(`/node_modules/${module}`))) continue;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- its export names, read at build time
+      const loaded = require(path) as Record<string, unknown>;
+      return {
+        chunk,
+        exportNames: Object.keys(loaded),
+        esModule: loaded.__esModule === true,
+        frozen: Object.isFrozen(loaded),
+      };
+    }
+    const chunk = Object.entries(lazyChunks).find(([, packages]) =>
+      packages.some((name) => resolved.includes(`/node_modules/${name}/`)),
     )?.[0];
+    return chunk ? { chunk } : undefined;
+  };
+  const asked = (specifier: string) =>
+    (/^[^./]/.test(specifier) &&
+      lazyPackages.some((name) => specifier === name || specifier.startsWith(`${name}/`))) ||
+    deferredNames.some((name) => specifier === name || specifier.endsWith(`/${name}`));
   const required: Record<string, Set<string>> = {};
   const plugin: Plugin = {
     name: 'lazy-chunks',
     setup(pluginBuild) {
-      pluginBuild.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData !== undefined || args.kind === 'entry-point') return undefined;
-        if (
-          !Object.values(lazyChunks)
-            .flat()
-            .some((name) => args.path === name || args.path.startsWith(`${name}/`))
-        )
+      pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData !== undefined || args.kind === 'entry-point' || args.namespace !== 'file')
           return undefined;
+        if (!asked(args.path)) return undefined;
         const resolved = await pluginBuild.resolve(args.path, {
           kind: args.kind,
           resolveDir: args.resolveDir,
           importer: args.importer,
           pluginData: lazyNamespace,
         });
-        const chunk = resolved.errors.length === 0 && !resolved.external ? chunkOf(resolved.path) : undefined;
-        if (!chunk) return undefined;
-        const module = relative(root, resolved.path).split(sep).join('/');
-        (required[chunk] ??= new Set()).add(module);
-        return { path: module, namespace: lazyNamespace, pluginData: chunk };
+        const standIn =
+          resolved.errors.length === 0 && !resolved.external ? standInFor(resolved.path) : undefined;
+        if (!standIn) return undefined;
+        const module = posixPath(relative(root, resolved.path));
+        (required[standIn.chunk] ??= new Set()).add(module);
+        return { path: module, namespace: lazyNamespace, pluginData: standIn };
       });
       pluginBuild.onResolve({ filter: /^\.\//, namespace: lazyNamespace }, (args) => ({
         path: args.path,
         external: true,
       }));
-      pluginBuild.onLoad({ filter: /.*/, namespace: lazyNamespace }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(`./${String(args.pluginData)}`)})[${JSON.stringify(args.path)}];`,
-        loader: 'js',
-      }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: lazyNamespace }, (args) => {
+        const { chunk, exportNames, esModule, frozen } = args.pluginData as StandIn;
+        const module = `require(${JSON.stringify(`./${chunk}`)})[${JSON.stringify(args.path)}]`;
+        if (!exportNames) return { contents: `module.exports = ${module};`, loader: 'js' };
+        const getters = exportNames.map(
+          (name) =>
+            `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => ${module}[${JSON.stringify(name)}] });`,
+        );
+        if (esModule) getters.unshift('Object.defineProperty(exports, "__esModule", { value: true });');
+        if (frozen) getters.push('Object.freeze(exports);');
+        return { contents: getters.join('\n'), loader: 'js' };
+      });
     },
   };
   return {

@@ -4,7 +4,7 @@ import { managedIdentityProductionSettings } from '../../src/config';
 import { startAzurite } from '../azurite/startAzurite';
 import { startServiceBusEmulator } from '../servicebus-emulator';
 import type { AssembledPackage } from './assemblePackage';
-import { bundleDir, lazyChunks } from './bundleApp';
+import { bundleDir, readWhenFirstUsed } from './bundleApp';
 import type { ScenarioReport } from './verifyPackage';
 import { verifyPackage } from './verifyPackage';
 
@@ -60,7 +60,7 @@ export async function checkPackage(
   if (production.registrations.length === 0)
     throw new Error('The app registered no function from the package.');
   const lazyAtStartUp = production.loadedAtStartUp.filter((path) =>
-    Object.keys(lazyChunks).some((chunk) => path === `${bundleDir}/${chunk}`),
+    readWhenFirstUsed.some((file) => path === `${bundleDir}/${file}`),
   );
   if (lazyAtStartUp.length > 0)
     throw new Error(
