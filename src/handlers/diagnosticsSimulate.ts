@@ -20,8 +20,11 @@ export function createDiagnosticsSimulateHandler() {
   return defineJobHandler({
     jobType: 'diagnostics.simulate',
     payloadSchema: diagnosticsSimulatePayloadSchema,
-    async handle({ durationMs, failTimes, failAlways, poison }, { attempt, cycle, signal }) {
-      if (durationMs > 0) await sleep(durationMs, undefined, { signal });
+    async handle({ durationMs, failTimes, failAlways, poison }, context) {
+      const { attempt, cycle } = context;
+      // The signal is read only to sleep on: reading it makes the run's AbortController, one per job otherwise
+      // (measured in `npm run bench:profile`: the dearest step of the no-op run).
+      if (durationMs > 0) await sleep(durationMs, undefined, { signal: context.signal });
       if (poison) throw new PermanentJobError('Simulated permanent failure (poison: true).');
       if (failAlways) throw new TransientJobError('Simulated transient failure (failAlways: true).');
       // By the attempt the job carries, not by runs counted here: a restarted or second instance sees the same

@@ -29,6 +29,12 @@ export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
   /** Finished jobs' ids, in the order they finished (a Set keeps insertion order). */
   private readonly finished = new Set<string>();
+  /**
+   * Where eviction goes on from: a Set iterator is live, and every id before it has been evicted, so its next id is
+   * the oldest one left. A fresh iterator per eviction would step over every deleted entry the Set has not yet
+   * compacted away: about 10 µs a job once the store is full (`npm run bench:profile`).
+   */
+  private evictionCursor: Iterator<string> = this.finished.values();
   private version = 0;
 
   constructor(private readonly maxFinished = Infinity) {}
@@ -154,11 +160,13 @@ export class InMemoryJobStore implements JobStore {
 
   private keepFinished(jobId: string): void {
     this.finished.add(jobId);
-    if (this.finished.size <= this.maxFinished) return;
-    for (const oldest of this.finished) {
-      if (this.finished.size <= this.maxFinished) break;
-      this.finished.delete(oldest);
-      this.jobs.delete(oldest);
+    while (this.finished.size > this.maxFinished) {
+      let oldest = this.evictionCursor.next();
+      // A finished iterator stays finished, even once the Set grows again.
+      if (oldest.done) oldest = (this.evictionCursor = this.finished.values()).next();
+      if (oldest.done) return;
+      this.finished.delete(oldest.value);
+      this.jobs.delete(oldest.value);
     }
   }
 }

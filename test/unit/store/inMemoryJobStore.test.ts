@@ -1,4 +1,6 @@
 import { InMemoryJobStore } from '../../../src/store/inMemoryJobStore';
+import type { JobRecord } from '../../../src/jobs/model/jobRecord';
+import type { StoredJob } from '../../../src/jobs/ports/jobStore';
 import { createNewRecord, jobRecordAt } from '../../support/jobFixtures';
 
 describe('InMemoryJobStore', () => {
@@ -47,5 +49,36 @@ describe('InMemoryJobStore', () => {
     expect(second.jobs.map((job) => job.subjectId)).toEqual(['s1']);
     expect(second.continuationToken).toBeUndefined();
     expect(none.jobs).toEqual([]);
+  });
+
+  it('keeps the latest finished jobs, evicting the longest finished first, however many come and go', async () => {
+    const store = new InMemoryJobStore(3);
+    const finish = async (record: JobRecord) => {
+      const stored = await store.get(record.jobId);
+      await store.replace({ ...(stored?.record ?? record), status: 'Completed' }, stored?.etag ?? '');
+    };
+    const records = Array.from({ length: 50 }, (_, index) =>
+      jobRecordAt(`2026-01-01T00:00:${String(index).padStart(2, '0')}Z`),
+    );
+    for (const record of records) await store.create(record);
+
+    for (const record of records.slice(0, 40)) await finish(record);
+    // Finished again (a replay that ended once more): it is now the latest finished, not the oldest.
+    const refinished = records[38] as JobRecord;
+    const { etag } = (await store.get(refinished.jobId)) as StoredJob;
+    await store.replace({ ...refinished, status: 'Running' }, etag);
+    await finish(refinished);
+    await store.remove(
+      (records[39] as JobRecord).jobId,
+      ((await store.get((records[39] as JobRecord).jobId)) as StoredJob).etag,
+    );
+    await finish(records[40] as JobRecord);
+
+    const kept = await Promise.all(records.slice(0, 41).map((record) => store.get(record.jobId)));
+    expect(kept.flatMap((stored, index) => (stored ? [index] : []))).toEqual([37, 38, 40]);
+    // Unfinished jobs are never evicted.
+    expect(await Promise.all(records.slice(41).map((record) => store.get(record.jobId)))).not.toContain(
+      undefined,
+    );
   });
 });
