@@ -196,6 +196,21 @@ async function runScenario(table: TableClient): Promise<{ outcomes: unknown[]; q
   outcomes.push(await outcome(() => table.deleteEntity('p2', rowKey(30))));
   outcomes.push(await outcome(() => table.getEntity('p2', rowKey(30))));
 
+  // Writes the service refuses: keys with / or #, or over 1 KiB; a string over 32 Ki characters, a binary over 64 KiB.
+  for (const refused of [
+    { partitionKey: 'a/b', rowKey: 'r' },
+    { partitionKey: 'p0', rowKey: 'a#b' },
+    { partitionKey: 'x'.repeat(513), rowKey: 'r' },
+    { partitionKey: 'p0', rowKey: 'long', s: 'x'.repeat(32 * 1024 + 1) },
+    { partitionKey: 'p0', rowKey: 'large', b: new Uint8Array(64 * 1024 + 1) },
+  ])
+    outcomes.push(await outcome(() => table.createEntity(refused)));
+  outcomes.push(
+    await outcome(() =>
+      table.createEntity({ partitionKey: 'p0', rowKey: 'largest', b: new Uint8Array(64 * 1024) }),
+    ),
+  );
+
   // Transactions that fail apply nothing.
   const fresh = (index: number): TransactionAction => ['create', row('p0', 2000 + index)];
   outcomes.push(await outcome(() => table.submitTransaction([fresh(1), ['create', row('p0', 3)]])));
@@ -422,6 +437,22 @@ describe('the cost model counts', () => {
     expect(spanning).toMatchObject({ pages: [30], requests: 1, entitiesRead: 33 });
     expect(ending).toMatchObject({ pages: [10, 10, 10], requests: 3, entitiesRead: 33 });
     expect(small).toMatchObject({ pages: [3, 3, 3, 1], requests: 4, entitiesRead: 10 });
+  });
+
+  it('refuses an entity over 1 MiB, as Azure does (Azurite takes it)', async () => {
+    const model = new CostModelTable();
+    const parts = (count: number) =>
+      Object.fromEntries(
+        Array.from({ length: count }, (_, index) => [`body${index}`, new Uint8Array(64_000)]),
+      );
+
+    const refused = await model
+      .createEntity({ partitionKey: 'p', rowKey: 'r', ...parts(17) })
+      .catch((error) => error);
+    await model.createEntity({ partitionKey: 'p', rowKey: 'r', ...parts(16) });
+
+    expect(refused).toMatchObject({ statusCode: 400, code: 'EntityTooLarge' });
+    expect(model.size).toBe(1);
   });
 
   it('a transaction as one request, its writes only when it applies', async () => {

@@ -200,8 +200,10 @@ function decodeToken(token: string): RowKeys {
  *
  * Known limits: no latency, throttling or time limit other than `rowsPerRequest`; keys compare as JavaScript strings
  * (UTF-16 code units); filters compare Timestamp to the millisecond; a comparison of values of different types is
- * false (Azurite matches some, such as a number with a string); no `guid'…'` or binary literals; per-property size limits only (not
- * the 1 MiB entity limit); `measure` counts every request made meanwhile, so measure one operation at a time.
+ * false (Azurite matches some, such as a number with a string); no `guid'…'` or binary literals; `measure` counts
+ * every request made meanwhile, so measure one operation at a time. Writes are checked as Azure checks them: keys
+ * without `/ \ # ?` or control characters and at most 1 KiB, strings to 32 Ki characters and binaries to 64 KiB,
+ * 252 properties and 1 MiB an entity (Azurite checks all but the last two).
  */
 export class CostModelTable {
   private readonly rowsPerRequest: number;
@@ -429,14 +431,19 @@ export class CostModelTable {
         results.push(undefined);
         continue;
       }
-      const properties = writableProperties(entity, fail);
+      const written = writableProperties(entity, fail);
+      const properties = mode === 'Merge' && current ? { ...current.properties, ...written } : written;
+      if (entitySize(keys, properties) > 1024 * 1024)
+        throw fail(400, 'EntityTooLarge', 'The entity is larger than the maximum allowed size (1MB).');
+      if (Object.keys(properties).length > 252)
+        throw fail(400, 'TooManyProperties', 'The entity contains more properties than allowed.');
       const timestamp = this.nextTimestamp();
       const next: StoredEntity = {
         partitionKey: keys[0],
         rowKey: keys[1],
         timestamp,
         etag: etagOf(timestamp),
-        properties: mode === 'Merge' && current ? { ...current.properties, ...properties } : properties,
+        properties,
       };
       staged.set(key, next);
       results.push(next);
@@ -867,10 +874,29 @@ function entityKeys(
   const { partitionKey, rowKey } = entity;
   if (typeof partitionKey !== 'string' || typeof rowKey !== 'string')
     throw fail(400, 'PropertiesNeedValue', 'The values are not specified for all properties in the entity.');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f/\\#?]/.test(partitionKey + rowKey))
+  if (forbiddenInKeys.test(partitionKey + rowKey) || [partitionKey, rowKey].some(tooLongKey))
     throw fail(400, 'OutOfRangeInput', 'One of the request inputs is out of range.');
   return [partitionKey, rowKey];
+}
+
+/** Characters Azure refuses in keys: `/ \ # ?` and control characters. */
+// eslint-disable-next-line no-control-regex
+const forbiddenInKeys = /[\u0000-\u001f\u007f-\u009f/\\#?]/;
+
+/** A key is at most 1 KiB. */
+const tooLongKey = (key: string) => Buffer.byteLength(key, 'utf16le') > 1024;
+
+/** An entity's size as Azure counts it (Understanding the Table service data model: 1 MiB at most). */
+function entitySize([partitionKey, rowKey]: RowKeys, properties: Properties): number {
+  let size = 4 + (partitionKey.length + rowKey.length) * 2;
+  for (const [name, value] of Object.entries(properties)) {
+    size += 8 + name.length * 2;
+    if (typeof value === 'string') size += 4 + value.length * 2;
+    else if (value instanceof Uint8Array) size += 4 + value.length;
+    else if (typeof value === 'boolean') size += 1;
+    else size += 8;
+  }
+  return size;
 }
 
 function writableProperties(
