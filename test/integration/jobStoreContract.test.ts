@@ -11,6 +11,8 @@ import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { jobRecordAt } from '../support/jobFixtures';
+import type { CostModelOptions } from '../support/tableCostModel';
+import { CostModelTable } from '../support/tableCostModel';
 
 let azurite: StartedAzurite;
 let tableCount = 0;
@@ -38,9 +40,19 @@ function tableStore(policies: TableServiceClientOptions['additionalPolicies'] = 
   return new TableJobStore(newTable(policies), () => now);
 }
 
+/** The store on the cost model: Table Storage's semantics in memory, pages ending at every partition boundary or not. */
+function costModelStore(options: CostModelOptions): TableJobStore {
+  return new TableJobStore(new CostModelTable(options) as unknown as TableClient, () => now);
+}
+
 const adapters: Array<[string, () => JobStore]> = [
   ['in-memory', () => new InMemoryJobStore()],
   ['Table Storage (Azurite)', () => tableStore()],
+  ['Table Storage semantics (cost model)', () => costModelStore({})],
+  [
+    'Table Storage semantics (cost model, pages ending at partitions)',
+    () => costModelStore({ endPagesAtPartitionBoundaries: true }),
+  ],
 ];
 
 async function createNew(store: JobStore, record: JobRecord, body?: string): Promise<StoredJob> {
