@@ -374,6 +374,9 @@ describe('the cost model counts', () => {
     );
     const partitionScan = await costOf(model, odata`PartitionKey eq ${'p1'} and status eq ${'b'}`);
     const partitionRange = await costOf(model, odata`PartitionKey ge ${'p1'} and RowKey lt ${rowKey(10)}`);
+    const after = await costOf(model, odata`PartitionKey gt ${'p1'}`);
+    const before = await costOf(model, odata`PartitionKey lt ${'p1'} and RowKey gt ${rowKey(1090)}`);
+    const between = await costOf(model, odata`PartitionKey gt ${'p0'} and PartitionKey le ${'p1'}`);
     const tableScan = await costOf(model, odata`RowKey lt ${rowKey(10)}`);
     const eitherPartition = await costOf(model, odata`PartitionKey eq ${'p1'} or PartitionKey eq ${'p2'}`);
 
@@ -382,6 +385,9 @@ describe('the cost model counts', () => {
     expect(partitionScan).toMatchObject({ matched: 367, requests: 2, entitiesRead: 1100 });
     // In each partition, the rows in range and the row past it (a seek lands on it, and the scan seeks on).
     expect(partitionRange).toMatchObject({ matched: 20, requests: 1, entitiesRead: 22 });
+    expect(after).toMatchObject({ matched: 1100, requests: 2, entitiesRead: 1100 });
+    expect(before).toMatchObject({ matched: 9, requests: 1, entitiesRead: 10 });
+    expect(between).toMatchObject({ matched: 1100, requests: 2, entitiesRead: 1100 });
     expect(tableScan).toMatchObject({ matched: 30, requests: 4, entitiesRead: 3300 });
     expect(eitherPartition).toMatchObject({ matched: 2200, requests: 4, entitiesRead: 3300 });
     expect(model.snapshot().byFilter[odata`RowKey lt ${rowKey(10)}`]).toEqual({
