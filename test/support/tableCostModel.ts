@@ -183,8 +183,8 @@ function decodeToken(token: string): RowKeys {
  * `PartitionKey eq` query only the rows in the range are read; in a PartitionKey range query, each partition costs
  * the rows in the range and the rows a seek lands on outside it (at most two: the partition's first row when it is
  * below the range, the row past its end). Key bounds count only from the filter's top-level `and`; under `or` or
- * `not` they bound nothing, as the service documents. The whole filter is evaluated on each row read, so the plan decides
- * what is counted, never what is returned; every row read is counted, matched or not.
+ * `not` they bound nothing, as the service documents. The whole filter is evaluated on each row read, so the plan
+ * decides what is counted, never what is returned; every row read is counted, matched or not.
  *
  * A page ends with a continuation token when it holds `maxPageSize` entities (at most 1,000, as the service caps
  * `$top`), when it has read `rowsPerRequest` rows (1,000 by default: the service's five-second limit as a budget of
