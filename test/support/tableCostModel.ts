@@ -2,6 +2,8 @@ import { RestError } from '@azure/core-rest-pipeline';
 import type { FilterExpression, KeyRange, PropertyBounds } from './odataFilter';
 import { decideForRun, keyRange, matches, parseFilter } from './odataFilter';
 
+export type { PropertyBounds } from './odataFilter';
+
 /** The kinds of request counted, one per HTTP request the SDK would send. */
 export type RequestKind =
   | 'createTable'
