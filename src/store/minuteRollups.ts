@@ -1,5 +1,5 @@
-import { odata } from '@azure/data-tables';
 import type { RowWrite } from './entityGroupWriter';
+import { prefixRange, rangeFilter } from './rowRange';
 
 /*
  * Counts over minute buckets of an index partition, read in time proportional to the minutes, not the rows. Each
@@ -69,15 +69,7 @@ export async function countMinutes<C>(
 ): Promise<{ byMinute: Map<string, C>; complete: boolean }> {
   const { kind } = counting;
   const rowsOf = (prefix: string) =>
-    store.rows(
-      [
-        odata`PartitionKey eq ${partition}`,
-        odata`RowKey ge ${`${prefix}|${kind}|`}`,
-        odata`RowKey lt ${`${prefix}|${kind}}`}`,
-      ].join(' and '),
-      undefined,
-      minutesPerDay,
-    );
+    store.rows(rangeFilter(partition, prefixRange(`${prefix}|${kind}|`)), undefined, minutesPerDay);
   const [versions, rollups] = await Promise.all([rowsOf('v'), rowsOf('r')]);
   // Read versions before counting anything: see the module's note.
   const versionOf = new Map(versions.map((row) => [row.rowKey.slice(4), row.etag]));

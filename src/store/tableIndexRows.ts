@@ -3,6 +3,8 @@ import { isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { countableOutcome, isDiscardedDeadLetter, outcomeKey } from '../jobs/model/jobStats';
 import type { RowWrite } from './entityGroupWriter';
 import { minuteCountdown, versionBump } from './minuteRollups';
+import type { RowRange } from './rowRange';
+import { prefixRange } from './rowRange';
 
 /*
  * The index of a job lives in the partition of the day it was submitted (`index-YYYY-MM-DD`), every row of it keyed
@@ -23,12 +25,6 @@ const indexPartitionPrefix = 'index-';
 // Newest first in Table Storage's ascending key order: the row key counts down from the end of time.
 const maxTimestampMs = 9_999_999_999_999;
 const outcomePartitionPrefix = 'outcomes-';
-
-/** Row keys of one kind, `[from, to)`: every key of the kind starts with `from`; `to` is just past them all. */
-export interface RowRange {
-  readonly from: string;
-  readonly to: string;
-}
 
 /** Listing entries: countdown digits, before every prefixed row (':' follows '9'). */
 export const listingRange: RowRange = { from: '', to: ':' };
@@ -260,9 +256,4 @@ export function outcomePartition(at: Date): string {
 
 function outcomeRowKey(completedAt: Date, key: string): string {
   return `o|${minuteCountdown(completedAt)}|${key}`;
-}
-
-function prefixRange(prefix: string): RowRange {
-  // '}' follows '|': just past every key that starts with the prefix.
-  return { from: prefix, to: `${prefix.slice(0, -1)}}` };
 }

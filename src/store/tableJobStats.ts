@@ -5,6 +5,7 @@ import type { JobStatsQuery, JobStatsSnapshot, MinuteOutcomes } from '../jobs/mo
 import { addJob, addOutcome, minuteKey } from '../jobs/model/jobStats';
 import type { IndexRowReader, MinuteCounting } from './minuteRollups';
 import { countMinutes, minuteCountdown, minuteStartMs } from './minuteRollups';
+import { rangeFilter } from './rowRange';
 import {
   dayStartMsOf,
   indexPartition,
@@ -78,11 +79,8 @@ async function countJobRows(
   toMs: number,
   budget: { rows: number; max: number },
 ): Promise<{ byMinute: Map<string, JobCounts>; complete: boolean }> {
-  const range = listingRangeOf(fromMs, toMs);
   const rows = await index.rows(
-    [odata`PartitionKey eq ${partition}`, odata`RowKey ge ${range.from}`, odata`RowKey lt ${range.to}`].join(
-      ' and ',
-    ),
+    rangeFilter(partition, listingRangeOf(fromMs, toMs)),
     ['RowKey', 'jobType', 'status', 'discarded'],
     budget.max - budget.rows + 1,
   );
@@ -151,12 +149,9 @@ async function countOutcomeRows(
   toMs: number,
   budget: { rows: number; max: number },
 ): Promise<{ byMinute: Map<string, MinuteOutcomes>; complete: boolean }> {
-  const range = outcomeRange(fromMs, toMs);
   const rows = await index.rows(
     [
-      odata`PartitionKey eq ${partition}`,
-      odata`RowKey ge ${range.from}`,
-      odata`RowKey lt ${range.to}`,
+      rangeFilter(partition, outcomeRange(fromMs, toMs)),
       odata`completedAt ge ${new Date(fromMs)}`,
       odata`completedAt lt ${new Date(toMs)}`,
     ].join(' and '),

@@ -27,7 +27,9 @@ import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
 import { EntityGroupWriter } from './entityGroupWriter';
 import type { IndexRowReader } from './minuteRollups';
 import { tableJobStats } from './tableJobStats';
-import type { IndexEntity, IndexedJob, RowRange } from './tableIndexRows';
+import type { IndexEntity, IndexedJob } from './tableIndexRows';
+import type { RowRange } from './rowRange';
+import { rangeFilter } from './rowRange';
 import {
   inRange,
   indexAddress,
@@ -382,22 +384,41 @@ export class TableJobStore implements JobStore {
    */
   async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     await this.sweepOutbox(updatedBefore, limit);
+    return this.collectByDay(
+      await this.indexDays(this.now()),
+      (partition) => `${rangeFilter(partition, unfinishedRange)} and ${odata`updatedAt lt ${updatedBefore}`}`,
+      (row) => this.unfinishedJob(row, updatedBefore),
+      limit,
+    );
+  }
+
+  /**
+   * Up to `limit` jobs that `pick` takes from the rows `filterOf` selects in each of `days`, in order; `afterDay`
+   * learns how many rows a day had.
+   */
+  private async collectByDay(
+    days: readonly string[],
+    filterOf: (partition: string) => string,
+    pick: (row: IndexEntity) => Promise<StoredJob | undefined>,
+    limit: number,
+    afterDay?: (partition: string, rows: number) => Promise<void>,
+  ): Promise<StoredJob[]> {
     const found: StoredJob[] = [];
-    for (const partition of await this.indexDays(this.now())) {
-      const filter = `${rangeFilter(partition, unfinishedRange)} and ${odata`updatedAt lt ${updatedBefore}`}`;
+    for (const partition of days) {
       let continuationToken: string | undefined;
+      let rows = 0;
       do {
-        const page = await this.readPage<IndexEntity>(filter, {
+        const page = await this.readPage<IndexEntity>(filterOf(partition), {
           maxPageSize: maxUnfinishedPageSize,
           continuationToken,
         });
-        const jobs = await mapLimited(page, createConcurrency, (row) =>
-          this.unfinishedJob(row, updatedBefore),
-        );
+        rows += page.length;
+        const jobs = await mapLimited(page, createConcurrency, pick);
         for (const job of jobs) if (job && found.length < limit) found.push(job);
         if (found.length >= limit) return found;
         continuationToken = page.continuationToken;
       } while (continuationToken);
+      await afterDay?.(partition, rows);
     }
     return found;
   }
@@ -422,31 +443,19 @@ export class TableJobStore implements JobStore {
    * whose record is missing (a removal that left it, a create that lost) is removed with its rows.
    */
   async findFinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
-    const found: StoredJob[] = [];
     // Only jobs submitted before `updatedBefore` can have been changed last before it: the day's older rows.
     const submittedBefore = { from: listingKeyBefore(updatedBefore), to: listingRange.to };
     const cutoffDay = indexPartition(updatedBefore);
-    for (const partition of await this.indexDays(updatedBefore)) {
-      if (partition > cutoffDay) break;
-      const filter = rangeFilter(partition, submittedBefore);
-      let continuationToken: string | undefined;
-      let entries = 0;
-      do {
-        const page = await this.readPage<IndexEntity>(filter, {
-          maxPageSize: maxUnfinishedPageSize,
-          continuationToken,
-        });
-        entries += page.length;
-        const jobs = await mapLimited(page, createConcurrency, (entry) =>
-          this.finishedJob(entry, updatedBefore),
-        );
-        for (const job of jobs) if (job && found.length < limit) found.push(job);
-        if (found.length >= limit) return found;
-        continuationToken = page.continuationToken;
-      } while (continuationToken);
-      if (entries === 0 && partition < cutoffDay) await this.removeLeftovers(partition);
-    }
-    return found;
+    const days = (await this.indexDays(updatedBefore)).filter((partition) => partition <= cutoffDay);
+    return this.collectByDay(
+      days,
+      (partition) => rangeFilter(partition, submittedBefore),
+      (entry) => this.finishedJob(entry, updatedBefore),
+      limit,
+      async (partition, rows) => {
+        if (rows === 0 && partition < cutoffDay) await this.removeLeftovers(partition);
+      },
+    );
   }
 
   /**
@@ -734,15 +743,6 @@ function listedRows(status: JobStatus | undefined, jobType: string | undefined):
     return { range: unfinishedRange, filters: jobType ? [odata`jobType eq ${jobType}`] : [] };
   if (jobType) return { range: jobTypeRange(jobType), filters: status ? [odata`status eq ${status}`] : [] };
   return { range: status ? statusRange(status) : listingRange, filters: [] };
-}
-
-/** The rows of `range` in `partition`, past `after` when given. */
-function rangeFilter(partition: string, range: RowRange, after = ''): string {
-  return [
-    odata`PartitionKey eq ${partition}`,
-    after === '' ? odata`RowKey ge ${range.from}` : odata`RowKey gt ${after}`,
-    odata`RowKey lt ${range.to}`,
-  ].join(' and ');
 }
 
 function indexedJobOfRow(row: IndexEntity): IndexedJob {
