@@ -11,6 +11,7 @@ import { TableJobStore } from '../../src/store/tableJobStore';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { jobRecordAt } from '../support/jobFixtures';
+import { waitFor } from '../support/waitFor';
 import type { CostModelOptions } from '../support/tableCostModel';
 import { CostModelTable } from '../support/tableCostModel';
 
@@ -752,6 +753,74 @@ describe('TableJobStore on Azurite', () => {
   });
 
   describe('the index, when its writes fail', () => {
+    it('a create that died after its index rows, before its record: the sweep removes the rows', async () => {
+      const table = newTable([{ policy: failsRecordCreatesWith('ECONNREFUSED'), position: 'perRetry' }]);
+      const store = new TableJobStore(table, () => now);
+      const record = jobRecordAt('2026-01-01T10:00:00Z');
+      await expect(store.create(record)).rejects.toMatchObject({ code: 'StoreUnavailable' });
+      const rowsLeft = await indexRows(table, 'index-2026-01-01');
+
+      const swept = await store.findUnfinished({ updatedBefore: now, limit: 10 });
+
+      expect(rowsLeft.length).toBeGreaterThanOrEqual(3);
+      expect(swept).toEqual([]);
+      expect((await indexRows(table, 'index-2026-01-01')).filter((key) => !key.startsWith('v|'))).toEqual([]);
+    });
+
+    it("index writes of one job from two instances that crossed: the sweep writes the last record's index", async () => {
+      const held: { release?: () => void; holding: boolean } = { holding: false };
+      const holdsIndexWrites: PipelinePolicy = {
+        name: 'holdsIndexWrites',
+        async sendRequest(request, next) {
+          if (held.holding && request.method !== 'GET' && isIndexRequest(request))
+            await new Promise<void>((resolve) => (held.release = resolve));
+          return next(request);
+        },
+      };
+      const slowTable = newTable([{ policy: holdsIndexWrites, position: 'perCall' }]);
+      const slow = new TableJobStore(slowTable, () => now);
+      const { record, etag } = await createNew(slow, jobRecordAt('2026-01-01T10:00:00Z'));
+      const running: JobRecord = {
+        ...record,
+        status: 'Running',
+        attempt: 1,
+        updatedAt: '2026-01-01T10:01:00.000Z',
+      };
+      held.holding = true;
+      const runningEtag = await slow.replace(running, etag);
+      await waitFor(() => held.release !== undefined, { description: 'the slow index write held' });
+      held.holding = false;
+      const fast = new TableJobStore(
+        TableClient.fromConnectionString(azurite.connectionString, slowTable.tableName, {
+          allowInsecureConnection: true,
+        }),
+        () => now,
+      );
+      const completed: JobRecord = { ...running, status: 'Completed', updatedAt: '2026-01-01T10:02:00.000Z' };
+      await fast.replace(completed, runningEtag ?? '');
+      await fast.list({ limit: 1 });
+      held.release?.();
+      await slow.list({ limit: 1 });
+      const crossed = (await fast.list({ status: 'Running', limit: 10 })).jobs;
+      const statsWindow = {
+        submittedSince: new Date('2026-01-01T00:00:00Z'),
+        outcomesSince: now,
+        maxEntries: 100,
+      };
+      const countedCrossed = await fast.stats(statsWindow);
+
+      const swept = await fast.findUnfinished({ updatedBefore: now, limit: 10 });
+
+      expect(crossed).toEqual([]);
+      // The index says what the slow write said: the job Running.
+      expect(countedCrossed).toMatchObject({ byJobType: { [record.jobType]: { Running: 1 } } });
+      expect(swept).toEqual([]);
+      expect((await fast.list({ status: 'Completed', limit: 10 })).jobs).toEqual([completed]);
+      expect(await fast.stats(statsWindow)).toMatchObject({
+        byJobType: { [record.jobType]: { Completed: 1 } },
+      });
+    });
+
     it('a create fails as unavailable and records nothing: no job exists that the sweep could not find', async () => {
       const outage = { on: true };
       const store = tableStore([{ policy: failsIndexWrites(outage), position: 'perCall' }]);
