@@ -12,8 +12,8 @@ import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
 import { jobRecordAt } from '../support/jobFixtures';
 import { waitFor } from '../support/waitFor';
-import type { CostModelOptions } from '../support/tableCostModel';
-import { CostModelTable } from '../support/tableCostModel';
+import type { CostModelOptions } from '../../bench/costModel/tableCostModel';
+import { CostModelTable } from '../../bench/costModel/tableCostModel';
 
 let azurite: StartedAzurite;
 let tableCount = 0;

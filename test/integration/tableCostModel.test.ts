@@ -3,9 +3,9 @@ import type { TableEntity, TransactionAction } from '@azure/data-tables';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { StartedAzurite } from '../../tools/azurite/startAzurite';
 import { startAzurite } from '../../tools/azurite/startAzurite';
-import { FilterSyntaxError, matches, parseFilter } from '../support/odataFilter';
-import { CostModelTable } from '../support/tableCostModel';
-import type { Properties } from '../support/tableCostModel';
+import { FilterSyntaxError, matches, parseFilter } from '../../bench/costModel/odataFilter';
+import { CostModelTable } from '../../bench/costModel/tableCostModel';
+import type { Properties } from '../../bench/costModel/tableCostModel';
 
 let azurite: StartedAzurite;
 let tableCount = 0;
