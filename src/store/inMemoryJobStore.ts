@@ -151,7 +151,9 @@ export class InMemoryJobStore implements JobStore {
 
   private store(record: JobRecord, body: string | undefined): StoredJob {
     this.version += 1;
-    const stored: StoredJob = { record, etag: String(this.version), ...(body === undefined ? {} : { body }) };
+    const etag = String(this.version);
+    // No spread of a throwaway object: this runs for every write of every job.
+    const stored: StoredJob = body === undefined ? { record, etag } : { record, etag, body };
     this.jobs.set(record.jobId, stored);
     this.finished.delete(record.jobId);
     if (isTerminalJobStatus(record.status)) this.keepFinished(record.jobId);

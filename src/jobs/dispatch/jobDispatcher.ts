@@ -26,6 +26,7 @@ import type { ReceivedJobMessage } from '../model/receivedJobMessage';
 import type { Settlement } from './settlement';
 import { HandlerRunner } from './handlerRunner';
 import { ProgressReporter } from './progressReporter';
+import type { OutageTolerance } from '../support/untilAvailable';
 import { untilAvailable } from '../support/untilAvailable';
 import type { Clock } from '../ports/clock';
 import { systemClock } from '../ports/clock';
@@ -85,7 +86,8 @@ export class JobDispatcher {
   private readonly random: () => number;
   private readonly workerId: string;
   private readonly claimGraceMs: number;
-  private readonly outageToleranceMs: number;
+  /** How `patiently` waits out an outage; made once, since every store call of every job goes through it. */
+  private readonly outageTolerance: OutageTolerance;
   private readonly events: JobTelemetry;
   private readonly handlers: HandlerRunner;
   /** The store as the dispatcher writes it: each call waits out an outage (see `outageToleranceMs`). */
@@ -97,7 +99,16 @@ export class JobDispatcher {
     this.random = options.random ?? Math.random;
     this.workerId = options.workerId ?? newWorkerId();
     this.claimGraceMs = options.claimGraceMs ?? 10_000;
-    this.outageToleranceMs = options.outageToleranceMs ?? 240_000;
+    this.outageTolerance = {
+      clock: this.clock,
+      toleranceMs: options.outageToleranceMs ?? 240_000,
+      signal: options.shutdownSignal,
+      onRetry: (error, retryInMs) =>
+        options.logger.warn('Store or queue unavailable; holding the message and trying again', {
+          error: errorMessage(error),
+          retryInMs,
+        }),
+    };
     this.events = new JobTelemetry(options.telemetry ?? noTelemetry);
     this.handlers = new HandlerRunner({ shutdownSignal: options.shutdownSignal });
     const { store } = options;
@@ -254,9 +265,10 @@ export class JobDispatcher {
   ): Promise<Settlement> {
     const { job, received, logger, trace } = delivery;
     const { cycle } = claimed.record;
-    const started = this.now();
-    const queueLatencyMs = received.enqueuedTime && started.getTime() - received.enqueuedTime.getTime();
-    this.events.started(job, attempt, trace, queueLatencyMs);
+    if (this.events.enabled) {
+      const queueLatencyMs = received.enqueuedTime && this.now().getTime() - received.enqueuedTime.getTime();
+      this.events.started(job, attempt, trace, queueLatencyMs);
+    }
     const startedAtMs = performance.now();
     // Made on the first report: most handlers never report, and the run path is the hot one.
     let reporter: ProgressReporter | undefined;
@@ -456,16 +468,7 @@ export class JobDispatcher {
    * Shutdown ends the waiting, and the message goes back to the queue.
    */
   private patiently<T>(operation: () => Promise<T>): Promise<T> {
-    return untilAvailable(operation, {
-      clock: this.clock,
-      toleranceMs: this.outageToleranceMs,
-      signal: this.options.shutdownSignal,
-      onRetry: (error, retryInMs) =>
-        this.options.logger.warn('Store or queue unavailable; holding the message and trying again', {
-          error: errorMessage(error),
-          retryInMs,
-        }),
-    });
+    return untilAvailable(operation, this.outageTolerance);
   }
 
   private outcomeOf(job: JobMessage, attempt: number, result: RunResult, durationMs: number): JobOutcome {

@@ -66,6 +66,8 @@ export type Transition =
  * applies its events through `changeRecord`, which reads, transitions and writes conditionally.
  */
 export function transition(record: JobRecord, event: JobEvent, now: Date): Transition {
+  // A run ends at its outcome's time, not `now`: the one event on every job's path that needs no timestamp made.
+  if (event.type === 'RunEnded') return runEnded(record, event);
   const at = isoTimestamp(now);
   switch (event.type) {
     case 'Claimed': {
@@ -86,27 +88,6 @@ export function transition(record: JobRecord, event: JobEvent, now: Date): Trans
         claimedBy: event.workerId,
         claimExpiresAt: event.claimExpiresAt,
       });
-    }
-    case 'RunEnded': {
-      // Another worker settled the job for good while this run went on (its claim had run out).
-      if (isTerminalJobStatus(record.status)) return refused('Finished');
-      const { outcome, next } = event;
-      const ended: JobRecord = {
-        ...record,
-        status: next.status,
-        progress: event.progress,
-        completedAt: next.status === 'Retrying' ? record.completedAt : outcome.completedAt,
-        lastOutcome: outcome,
-        outcomes: withOutcome(record.outcomes, outcome),
-        updatedAt: outcome.completedAt,
-        nextAttemptAt: next.status === 'Retrying' ? next.nextAttemptAt : null,
-        deadLetterReason: next.status === 'DeadLettered' ? next.reason : record.deadLetterReason,
-        deadLetterDescription:
-          next.status === 'DeadLettered' ? next.description : record.deadLetterDescription,
-        claimedBy: null,
-        claimExpiresAt: null,
-      };
-      return ok(ended.cancelRequestedAt ? cancelled(ended, outcome.completedAt) : ended);
     }
     case 'DeadLettered':
       if (isTerminalJobStatus(record.status)) return refused('Finished');
@@ -163,6 +144,27 @@ export function transition(record: JobRecord, event: JobEvent, now: Date): Trans
     case 'Touched':
       return ok({ ...record, updatedAt: at });
   }
+}
+
+function runEnded(record: JobRecord, event: Extract<JobEvent, { type: 'RunEnded' }>): Transition {
+  // Another worker settled the job for good while this run went on (its claim had run out).
+  if (isTerminalJobStatus(record.status)) return refused('Finished');
+  const { outcome, next } = event;
+  const ended: JobRecord = {
+    ...record,
+    status: next.status,
+    progress: event.progress,
+    completedAt: next.status === 'Retrying' ? record.completedAt : outcome.completedAt,
+    lastOutcome: outcome,
+    outcomes: withOutcome(record.outcomes, outcome),
+    updatedAt: outcome.completedAt,
+    nextAttemptAt: next.status === 'Retrying' ? next.nextAttemptAt : null,
+    deadLetterReason: next.status === 'DeadLettered' ? next.reason : record.deadLetterReason,
+    deadLetterDescription: next.status === 'DeadLettered' ? next.description : record.deadLetterDescription,
+    claimedBy: null,
+    claimExpiresAt: null,
+  };
+  return ok(ended.cancelRequestedAt ? cancelled(ended, outcome.completedAt) : ended);
 }
 
 /** Outcomes a record keeps, the latest: a record must fit one Table Storage property (32K characters). */

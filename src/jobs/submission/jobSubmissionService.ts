@@ -184,7 +184,8 @@ export class JobSubmissionService {
     const firstOfEach = new Map<string, OutgoingJobMessage>();
     for (const message of messages)
       if (!firstOfEach.has(message.job.jobId)) firstOfEach.set(message.job.jobId, message);
-    const now = this.now();
+    // One timestamp for the batch's records, formatted once rather than once a record.
+    const now = isoTimestamp(this.now());
     const distinct = [...firstOfEach.values()];
     const results = await this.options.store.createAll(
       distinct.map((message) => ({ record: newJobRecord(message.job, now), body: message.body })),
