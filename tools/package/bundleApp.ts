@@ -104,9 +104,10 @@ module.exports = require('./app.js');
 /**
  * Bundles the compiled app (`root`/dist/src/index.js, so `npm run build` first) and the production dependencies it
  * loads into `packageDir`/dist/bundle with esbuild: `index.js` (the entry), `app.js`, `applicationInsights.js`
- * (loaded only when telemetry starts), their source maps, the {@link lazyChunks} (read at their first `require`),
- * and the one file a bundled package reads next to its code. Resolution is Node's own (`require` from CommonJS, `main` fields, no bundler conditions), so the bundle
- * holds the very files Node loaded from node_modules.
+ * (loaded only when telemetry starts), their source maps, the files of {@link lazyChunks} and
+ * {@link deferredModules} (read when first used), and the one file a bundled package reads next to its code.
+ * Resolution is Node's own (`require` from CommonJS, `main` fields, no bundler conditions), so the bundle holds the
+ * very files Node loaded from node_modules.
  */
 export async function bundleApp(root: string, packageDir: string): Promise<BundledApp> {
   const outdir = join(packageDir, bundleDir);
