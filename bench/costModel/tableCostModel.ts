@@ -865,6 +865,11 @@ function inRange(value: string, { low, high }: KeyRange): boolean {
   return true;
 }
 
+/** The ETag of a synthetic row whose `entityAt` gives `timestamp` (what a rollup seeded beside it must name). */
+export function syntheticEtag(timestamp: Date): string {
+  return etagOf(`${timestamp.toISOString().slice(0, -1)}0000Z`);
+}
+
 function etagOf(timestamp: string): string {
   return `W/"datetime'${timestamp.replace(/:/g, '%3A')}'"`;
 }

@@ -30,7 +30,17 @@ export function minuteStartMs(countdown: string): number {
 
 /** The version row a write to a bucket's rows upserts beside them. */
 export function versionBump(partitionKey: string, kind: RollupKind, minute: string): RowWrite {
-  return { kind: 'upsert', entity: { partitionKey, rowKey: `v|${kind}|${minute}` } };
+  return { kind: 'upsert', entity: { partitionKey, rowKey: versionRowKey(kind, minute) } };
+}
+
+/** The version row of a bucket. */
+export function versionRowKey(kind: RollupKind, minute: string): string {
+  return `v|${kind}|${minute}`;
+}
+
+/** The rollup row of a bucket. */
+export function rollupRowKey(kind: RollupKind, minute: string): string {
+  return `r|${kind}|${minute}`;
 }
 
 /** What a kind of bucket counts, and how its rows are read. */
@@ -109,7 +119,7 @@ export async function countMinutes<C>(
         kind: 'upsert',
         entity: {
           partitionKey: partition,
-          rowKey: `r|${kind}|${minute}`,
+          rowKey: rollupRowKey(kind, minute),
           basedOn: versionOf.get(minute) ?? '',
           counts: JSON.stringify(minuteCounts ?? counting.empty()),
           ...(minuteCounts === undefined && { empty: true }),

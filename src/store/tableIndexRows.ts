@@ -254,6 +254,7 @@ export function outcomePartition(at: Date): string {
   return `${outcomePartitionPrefix}${minuteCountdown(at)}`;
 }
 
-function outcomeRowKey(completedAt: Date, key: string): string {
+/** An outcome row's key in the index partition of its day. */
+export function outcomeRowKey(completedAt: Date, key: string): string {
   return `o|${minuteCountdown(completedAt)}|${key}`;
 }
