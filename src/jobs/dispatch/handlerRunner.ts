@@ -139,12 +139,23 @@ class HandlerRun {
   readonly timeoutMs: number;
 
   constructor(
-    call: HandlerCall,
+    { job, cycle, attempt, logger, timeoutMs, onProgress }: HandlerCall,
     /** On the `performance.now()` clock. */
     readonly deadline: number,
   ) {
-    this.timeoutMs = call.timeoutMs;
-    this.context = new RunContext(call, this);
+    this.timeoutMs = timeoutMs;
+    const signal = (): AbortSignal => this.signal();
+    // A plain object, `signal` an accessor of its own: a handler that spreads its context keeps the signal.
+    this.context = {
+      job,
+      attempt,
+      cycle,
+      logger,
+      get signal() {
+        return signal();
+      },
+      progress: (percent, note) => onProgress?.(percent, note),
+    };
   }
 
   abort(reason: JobsError): void {
@@ -153,37 +164,10 @@ class HandlerRun {
     this.cutShort?.(reason);
   }
 
-  signal(): AbortSignal {
+  private signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
     return this.controller.signal;
-  }
-}
-
-/**
- * What the handler sees of its run. A class, its `signal` a getter on the prototype: an object literal with a getter
- * costs a closure and an accessor per job, measurable on the no-op run (`npm run bench:profile`).
- */
-class RunContext implements JobHandlerContext {
-  readonly job: JobMessage;
-  readonly attempt: number;
-  readonly cycle: number;
-  readonly logger: Logger;
-  /** Its own function, so a handler may pass `progress` on detached from the context. */
-  readonly progress: (percent: number, note?: string) => void;
-  readonly #run: HandlerRun;
-
-  constructor({ job, cycle, attempt, logger, onProgress }: HandlerCall, run: HandlerRun) {
-    this.job = job;
-    this.attempt = attempt;
-    this.cycle = cycle;
-    this.logger = logger;
-    this.progress = (percent, note) => onProgress?.(percent, note);
-    this.#run = run;
-  }
-
-  get signal(): AbortSignal {
-    return this.#run.signal();
   }
 }
 

@@ -47,6 +47,22 @@ describe('HandlerRunner', () => {
     expect(poisoned).toMatchObject({ status: 'Poisoned', error: 'bad input', interruptedByShutdown: false });
   });
 
+  it("keeps the run's signal on a copy of the context a handler spreads", async () => {
+    const runner = new HandlerRunner({});
+    let copied: { signal?: unknown } = {};
+    const spreading = defineJobHandler({
+      jobType: 'test.runner',
+      payloadSchema: z.unknown(),
+      handle: async (_payload, context) => {
+        copied = { ...context };
+      },
+    });
+
+    await runner.run(call(spreading));
+
+    expect(copied.signal).toBeInstanceOf(AbortSignal);
+  });
+
   it('cuts a run short at its deadline, even when the handler ignores its signal', async () => {
     const runner = new HandlerRunner({});
     let signal: AbortSignal | undefined;
