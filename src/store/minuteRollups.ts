@@ -1,5 +1,5 @@
 import type { RowWrite } from './entityGroupWriter';
-import { prefixRange, rangeFilter } from './rowRange';
+import { rangeFilter } from './rowRange';
 
 /*
  * Counts over minute buckets of an index partition, read in time proportional to the minutes, not the rows. Each
@@ -49,10 +49,16 @@ export interface MinuteCounting<C> {
   /** Counts of no rows. */
   empty: () => C;
   /**
-   * The counts of every row of the minutes `[fromMs, toMs)` (minute-aligned but for a window's start), by minute;
-   * `complete: false` when the reader's bound stopped it (the newest minutes counted first).
+   * The counts of the rows of the minutes `[fromMs, toMs)` (minute-aligned but for a window's start), by minute,
+   * newest first until the reader's bound: every row of the minutes from `countedFromMs` on is counted (`fromMs`
+   * when all were).
    */
-  countRows: (fromMs: number, toMs: number) => Promise<{ byMinute: Map<string, C>; complete: boolean }>;
+  countRows: (fromMs: number, toMs: number) => Promise<CountedRows<C>>;
+}
+
+export interface CountedRows<C> {
+  byMinute: Map<string, C>;
+  countedFromMs: number;
 }
 
 /** The index's rows, as the stats read and roll them up. */
@@ -78,14 +84,23 @@ export async function countMinutes<C>(
   window: { sinceMs: number; nowMs: number; dayStartMs: number },
 ): Promise<{ byMinute: Map<string, C>; complete: boolean }> {
   const { kind } = counting;
-  const rowsOf = (prefix: string) =>
-    store.rows(rangeFilter(partition, prefixRange(`${prefix}|${kind}|`)), undefined, minutesPerDay);
-  const [versions, rollups] = await Promise.all([rowsOf('v'), rowsOf('r')]);
+  const first = Math.max(window.dayStartMs, Math.floor(window.sinceMs / minuteMs) * minuteMs);
+  const last = Math.min(window.dayStartMs + minutesPerDay * minuteMs, window.nowMs + 1);
+  if (first >= last) return { byMinute: new Map(), complete: true };
+  // The version and rollup rows of the window's minutes only (newer minutes count lower).
+  const rowsOf = (keyOf: (kind: RollupKind, minute: string) => string) =>
+    store.rows(
+      rangeFilter(partition, {
+        from: keyOf(kind, minuteCountdown(last - 1)),
+        to: keyOf(kind, minuteCountdown(first - minuteMs)),
+      }),
+      undefined,
+      minutesPerDay,
+    );
+  const [versions, rollups] = await Promise.all([rowsOf(versionRowKey), rowsOf(rollupRowKey)]);
   // Read versions before counting anything: see the module's note.
   const versionOf = new Map(versions.map((row) => [row.rowKey.slice(4), row.etag]));
   const rollupOf = new Map(rollups.map((row) => [row.rowKey.slice(4), row]));
-  const first = Math.max(window.dayStartMs, Math.floor(window.sinceMs / minuteMs) * minuteMs);
-  const last = Math.min(window.dayStartMs + minutesPerDay * minuteMs, window.nowMs + 1);
   const counts = new Map<string, C>();
   const stale: Array<[number, number]> = [];
   for (let start = first; start < last; start += minuteMs) {
@@ -107,11 +122,9 @@ export async function countMinutes<C>(
   for (const [fromMs, toMs] of stale.reverse()) {
     const counted = await counting.countRows(fromMs, Math.min(toMs, last));
     for (const [minute, minuteCounts] of counted.byMinute) counts.set(minute, minuteCounts);
-    if (!counted.complete) {
-      complete = false;
-      break;
-    }
-    for (let start = Math.ceil(fromMs / minuteMs) * minuteMs; start + minuteMs <= toMs; start += minuteMs) {
+    // The minutes counted whole are rolled up even when the bound cut the run: the next reading goes on from them.
+    const wholeFrom = Math.max(Math.ceil(fromMs / minuteMs) * minuteMs, counted.countedFromMs);
+    for (let start = wholeFrom; start + minuteMs <= toMs; start += minuteMs) {
       if (start + minuteMs > window.nowMs - settleMs) break;
       const minute = minuteCountdown(start);
       const minuteCounts = counted.byMinute.get(minute);
@@ -125,6 +138,10 @@ export async function countMinutes<C>(
           ...(minuteCounts === undefined && { empty: true }),
         },
       });
+    }
+    if (counted.countedFromMs > fromMs) {
+      complete = false;
+      break;
     }
   }
   store.write(partition, rolledUp);

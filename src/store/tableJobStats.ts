@@ -3,7 +3,7 @@ import type { JobStatus } from '../jobs/model/jobRecord';
 import { jobRecordSchema } from '../jobs/model/jobRecord';
 import type { JobStatsQuery, JobStatsSnapshot, MinuteOutcomes } from '../jobs/model/jobStats';
 import { addJob, addOutcome, minuteKey } from '../jobs/model/jobStats';
-import type { IndexRowReader, MinuteCounting } from './minuteRollups';
+import type { CountedRows, IndexRowReader, MinuteCounting } from './minuteRollups';
 import { countMinutes, minuteCountdown, minuteStartMs } from './minuteRollups';
 import { rangeFilter } from './rowRange';
 import {
@@ -17,6 +17,7 @@ import {
 } from './tableIndexRows';
 
 const outcomePartitionPrefix = 'outcomes-';
+const minuteMs = 60_000;
 
 interface JobCounts {
   byJobType: JobStatsSnapshot['byJobType'];
@@ -78,7 +79,7 @@ async function countJobRows(
   fromMs: number,
   toMs: number,
   budget: { rows: number; max: number },
-): Promise<{ byMinute: Map<string, JobCounts>; complete: boolean }> {
+): Promise<CountedRows<JobCounts>> {
   const rows = await index.rows(
     rangeFilter(partition, listingRangeOf(fromMs, toMs)),
     ['RowKey', 'jobType', 'status', 'discarded'],
@@ -86,18 +87,18 @@ async function countJobRows(
   );
   const byMinute = new Map<string, JobCounts>();
   for (const row of rows) {
-    if (budget.rows === budget.max) return { byMinute, complete: false };
+    const minute = minuteCountdown(submittedMsOf(row.rowKey));
+    if (budget.rows === budget.max) return { byMinute, countedFromMs: minuteStartMs(minute) + minuteMs };
     budget.rows += 1;
     const status = jobRecordSchema.shape.status.safeParse(row['status']);
     if (!status.success) continue;
-    const minute = minuteCountdown(submittedMsOf(row.rowKey));
     const counts = byMinute.get(minute) ?? { byJobType: {}, discarded: 0, jobs: 0 };
     byMinute.set(minute, counts);
     addJob(counts.byJobType, String(row['jobType']), status.data);
     counts.jobs += 1;
     if (status.data === 'DeadLettered' && row['discarded'] === true) counts.discarded += 1;
   }
-  return { byMinute, complete: true };
+  return { byMinute, countedFromMs: fromMs };
 }
 
 async function countOutcomes(
@@ -148,7 +149,7 @@ async function countOutcomeRows(
   fromMs: number,
   toMs: number,
   budget: { rows: number; max: number },
-): Promise<{ byMinute: Map<string, MinuteOutcomes>; complete: boolean }> {
+): Promise<CountedRows<MinuteOutcomes>> {
   const rows = await index.rows(
     [
       rangeFilter(partition, outcomeRange(fromMs, toMs)),
@@ -159,17 +160,18 @@ async function countOutcomeRows(
     budget.max - budget.rows + 1,
   );
   const byMinute: Record<string, MinuteOutcomes> = {};
-  let complete = true;
+  let countedFromMs = fromMs;
   for (const row of rows) {
+    // `o|<minute>|…`
+    const minute = row.rowKey.slice(2, 10);
     if (budget.rows === budget.max) {
-      complete = false;
+      countedFromMs = minuteStartMs(minute) + minuteMs;
       break;
     }
     budget.rows += 1;
-    // `o|<minute>|…`
-    addOutcome(byMinute, row.rowKey.slice(2, 10), String(row['status']));
+    addOutcome(byMinute, minute, String(row['status']));
   }
-  return { byMinute: new Map(Object.entries(byMinute)), complete };
+  return { byMinute: new Map(Object.entries(byMinute)), countedFromMs };
 }
 
 function addJobCounts(total: JobCounts, counts: JobCounts): void {

@@ -68,6 +68,9 @@ const maxIndexDays = 3660;
 const outboxPartitionPrefix = 'outbox-';
 // Just past every outbox partition key in Table Storage's order ('.' follows '-').
 const outboxPartitionEnd = 'outbox.';
+// How long the index rows of an unfinished job's write wait for more (listings and stats in this process send them
+// at once): the claim's rows are then written with its result's, when the job runs no longer than this.
+const unfinishedIndexLingerMs = 1_000;
 // Records of one batch written at once, at most (a batch of 100 would otherwise wait 100 round trips).
 const createConcurrency = 16;
 
@@ -308,8 +311,11 @@ export class TableJobStore implements JobStore {
       newEtag = current.etag;
     }
     // Not waited for: the record is the truth, written. A lost index write leaves the job's `u|` row, and the sweep
-    // writes the index again from the record.
-    this.index(record).catch(() => undefined);
+    // writes the index again from the record. An unfinished job's rows linger for the next write (a claim's, for
+    // its result's): a job that runs a moment costs one index transaction for both.
+    this.index(record, isTerminalJobStatus(record.status) ? 0 : unfinishedIndexLingerMs).catch(
+      () => undefined,
+    );
     return newEtag;
   }
 
@@ -553,7 +559,7 @@ export class TableJobStore implements JobStore {
       return rows;
     },
     write: (partition, rows) => {
-      this.writer.write(partition, rows).catch(() => undefined);
+      this.writer.write(partition, rows, unfinishedIndexLingerMs).catch(() => undefined);
     },
   };
 
@@ -629,9 +635,9 @@ export class TableJobStore implements JobStore {
   }
 
   /** The index rows of `record` as it now stands; throws `StoreUnavailable` when they could not be written. */
-  private async index(record: JobRecord): Promise<void> {
+  private async index(record: JobRecord, lingerMs = 0): Promise<void> {
     await Promise.all(
-      indexWrites(record).map(({ partitionKey, rows }) => this.writer.write(partitionKey, rows)),
+      indexWrites(record).map(({ partitionKey, rows }) => this.writer.write(partitionKey, rows, lingerMs)),
     );
   }
 

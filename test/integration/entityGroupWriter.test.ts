@@ -128,13 +128,40 @@ describe('EntityGroupWriter on Azurite', () => {
     expect(await rowsOf(table)).toEqual({ row: 'third', other: 'v' });
   });
 
-  it('a row to delete that is not there fails nothing: the other rows are written', async () => {
-    const { table, writer } = await harness();
+  it('a row to delete that is not there fails nothing: the transaction goes again without it', async () => {
+    const { table, writer, transactions } = await harness();
     await writer.write('p', [upsert('present', 'v')]);
+    transactions.length = 0;
 
-    await writer.write('p', [remove('missing'), remove('present'), upsert('new', 'v')]);
+    await writer.write('p', [remove('present'), remove('missing'), upsert('new', 'v'), remove('gone too')]);
 
     expect(await rowsOf(table)).toEqual({ new: 'v' });
+    expect(transactions).toEqual([4, 3, 2]);
+  });
+
+  it('a lingering write waits for more: a later write without linger sends both in one transaction', async () => {
+    const { table, writer, transactions } = await harness();
+
+    const lingering = writer.write('p', [upsert('claim', 'running')], 60_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    const sentEarly = transactions.length;
+    await writer.write('p', [upsert('claim', 'completed'), upsert('result', 'v')]);
+    await lingering;
+
+    expect(sentEarly).toBe(0);
+    expect(transactions).toEqual([2]);
+    expect(await rowsOf(table)).toEqual({ claim: 'completed', result: 'v' });
+  });
+
+  it('idle sends lingering writes at once', async () => {
+    const { table, writer, transactions } = await harness();
+
+    const lingering = writer.write('p', [upsert('claim', 'running')], 60_000);
+    await writer.idle();
+
+    await expect(lingering).resolves.toBeUndefined();
+    expect(transactions).toEqual([1]);
+    expect(await rowsOf(table)).toEqual({ claim: 'running' });
   });
 
   it('a failed transaction rejects every write in it with the mapped error, and the next write goes on', async () => {

@@ -1097,6 +1097,19 @@ describe('TableJobStore on Azurite', () => {
       expect(counter.rows).toBe(rowsFirst);
     });
 
+    it('a reading cut short by its bound rolls up the minutes it counted whole: the next goes on from there', async () => {
+      const store = tableStore();
+      for (const at of ['2026-01-01T10:01:00Z', '2026-01-01T10:02:00Z', '2026-01-01T10:03:00Z'])
+        await createNew(store, jobRecordAt(at, { jobType: 'a' }));
+      const bounded = { ...window, maxEntries: 2 };
+
+      const first = await store.stats(bounded);
+      const second = await store.stats(bounded);
+
+      expect(first).toMatchObject({ byJobType: { a: { Queued: 2 } }, jobsTruncated: true });
+      expect(second).toMatchObject({ byJobType: { a: { Queued: 3 } }, jobsCounted: 3, jobsTruncated: false });
+    });
+
     it('a change to a rolled-up minute is counted at the next reading', async () => {
       const store = tableStore();
       const queued = await createNew(store, jobRecordAt('2026-01-01T10:00:00Z', { jobType: 'a' }));
