@@ -76,7 +76,8 @@ const createConcurrency = 16;
 
 /**
  * The record entity's properties: `record` holds the whole record as JSON (validated on every read); `status`,
- * `jobType` and `updatedAt` copy fields of it for server-side filters; `writeId` names the write that stored it;
+ * `jobType` and `updatedAt` copy fields of it for an operator's queries (Storage Explorer; the store's own go by
+ * the index); `writeId` names the write that stored it;
  * `bodyParts` and `body0`… hold the message body (UTF-8 bytes), when there is one.
  */
 type EntityProperties = Record<string, unknown>;
@@ -88,9 +89,9 @@ type IndexPage = TableEntityResultPage<IndexEntity>;
  * ETag), the message body split across properties beside it. Listing newest first reads a per-day index partition
  * whose row keys count down in time; each entry carries the job's status, for filtered listings.
  *
- * For the dashboard's stats, each write that ends an attempt also upserts an outcome entry in a per-minute partition
- * (keyed by the attempt, so written again it counts once), and the stats read index entries and outcome entries
- * with projections, never records.
+ * For the dashboard's stats, each write that ends an attempt also writes an outcome row keyed by the attempt (so
+ * written again it counts once), and the stats read minute rollups where they are current and index rows where they
+ * are not (`tableJobStats`), never records.
  *
  * A batch of jobs is committed first as one entity group transaction of outbox rows (atomic: all or none), then
  * each job's record is written from its row, and the rows are removed. Until its record is written (the writer died
@@ -98,10 +99,12 @@ type IndexPage = TableEntityResultPage<IndexEntity>;
  * records of rows left behind. A lost answer to the commit is settled by a tombstone on the batch's first row key:
  * if the tombstone goes in, the commit can never apply.
  *
- * The record entity is written first and is the truth. An index entry is written after it, best effort: a failed
- * index write fails nothing, since every later `replace` writes the entry whole again and the listing checks each
- * entry against its record. Until then a listing may miss the job, or skip an entry whose status is stale; it never
- * shows a job twice or in a status it is not in.
+ * The record is the truth. A job's index rows (`tableIndexRows`: listing entry, by type, unfinished, by status,
+ * outcomes) are written together in entity group transactions of its submission day's partition: before the record
+ * at create, so that every unfinished record has the `u|` row the sweep reads; behind every later write, not waited
+ * for, many jobs a transaction (`EntityGroupWriter`). A lost one leaves the `u|` row, and the sweep writes the index
+ * again from the record. A listing checks each entry against its record: it may miss a job for a moment, or skip
+ * an entry whose status is stale; it never shows a job twice or in a status it is not in.
  */
 export class TableJobStore implements JobStore {
   private tableReady: Promise<void> | undefined;
