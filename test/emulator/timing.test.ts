@@ -17,12 +17,13 @@ describe('Service Bus emulator: scheduling, duplicate detection and time-to-live
   it('does not deliver a scheduled message before its time and delivers it after', async () => {
     const sender = bus.sender('scheduled');
     const receiver = bus.receiver('scheduled');
-    const at = new Date(Date.now() + 1000);
+    // Far enough ahead that the early receive and the peek are over before it on a loaded machine.
+    const at = new Date(Date.now() + 4000);
 
     const [sequenceNumber] = await sender.scheduleMessages({ body: 'on time' }, at);
     const early = await receiver.receiveMessages(1, { maxWaitTimeInMs: 400 });
     const [peeked] = await receiver.peekMessages(1, { fromSequenceNumber: sequenceNumber! });
-    const [late] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
+    const [late] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 8000 });
 
     expect(early).toHaveLength(0);
     expect(peeked?.state).toBe('scheduled');
