@@ -37,6 +37,19 @@ async function occupiedPort(): Promise<Server> {
   return server;
 }
 
+/**
+ * A port held open whose next port is free now: the test gives the next one to another setting, and the OS hands
+ * ports out to other processes' connections too (one such clash named the other setting instead).
+ */
+async function occupiedPortBeforeAFreeOne(): Promise<Server> {
+  for (;;) {
+    const server = await occupiedPort();
+    if (await isFree((server.address() as AddressInfo).port + 1)) return server;
+    server.close();
+    await once(server, 'close');
+  }
+}
+
 /** Runs a local mode that is expected to stop by itself; its exit code and output. */
 async function runToExit(child: ChildProcess) {
   let stdout = '';
@@ -87,7 +100,7 @@ describe('local modes', () => {
   ] as const)(
     "when %s finds %s taken, then it exits 1 with one line naming the port, the setting, and a port that is free and no other setting's",
     async (entry, setting) => {
-      const taken = await occupiedPort();
+      const taken = await occupiedPortBeforeAFreeOne();
       const { port } = taken.address() as AddressInfo;
       try {
         const ports: Record<string, string> = {
