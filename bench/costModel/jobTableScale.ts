@@ -3,6 +3,8 @@ import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { JobRetention } from '../../src/jobs/maintenance/jobRetention';
 import type { JobRecord } from '../../src/jobs/model/jobRecord';
+import { newJobRecord } from '../../src/jobs/model/jobRecord';
+import { newJobMessage } from '../../src/jobs/model/jobMessage';
 import type { JobStatsSnapshot } from '../../src/jobs/model/jobStats';
 import { minutesWindowStart } from '../../src/jobs/model/jobStats';
 import { silentLogger } from '../../src/jobs/support/logger';
@@ -234,33 +236,19 @@ function measured({ requests, entitiesRead, entitiesWritten }: Cost, jobs: numbe
 
 function newJob(now: Date): JobRecord {
   const jobId = randomUUID();
-  const at = now.toISOString();
-  return {
-    jobId,
-    jobType: 'email.send',
-    status: 'Queued',
-    cycle: 1,
-    attempt: 0,
-    deliveredAttempt: null,
-    maxAttempts: 5,
-    subjectId: 'subject-1',
-    correlationId: `correlation-${jobId}`,
-    idempotencyKey: `key-${jobId}`,
-    submittedAt: at,
-    startedAt: null,
-    completedAt: null,
-    updatedAt: at,
-    nextAttemptAt: null,
-    lastOutcome: null,
-    outcomes: [],
-    deadLetterReason: null,
-    deadLetterDescription: null,
-    claimedBy: null,
-    claimExpiresAt: null,
-    deadLetterActions: [],
-    cancelRequestedAt: null,
-    progress: null,
-  };
+  const message = newJobMessage(
+    {
+      jobId,
+      jobType: 'email.send',
+      payload: {},
+      maxAttempts: 5,
+      subjectId: 'subject-1',
+      correlationId: `correlation-${jobId}`,
+      idempotencyKey: `key-${jobId}`,
+    },
+    now,
+  );
+  return newJobRecord({ ...message, createdAt: now.toISOString() }, now.toISOString());
 }
 
 /** Create, claim (Running), complete: the three writes of a job that succeeds at its first attempt. */
