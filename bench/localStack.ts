@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../tools/local-host/localPorts';
 
 /**
  * `npm run bench:local [-- --jobs 3000]`: the local production stack end to end. Starts `npm run start:servicebus`'s
@@ -26,15 +25,6 @@ const mix = [
   { poison: true },
   { failAlways: true },
 ];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function waitUntil<T>(
   read: () => Promise<T | undefined>,

@@ -6,30 +6,7 @@ import { isSettled, jobRecordWhen, postJobs } from '../support/jobApi';
 import type { LocalHostProcess } from '../support/localHostProcess';
 import { spawnLocalMode, startLocalHostProcess } from '../support/localHostProcess';
 import { waitFor } from '../support/waitFor';
-
-/** A port nothing listens on now: the OS picks it, and it is handed back at once. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function isFree(port: number): Promise<boolean> {
-  const server = createServer();
-  const listening = new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, () => resolve(true));
-  });
-  const free = await listening;
-  if (free) {
-    server.close();
-    await once(server, 'close');
-  }
-  return free;
-}
+import { freePort, isFree } from '../../tools/local-host/localPorts';
 
 async function occupiedPort(): Promise<Server> {
   const server = createServer().listen(0, '127.0.0.1');

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { z } from 'zod';
 import { settingsSchema } from '../../src/config';
@@ -70,10 +72,21 @@ async function freePortAfter(port: number, reserved: readonly number[]): Promise
   return 0;
 }
 
-function isFree(port: number): Promise<boolean> {
+/** Whether nothing listens on `port` now. */
+export function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => resolve(false));
     probe.listen(port, () => probe.close(() => resolve(true)));
   });
+}
+
+/** A port nothing listens on now: the OS picks it, and it is handed back at once. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
 }

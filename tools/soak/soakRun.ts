@@ -1,9 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { freePort } from '../local-host/localPorts';
 import { AppProcess } from './appProcess';
 import { awaitSettled } from './awaitSettled';
 import { BrokerProbe } from './brokerProbe';
@@ -271,14 +269,4 @@ function compiledLocalHost(): string {
   const entry = resolve(__dirname, '../local-host/main.js');
   if (!existsSync(entry)) throw new Error(`${entry} not found: run 'npm run build', or pass appNodeArgs`);
   return entry;
-}
-
-/** A port nobody listens on now; the app takes it, and takes it again after every restart. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
 }
