@@ -1,4 +1,5 @@
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import { statusOf } from './statusOf';
 
 /** A row of one partition to write: upserted whole (Replace), or deleted if it is there. */
 export type RowWrite =
@@ -161,10 +162,4 @@ function actionOf(row: RowWrite): TransactionAction {
   return row.kind === 'upsert'
     ? ['upsert', row.entity, 'Replace']
     : ['delete', { partitionKey: row.partitionKey, rowKey: row.rowKey }];
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? (error as { statusCode?: number }).statusCode
-    : undefined;
 }

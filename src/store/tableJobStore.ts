@@ -47,6 +47,7 @@ import {
   suffixOf,
   unfinishedRange,
 } from './tableIndexRows';
+import { statusOf } from './statusOf';
 
 const recordRowKey = 'job';
 const defaultListDays = 30;
@@ -778,12 +779,6 @@ function parseJsonOrUndefined(text: string): unknown {
 
 function parseRecord(json: string): JobRecord {
   return jobRecordSchema.parse(JSON.parse(json));
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? (error as { statusCode?: number }).statusCode
-    : undefined;
 }
 
 /** A write that failed with no answer from the service, over a connection that was made: it may have applied. */
