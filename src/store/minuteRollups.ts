@@ -23,6 +23,11 @@ export function minuteCountdown(at: Date | number): string {
   return String(maxMinute - Math.floor(new Date(at).getTime() / minuteMs)).padStart(8, '0');
 }
 
+/** Just past a minute countdown's minute: the first millisecond of the next. */
+export function minuteEndMs(countdown: string): number {
+  return minuteStartMs(countdown) + minuteMs;
+}
+
 /** The first millisecond of a minute countdown's minute. */
 export function minuteStartMs(countdown: string): number {
   return (maxMinute - Number(countdown)) * minuteMs;

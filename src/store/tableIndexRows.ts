@@ -24,7 +24,8 @@ import { prefixRange } from './rowRange';
 const indexPartitionPrefix = 'index-';
 // Newest first in Table Storage's ascending key order: the row key counts down from the end of time.
 const maxTimestampMs = 9_999_999_999_999;
-const outcomePartitionPrefix = 'outcomes-';
+/** Outcomes of attempts that ended on another day than their job's submission: a partition per minute. */
+export const outcomePartitionPrefix = 'outcomes-';
 
 /** Listing entries: countdown digits, before every prefixed row (':' follows '9'). */
 export const listingRange: RowRange = { from: '', to: ':' };
@@ -75,7 +76,7 @@ export interface IndexEntity {
 }
 
 /** One attempt's outcome, for the per-minute stats. */
-export interface OutcomeEntity {
+interface OutcomeEntity {
   partitionKey: string;
   rowKey: string;
   status: string;

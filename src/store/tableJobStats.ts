@@ -4,7 +4,7 @@ import { jobRecordSchema } from '../jobs/model/jobRecord';
 import type { JobStatsQuery, JobStatsSnapshot, MinuteOutcomes } from '../jobs/model/jobStats';
 import { addJob, addOutcome, minuteKey } from '../jobs/model/jobStats';
 import type { CountedRows, IndexRowReader, MinuteCounting } from './minuteRollups';
-import { countMinutes, minuteCountdown, minuteStartMs } from './minuteRollups';
+import { countMinutes, minuteCountdown, minuteEndMs, minuteStartMs } from './minuteRollups';
 import { rangeFilter } from './rowRange';
 import {
   dayStartMsOf,
@@ -12,12 +12,10 @@ import {
   listingRangeOf,
   nextDay,
   outcomePartition,
+  outcomePartitionPrefix,
   outcomeRange,
   submittedMsOf,
 } from './tableIndexRows';
-
-const outcomePartitionPrefix = 'outcomes-';
-const minuteMs = 60_000;
 
 interface JobCounts {
   byJobType: JobStatsSnapshot['byJobType'];
@@ -88,7 +86,7 @@ async function countJobRows(
   const byMinute = new Map<string, JobCounts>();
   for (const row of rows) {
     const minute = minuteCountdown(submittedMsOf(row.rowKey));
-    if (budget.rows === budget.max) return { byMinute, countedFromMs: minuteStartMs(minute) + minuteMs };
+    if (budget.rows === budget.max) return { byMinute, countedFromMs: minuteEndMs(minute) };
     budget.rows += 1;
     const status = jobRecordSchema.shape.status.safeParse(row['status']);
     if (!status.success) continue;
@@ -165,7 +163,7 @@ async function countOutcomeRows(
     // `o|<minute>|…`
     const minute = row.rowKey.slice(2, 10);
     if (budget.rows === budget.max) {
-      countedFromMs = minuteStartMs(minute) + minuteMs;
+      countedFromMs = minuteEndMs(minute);
       break;
     }
     budget.rows += 1;
