@@ -18,9 +18,9 @@ export function delayedJobStore(roundTripMs: number): JobStore {
     };
   return {
     create: after(2, (record, body) => store.create(record, body)),
-    // A batch: its commit, its records (16 at a time, each after its index rows), the commit's rows removed.
+    // A batch: its commit, then its records at once, each after its index rows (the commit's rows are removed behind).
     createAll: async (jobs) => {
-      await sleep((jobs.length === 1 ? 2 : 2 + 2 * Math.ceil(jobs.length / 16)) * roundTripMs);
+      await sleep((jobs.length === 1 ? 2 : 3) * roundTripMs);
       return store.createAll(jobs);
     },
     get: after(1, (jobId) => store.get(jobId)),

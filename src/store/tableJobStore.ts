@@ -25,6 +25,7 @@ import { mapLimited } from '../jobs/support/mapLimited';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
 import { EntityGroupWriter } from './entityGroupWriter';
+import type { RowWrite } from './entityGroupWriter';
 import type { IndexRowReader } from './minuteRollups';
 import { tableJobStats } from './tableJobStats';
 import type { IndexEntity, IndexedJob } from './tableIndexRows';
@@ -72,8 +73,8 @@ const outboxPartitionEnd = 'outbox.';
 // How long the index rows of an unfinished job's write wait for more (listings and stats in this process send them
 // at once): the claim's rows are then written with its result's, when the job runs no longer than this.
 const unfinishedIndexLingerMs = 1_000;
-// Records of one batch written at once, at most (a batch of 100 would otherwise wait 100 round trips).
-const createConcurrency = 16;
+// Records a sweep reads or writes at once, at most.
+const sweepConcurrency = 16;
 
 /**
  * The record entity's properties: `record` holds the whole record as JSON (validated on every read); `status`,
@@ -194,18 +195,23 @@ export class TableJobStore implements JobStore {
     }));
     await this.commit(rows);
     // Committed: every job is promised. A record that cannot be written now is reported with an empty ETag, and is
-    // written from its row by the first read of it or by the sweep.
-    const results = await mapLimited(jobs, createConcurrency, ({ record, body }) =>
-      this.create(record, body).catch((): CreateJobResult => ({
-        created: true,
-        stored: storedJob(record, '', body),
-      })),
+    // written from its row by the first read of it or by the sweep. The records go at once (a commit holds at most
+    // 100): a batch waits one create's round trips, not one per record.
+    const results = await Promise.all(
+      jobs.map(({ record, body }) =>
+        this.create(record, body).catch((): CreateJobResult => ({
+          created: true,
+          stored: storedJob(record, '', body),
+        })),
+      ),
     );
     if (results.every((result) => !result.created || result.stored.etag !== '')) {
-      await this.table
-        .submitTransaction(
-          rows.map((row): TransactionAction => ['delete', row]),
-          this.call,
+      // Not waited for: the rows promise only what is written now. One left behind is written again (a no-op) and
+      // removed by the sweep.
+      this.writer
+        .write(
+          partitionKey,
+          rows.map((row): RowWrite => ({ kind: 'delete', partitionKey, rowKey: row.rowKey })),
         )
         .catch(() => undefined);
     }
@@ -423,7 +429,7 @@ export class TableJobStore implements JobStore {
           continuationToken,
         });
         rows += page.length;
-        const jobs = await mapLimited(page, createConcurrency, pick);
+        const jobs = await mapLimited(page, sweepConcurrency, pick);
         for (const job of jobs) if (job && found.length < limit) found.push(job);
         if (found.length >= limit) return found;
         continuationToken = page.continuationToken;
@@ -534,7 +540,7 @@ export class TableJobStore implements JobStore {
       ].join(' and '),
       { maxPageSize: Math.min(limit, maxUnfinishedPageSize), continuationToken: undefined },
     );
-    await mapLimited(rows, createConcurrency, async (row) => {
+    await mapLimited(rows, sweepConcurrency, async (row) => {
       if (row['tombstone'] !== true) await this.writeFromOutbox(row);
       else await this.deleteRow(row);
     });

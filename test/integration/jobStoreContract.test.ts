@@ -547,6 +547,30 @@ const isCommit = (request: PipelineRequest) => request.method === 'POST' && requ
 const isRecordCreate = (request: PipelineRequest) =>
   request.method === 'POST' && !isCommit(request) && String(request.body).includes('"RowKey":"job"');
 
+/** Counts the inserts of job records under way, and the most at once. */
+function countsRecordInsertsUnderWay(inserts: { underWay: number; most: number }): PipelinePolicy {
+  return {
+    name: 'countsRecordInsertsUnderWay',
+    async sendRequest(request, next) {
+      if (!isRecordCreate(request)) return next(request);
+      inserts.underWay += 1;
+      inserts.most = Math.max(inserts.most, inserts.underWay);
+      try {
+        return await next(request);
+      } finally {
+        inserts.underWay -= 1;
+      }
+    },
+  };
+}
+
+async function outboxRows(table: TableClient): Promise<number> {
+  const filter = "PartitionKey ge 'outbox-' and PartitionKey lt 'outbox.'";
+  const rows = [];
+  for await (const row of table.listEntities({ queryOptions: { filter } })) rows.push(row);
+  return rows.length;
+}
+
 /** Lets the next batch commit reach Azurite, then loses its answer, once. */
 function losesTheCommitAnswer(fault: { armed: boolean }): PipelinePolicy {
   return {
@@ -698,6 +722,30 @@ describe('TableJobStore on Azurite', () => {
         const record = jobRecordAt(at);
         return { record, body: bodyOf(record) };
       });
+
+    it('writes its records at once: every insert is under way before the first is answered', async () => {
+      const inserts = { underWay: 0, most: 0 };
+      const store = tableStore([{ policy: countsRecordInsertsUnderWay(inserts), position: 'perCall' }]);
+      const jobs = Array.from({ length: 40 }, (_, second) => {
+        const record = jobRecordAt(`2026-01-01T10:00:${String(second).padStart(2, '0')}Z`);
+        return { record, body: bodyOf(record) };
+      });
+
+      const results = await store.createAll(jobs);
+
+      expect(results.every((result) => result.created && result.stored.etag !== '')).toBe(true);
+      expect(inserts.most).toBe(jobs.length);
+    });
+
+    it('when every record is written, then its rows are removed', async () => {
+      const table = newTable();
+      const store = new TableJobStore(table, () => now);
+
+      await store.createAll(twoJobs());
+
+      await waitFor(async () => (await outboxRows(table)) === 0, { description: 'the outbox rows removed' });
+      expect(await outboxRows(table)).toBe(0);
+    });
 
     it('when its answer is lost after it applied, then the tombstone finds it applied: the jobs are created', async () => {
       const fault = { armed: true };
