@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { findEntitiesByTheNarrowerIndex } from './entityLookup';
+import { findEntitiesByKeys } from './entityLookup';
 
 // Azurite's well-known development account (documented by Microsoft; not a secret).
 const account = 'devstoreaccount1';
@@ -53,7 +53,7 @@ export async function startAzurite({
   const azuriteRoot = join(require.resolve('azurite/package.json'), '..', 'dist', 'src');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = <T>(path: string): T => (require(join(azuriteRoot, path)) as { default: T }).default;
-  findEntitiesByTheNarrowerIndex(require.resolve('lokijs', { paths: [azuriteRoot] }));
+  findEntitiesByKeys(require.resolve('lokijs', { paths: [azuriteRoot] }));
 
   const TableServer = load<ServerClass>('table/TableServer');
   const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { findEntitiesByTheNarrowerIndex } from '../../../tools/azurite/entityLookup';
+import { findEntitiesByKeys } from '../../../tools/azurite/entityLookup';
 
 const lokijsPath = require.resolve('lokijs', { paths: [require.resolve('azurite/package.json')] });
 
@@ -10,7 +10,8 @@ interface Entity {
 }
 interface Collection {
   insert(entity: Entity): Entity;
-  update(entity: Entity): void;
+  insert(entities: Entity[]): Entity[];
+  update(entity: Entity | Entity[]): void;
   remove(entity: Entity): void;
   find(query: object): Entity[];
   findOne(query: object): Entity | null;
@@ -29,13 +30,15 @@ function entityCollection(): Collection {
 
 const key = fc.constantFrom('a', 'b', 'c', 'record', '2026-12-05', '');
 const operation = fc.record({
-  kind: fc.constantFrom('insert', 'update', 'remove'),
+  // `replace`: Azurite's update of an entity (LokiTableMetadataStore.updateTableEntity), a remove and an insert.
+  // `lookup`: a lookup between changes, so the lookup's map is built at any point and then kept up.
+  kind: fc.constantFrom('insert', 'update', 'replace', 'remove', 'lookup'),
   PartitionKey: key,
   RowKey: key,
 });
 
 describe("Azurite's entity lookup by PartitionKey and RowKey", () => {
-  beforeAll(() => findEntitiesByTheNarrowerIndex(lokijsPath));
+  beforeAll(() => findEntitiesByKeys(lokijsPath));
 
   it('finds the entity LokiJS finds, or none, after any inserts, updates and removes', () => {
     fc.assert(
@@ -48,7 +51,13 @@ describe("Azurite's entity lookup by PartitionKey and RowKey", () => {
             const [existing] = collection.find({ PartitionKey, RowKey });
             if (kind === 'insert' && !existing) collection.insert({ PartitionKey, RowKey, value });
             if (kind === 'update' && existing) collection.update({ ...existing, value });
+            if (kind === 'replace' && existing) {
+              collection.remove(existing);
+              collection.insert({ PartitionKey, RowKey, value });
+            }
             if (kind === 'remove' && existing) collection.remove(existing);
+            if (kind === 'lookup')
+              expect(collection.findOne({ PartitionKey, RowKey })).toBe(existing ?? null);
           });
 
           for (const [PartitionKey, RowKey] of queries) {
@@ -59,6 +68,25 @@ describe("Azurite's entity lookup by PartitionKey and RowKey", () => {
         },
       ),
     );
+  });
+
+  it('finds an entity inserted in a batch, and updated in a batch', () => {
+    const collection = entityCollection();
+    collection.insert({ PartitionKey: 'a', RowKey: '0', value: 0 });
+    expect(collection.findOne({ PartitionKey: 'a', RowKey: '0' })?.value).toBe(0);
+
+    collection.insert([
+      { PartitionKey: 'a', RowKey: '1', value: 1 },
+      { PartitionKey: 'b', RowKey: '1', value: 2 },
+    ]);
+    const [first, second] = collection.find({ RowKey: '1' }) as [Entity, Entity];
+    collection.update([
+      { ...first, value: 3 },
+      { ...second, value: 4 },
+    ]);
+
+    expect(collection.findOne({ PartitionKey: 'a', RowKey: '1' })?.value).toBe(3);
+    expect(collection.findOne({ PartitionKey: 'b', RowKey: '1' })?.value).toBe(4);
   });
 
   it('finds a listing entry among a partition of many and a record among many records', () => {
