@@ -162,8 +162,13 @@ export class JobDispatcher {
     const match = this.options.registry.match(job);
     const decide = (record: JobRecord) => this.decideOn(record, delivery, match);
     // A record our submission just wrote need not be read first (its ETag came with the message); if anything
-    // changed it since, the claim conflicts and the loop reads it and decides again.
-    const submitted = received.recordEtag ? this.submittedRecord(job, received.recordEtag) : undefined;
+    // changed it since, the claim conflicts and the loop reads it and decides again. A redelivery has most likely
+    // been claimed since (in host settlement, a dead-lettered job's message comes back up to MaxDeliveryCount
+    // times): it reads first, one request instead of a conflicting write and two reads.
+    const submitted =
+      received.recordEtag && received.deliveryCount === 1
+        ? this.submittedRecord(job, received.recordEtag)
+        : undefined;
     const decided =
       (submitted && (await changeRecord(this.patientStore, submitted, decide))) ??
       (await changeRecord(this.patientStore, await this.storedJobOf(delivery), decide));

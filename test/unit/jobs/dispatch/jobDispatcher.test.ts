@@ -608,5 +608,20 @@ describe('JobDispatcher', () => {
       expect(redelivery).toEqual({ kind: 'complete' });
       expect(scripted.runs).toHaveLength(1);
     });
+
+    it('is not tried on a redelivery, which reads the record first: no write with the version it carries', async () => {
+      const scripted = scriptedHandler();
+      const { dispatcher, store } = dispatcherFor([scripted.handler]);
+      const job = scriptedJob();
+      const { etag } = await createNewRecord(store, newJobRecord(job, new Date()));
+      await dispatcher.dispatch({ ...received(job), recordEtag: etag });
+      const writes = jest.spyOn(store, 'replace');
+
+      const redelivery = await dispatcher.dispatch({ ...received(job, 2), recordEtag: etag });
+
+      expect(redelivery).toEqual({ kind: 'complete' });
+      expect(writes.mock.calls.filter(([, written]) => written === etag)).toEqual([]);
+      expect(scripted.runs).toHaveLength(1);
+    });
   });
 });
