@@ -17,7 +17,7 @@ import type {
   JobAgeQuery,
   NewJob,
 } from '../jobs/ports/jobStore';
-import { isTerminalJobStatus } from '../jobs/model/jobRecord';
+import { idleSinceMs, isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 
 /**
@@ -100,8 +100,8 @@ export class InMemoryJobStore implements JobStore {
     const found: StoredJob[] = [];
     for (const stored of this.jobs.values()) {
       if (found.length >= limit) break;
-      const { status, updatedAt } = stored.record;
-      if (!isTerminalJobStatus(status) && Date.parse(updatedAt) < updatedBefore.getTime()) found.push(stored);
+      const idleSince = idleSinceMs(stored.record);
+      if (idleSince !== undefined && idleSince < updatedBefore.getTime()) found.push(stored);
     }
     return found;
   }

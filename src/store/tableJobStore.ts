@@ -20,7 +20,7 @@ import type {
   JobAgeQuery,
   NewJob,
 } from '../jobs/ports/jobStore';
-import { isTerminalJobStatus } from '../jobs/model/jobRecord';
+import { idleSinceMs, isTerminalJobStatus } from '../jobs/model/jobRecord';
 import { mapLimited } from '../jobs/support/mapLimited';
 import { decodeListingToken, encodeListingToken } from './listingToken';
 import type { JobStatsQuery, JobStatsSnapshot } from '../jobs/model/jobStats';
@@ -394,9 +394,11 @@ export class TableJobStore implements JobStore {
   }
 
   /**
-   * The `u|` rows of every day written for a record version older than `updatedBefore`: as many reads as there are days in the table and unfinished jobs, whatever the number of finished ones.
-   * A row whose record is finished is an index write that was lost: written again. A row whose record is missing, or
-   * is another job's, is what a create left that lost or died: removed.
+   * The `u|` rows of every day written for a record version older than `updatedBefore`: as many reads as there are
+   * days in the table and unfinished jobs, whatever the number of finished ones. Each row's record says whether the
+   * job is idle (`idleSinceMs`); one that waits is passed over. A row whose record is finished is an index write that
+   * was lost: written again. A row whose record is missing, or is another job's, is what a create left that lost or
+   * died: removed.
    */
   async findUnfinished({ updatedBefore, limit }: JobAgeQuery): Promise<StoredJob[]> {
     await this.sweepOutbox(updatedBefore, limit);
@@ -450,7 +452,8 @@ export class TableJobStore implements JobStore {
       await this.index(stored.record);
       return undefined;
     }
-    return Date.parse(stored.record.updatedAt) < updatedBefore.getTime() ? stored : undefined;
+    const idleSince = idleSinceMs(stored.record);
+    return idleSince !== undefined && idleSince < updatedBefore.getTime() ? stored : undefined;
   }
 
   /**

@@ -497,6 +497,46 @@ describe.each(adapters)('JobStore contract: %s', (_, createStore) => {
       );
     });
 
+    it('passes over the jobs that wait on a later time of their own, without counting them against the limit', async () => {
+      const waiting: JobRecord[] = [
+        ...Array.from({ length: 3 }, () => ({
+          ...jobRecordAt('2026-01-01T09:00:00Z'),
+          status: 'Retrying' as const,
+          attempt: 1,
+          nextAttemptAt: '2026-01-01T11:05:00.000Z',
+        })),
+        {
+          ...jobRecordAt('2026-01-01T09:00:00Z'),
+          status: 'Running',
+          attempt: 1,
+          claimedBy: 'worker-1',
+          claimExpiresAt: '2026-01-01T11:10:00.000Z',
+        },
+      ];
+      const idle: JobRecord[] = [
+        {
+          ...jobRecordAt('2026-01-01T09:00:00Z'),
+          status: 'Retrying',
+          attempt: 1,
+          nextAttemptAt: '2026-01-01T10:30:00.000Z',
+        },
+        {
+          ...jobRecordAt('2026-01-01T09:00:00Z'),
+          status: 'Running',
+          attempt: 1,
+          claimedBy: 'worker-1',
+          claimExpiresAt: '2026-01-01T10:40:00.000Z',
+        },
+      ];
+      for (const record of [...waiting, ...idle]) await store.create(record, bodyOf(record));
+
+      const found = await store.findUnfinished({ updatedBefore: new Date('2026-01-01T11:00:00Z'), limit: 2 });
+
+      expect(found.map((stored) => stored.record.jobId).sort()).toEqual(
+        idle.map((record) => record.jobId).sort(),
+      );
+    });
+
     it('finds no more than the limit', async () => {
       const records = Array.from({ length: 5 }, () => jobRecordAt('2026-01-01T10:00:00Z'));
       for (const record of records) await store.create(record);

@@ -1,7 +1,7 @@
 import type { DeadLetterReason } from '../model/deadLetterReason';
 import { deadLetterReasonSchema } from '../model/deadLetterReason';
 import type { JobRecord } from '../model/jobRecord';
-import { isReplacedAttempt, liveClaimExpiry } from '../model/jobRecord';
+import { idleSinceMs, isReplacedAttempt, liveClaimExpiry } from '../model/jobRecord';
 
 /** What the reconciler does for a record that has not changed for a while. */
 export type RecordRepair =
@@ -14,22 +14,21 @@ export type RecordRepair =
   | { kind: 'none' };
 
 /**
- * The repair of a non-terminal record last written before `now - staleAfterMs`. Pure; every repair resends a message
- * under an id that de-duplicates it against the one that went missing, and a copy that arrives after all is
- * recognised by the dispatcher as an older send (see `decideDelivery`), so a repair never runs an attempt twice.
+ * The repair of an unfinished record idle since before `now - staleAfterMs` (`idleSinceMs`). Pure; every repair
+ * resends a message under an id that de-duplicates it against the one that went missing, and a copy that arrives
+ * after all is recognised by the dispatcher as an older send (see `decideDelivery`), so a repair never runs an
+ * attempt twice.
  */
 export function repairOf(record: JobRecord, now: Date, staleAfterMs: number): RecordRepair {
-  const staleBefore = now.getTime() - staleAfterMs;
-  if (Date.parse(record.updatedAt) > staleBefore) return none;
+  const idleSince = idleSinceMs(record);
+  if (idleSince === undefined || idleSince > now.getTime() - staleAfterMs) return none;
   switch (record.status) {
     case 'Queued':
       return { kind: 'resendFirst' };
     case 'Retrying':
-      return record.nextAttemptAt === null || Date.parse(record.nextAttemptAt) <= staleBefore
-        ? { kind: 'resendRetry', attempt: record.attempt + 1 }
-        : none;
+      return { kind: 'resendRetry', attempt: record.attempt + 1 };
     case 'Running':
-      return !liveClaimExpiry(record, new Date(staleBefore)) ? { kind: 'resendRun' } : none;
+      return { kind: 'resendRun' };
     default:
       return none;
   }

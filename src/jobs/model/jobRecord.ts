@@ -126,6 +126,23 @@ export function newJobRecord(job: JobMessage, now: Date | string, cycle = 1): Jo
   };
 }
 
+/**
+ * Since when an unfinished job has waited on nothing: its last write, or the time it waits for when that is later (a
+ * Retrying job's next attempt, a Running job's claim). A job idle for longer than the reconciler's staleness has
+ * stopped moving. `undefined` for a finished job.
+ */
+export function idleSinceMs(record: JobRecord): number | undefined {
+  if (isTerminalJobStatus(record.status)) return undefined;
+  const waitsFor =
+    record.status === 'Retrying'
+      ? record.nextAttemptAt
+      : record.status === 'Running'
+        ? record.claimExpiresAt
+        : null;
+  const updatedMs = Date.parse(record.updatedAt);
+  return waitsFor === null ? updatedMs : Math.max(updatedMs, Date.parse(waitsFor));
+}
+
 /** Until when a worker's claim on a running job still holds; `undefined` when nobody's claim does at `now`. */
 export function liveClaimExpiry(record: JobRecord, now: Date): Date | undefined {
   if (record.status !== 'Running' || !record.claimExpiresAt) return undefined;

@@ -44,7 +44,7 @@ export interface JobListPage {
 
 /** Jobs last changed before a time, at most so many: the reconciler's sweep, and retention. */
 export interface JobAgeQuery {
-  /** Only records whose `updatedAt` is before this. */
+  /** Only jobs last changed before this (for `findUnfinished`, idle since before it). */
   updatedBefore: Date;
   /** Most records returned. */
   limit: number;
@@ -94,8 +94,10 @@ export interface JobStore {
   /** Jobs newest submission first, a page at a time. */
   list(query: JobListQuery): Promise<JobListPage>;
   /**
-   * Up to `limit` jobs, bodies included, whose status is not terminal and whose record was last written before
-   * `updatedBefore`, in no particular order: the ones a sweep should look at.
+   * Up to `limit` unfinished jobs, bodies included, idle since before `updatedBefore` (`idleSinceMs`: last written
+   * before it, and waiting on no later time of their own, a retry's or a live claim's), in no particular order: the
+   * ones a sweep should act on. Jobs that wait are passed over, not counted, so that no number of retries waiting
+   * out their backoff hides a stuck job from the sweep.
    */
   findUnfinished(query: JobAgeQuery): Promise<StoredJob[]>;
   /** Finished jobs (Completed, DeadLettered, Cancelled) last changed before `updatedBefore`, for retention. */

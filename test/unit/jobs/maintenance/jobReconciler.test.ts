@@ -120,6 +120,31 @@ describe('JobReconciler', () => {
     expect(queue.messageCount().active).toBe(1);
   });
 
+  it('when more retries wait out their backoff than one run reads, then a stuck job among them is sent all the same', async () => {
+    const { clock, store, queue, reconciler, later } = world();
+    for (let waiting = 0; waiting < 5; waiting += 1) {
+      const failed = job();
+      await storeAt(
+        store,
+        {
+          ...newJobRecord(failed, clock.now),
+          status: 'Retrying',
+          attempt: 1,
+          nextAttemptAt: new Date(clock.now.getTime() + 10 * staleAfterMs).toISOString(),
+        },
+        firstMessageOf(failed).body,
+      );
+    }
+    const stuck = job();
+    await storeAt(store, newJobRecord(stuck, clock.now), firstMessageOf(stuck).body);
+    later(staleAfterMs + 1);
+
+    const report = await reconciler(2).run();
+
+    expect(report).toMatchObject({ examined: 1, resent: 1 });
+    expect(queue.messageCount().active).toBe(1);
+  });
+
   it('when the broker dead-lettered the message of a job under way, then the record says DeadLettered with its reason', async () => {
     const { clock, store, queue, reconciler } = world();
     const running = job();
