@@ -25,7 +25,7 @@ const byKeys = new WeakMap<LokiCollection, Map<string, LokiDocument>>();
  * Azurite finds an entity by `findOne({ PartitionKey, RowKey })`, which LokiJS answers from its PartitionKey index
  * and then a scan of the whole partition; and it keeps both keys' binary indexes sorted on every insert, update and
  * remove, each a walk of the whole index (Azurite replaces an entity by a remove and an insert). Under
- * `npm run bench:local` that was about a third of Azurite's CPU (`--cpu-prof`), and it grows with the table.
+ * `npm run bench:local` that was over a quarter of Azurite's CPU (`--cpu-prof`), and it grows with the table.
  *
  * This answers that one query from a map of the collection's documents by their keys, kept as LokiJS stores them:
  * built from the collection's data the first time it is asked, then told of every insert and update; a removed
