@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppProcess } from './appProcess';
 import type { FaultProxy } from './faultProxy';
@@ -104,6 +105,8 @@ export async function runFaults(
   }: { startedAt: number; signal?: AbortSignal; log?: (line: string) => void },
 ): Promise<FaultEvent[]> {
   const events: FaultEvent[] = [];
+  // Every fault waits on the signal at once: as many listeners as faults, which Node would warn of past ten.
+  if (signal) setMaxListeners(schedule.length + 1, signal);
   const run = async (fault: FaultSpec): Promise<void> => {
     const wait = startedAt + fault.atMs - Date.now();
     if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
