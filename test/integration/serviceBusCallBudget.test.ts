@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ServiceBusClient } from '@azure/service-bus';
 import type { OutgoingJobMessage } from '../../src/jobs/model/outgoingJobMessage';
 import { firstMessageOf } from '../../src/jobs/model/outgoingJobMessage';
+import { createServiceBusClient } from '../../src/queue/serviceBusClientFactory';
 import { ServiceBusDeadLetterQueue } from '../../src/queue/serviceBusDeadLetterQueue';
 import { ServiceBusJobQueue } from '../../src/queue/serviceBusJobQueue';
 import type { StartedEmulator } from '../../tools/servicebus-emulator';
@@ -139,6 +140,35 @@ describe('Service Bus job queue, when the broker accepts connections but never a
     const onTheQueue = await sb.messageIds();
     expect(onTheQueue.filter((id) => id === later.messageId)).toHaveLength(1);
     expect(onTheQueue).not.toContain(lost.messageId);
+  });
+});
+
+describe("Service Bus job queue on the app's client, when its connection drops under a send and the broker is back a moment later", () => {
+  it('then the send goes through within its budget: the client tries again soon, as the host trigger does', async () => {
+    const sb = world();
+    await sb.proxy.start();
+    const client = createServiceBusClient({
+      connectionString: emulator.connectionString.replace(`:${emulator.port};`, `:${sb.proxy.port};`),
+      fullyQualifiedNamespace: undefined,
+      identity: { managedIdentity: false, clientId: undefined },
+      queueName: sb.queueName,
+      settlement: 'host',
+    });
+    // A budget the SDK's own pause between tries (30 s) would overrun.
+    const queue = new ServiceBusJobQueue(client, sb.queueName, { callTimeoutMs: 8_000 });
+    await queue.send([outgoing()]);
+    const cutUnder = outgoing();
+
+    await sb.proxy.cut();
+    const sending = queue.send([cutUnder]);
+    // A blip of a second, as the soak's broker cuts are.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sb.proxy.restore();
+
+    await expect(sending).resolves.toBeUndefined();
+    expect((await sb.messageIds()).filter((id) => id === cutUnder.messageId)).toHaveLength(1);
+    await queue.close();
+    await sb.proxy.cut();
   });
 });
 
