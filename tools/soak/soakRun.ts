@@ -110,7 +110,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       apps.push(
         new AppProcess({
           nodeArgs: options.appNodeArgs ?? [compiledLocalHost()],
-          env: appEnvironment(services, options.settlement, options.reconciler ?? 'soak'),
+          env: appEnvironment(
+            services,
+            options.settlement,
+            options.reconciler ?? 'soak',
+            claimGraceFor(schedule),
+          ),
           cwd: root,
           logDir,
           logName: instances === 1 ? 'app' : `app${instance}`,
@@ -220,6 +225,7 @@ function appEnvironment(
   services: SoakServices,
   settlement: Settlement,
   reconciler: 'soak' | 'defaults',
+  claimGraceMs: number,
 ): Record<string, string> {
   const inherited = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR'].flatMap((name) =>
@@ -240,7 +246,7 @@ function appEnvironment(
     Jobs__Retry__BaseDelayMs: '200',
     Jobs__Retry__MaxDelayMs: '2000',
     Jobs__HandlerTimeoutMs: '5000',
-    Jobs__ClaimGraceMs: '1000',
+    Jobs__ClaimGraceMs: String(claimGraceMs),
     // The repair sweep, where the app has one: often, and for records still for a few seconds. (The app reads only
     // the settings it knows, so these are harmless to a version without it.)
     ...(reconciler === 'soak'
@@ -249,6 +255,18 @@ function appEnvironment(
     Jobs__ShutdownTimeoutMs: '10000',
     Jobs__LogLevel: 'info',
   };
+}
+
+/**
+ * A claim that outlasts the schedule's longest storage outage and the recovery after it. A finished run's result
+ * waits an outage out; should the run's claim expire meanwhile, a redelivery runs the job again, a window the app
+ * does not close (docs/retries-and-dead-letters.md, "The remaining window"): production's claim, the handler
+ * timeout (240 s) plus 10 s, outlasts the dispatcher's outage tolerance. 1 s without storage faults, so that a
+ * killed run's job moves on soon.
+ */
+function claimGraceFor(schedule: readonly FaultSpec[]): number {
+  const storageOutages = schedule.filter((fault) => /Storage$|^cutBoth$/.test(fault.kind));
+  return Math.max(1_000, ...storageOutages.map((fault) => fault.durationMs + 10_000));
 }
 
 /** The directory with the project's package.json, from this file in tools/soak or in dist/tools/soak. */
