@@ -141,11 +141,19 @@ async function inject(
     await app.start();
     return;
   }
-  const proxies = kind === 'cutBoth' ? [storage, broker] : kind.endsWith('Storage') ? [storage] : [broker];
+  const proxies = [
+    ...(cutsOffStorage(kind) ? [storage] : []),
+    ...(kind === 'cutBoth' || kind.endsWith('Broker') ? [broker] : []),
+  ];
   for (const proxy of proxies) {
     if (kind.startsWith('cut')) proxy.cut();
     else proxy.blackHole();
   }
   await sleep(durationMs);
   for (const proxy of proxies) proxy.restore();
+}
+
+/** Whether a fault of this kind leaves the app without Table Storage while it lasts. */
+export function cutsOffStorage(kind: FaultKind): boolean {
+  return kind === 'cutBoth' || kind.endsWith('Storage');
 }

@@ -8,7 +8,7 @@ import { BrokerProbe } from './brokerProbe';
 import type { InvariantReport } from './checkInvariants';
 import { checkInvariants } from './checkInvariants';
 import type { FaultEvent, FaultPlanOptions, FaultSpec } from './faults';
-import { planFaults, runFaults } from './faults';
+import { cutsOffStorage, planFaults, runFaults } from './faults';
 import { formatEndings, formatExamples, formatFaults, formatSummary } from './formatReport';
 import { planWorkload } from './planWorkload';
 import { readAppEvents } from './readAppEvents';
@@ -265,7 +265,7 @@ function appEnvironment(
  * killed run's job moves on soon.
  */
 function claimGraceFor(schedule: readonly FaultSpec[]): number {
-  const storageOutages = schedule.filter((fault) => /Storage$|^cutBoth$/.test(fault.kind));
+  const storageOutages = schedule.filter((fault) => cutsOffStorage(fault.kind));
   return Math.max(1_000, ...storageOutages.map((fault) => fault.durationMs + 10_000));
 }
 
