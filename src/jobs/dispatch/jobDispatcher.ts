@@ -162,13 +162,8 @@ export class JobDispatcher {
     const match = this.options.registry.match(job);
     const decide = (record: JobRecord) => this.decideOn(record, delivery, match);
     // A record our submission just wrote need not be read first (its ETag came with the message); if anything
-    // changed it since, the claim conflicts and the loop reads it and decides again. A redelivery has most likely
-    // been claimed since (in host settlement, a dead-lettered job's message comes back up to MaxDeliveryCount
-    // times): it reads first, one request instead of a conflicting write and two reads.
-    const submitted =
-      received.recordEtag && received.deliveryCount === 1
-        ? this.submittedRecord(job, received.recordEtag)
-        : undefined;
+    // changed it since, the claim conflicts and the loop reads it and decides again.
+    const submitted = this.submittedRecord(job, received);
     const decided =
       (submitted && (await changeRecord(this.patientStore, submitted, decide))) ??
       (await changeRecord(this.patientStore, await this.storedJobOf(delivery), decide));
@@ -432,11 +427,16 @@ export class JobDispatcher {
   }
 
   /**
-   * The record as submission created it, for a first attempt; any later one has moved on and must be read. Its
-   * `updatedAt` is never written (the claim replaces it), so the message's own timestamp stands in for it.
+   * The record as submission created it, for the first delivery of a first attempt that carries its ETag. Any later
+   * attempt has moved on, and a redelivery has most likely been claimed since (in host settlement a dead-lettered
+   * job's message comes back up to MaxDeliveryCount times): those are read, one request instead of a conflicting
+   * write and two reads. Its `updatedAt` is never written (the claim replaces it), so the message's own timestamp
+   * stands in for it.
    */
-  private submittedRecord(job: JobMessage, etag: string): StoredJob | undefined {
-    return job.attempt === 1 ? { record: newJobRecord(job, job.createdAt), etag } : undefined;
+  private submittedRecord(job: JobMessage, received: ReceivedJobMessage): StoredJob | undefined {
+    const { recordEtag, deliveryCount } = received;
+    if (!recordEtag || deliveryCount !== 1 || job.attempt !== 1) return undefined;
+    return { record: newJobRecord(job, job.createdAt), etag: recordEtag };
   }
 
   /** The job's record, created from the message when a producer other than our submission sent it. */
