@@ -38,11 +38,12 @@ afterAll(async () => {
 function world() {
   const queueName = `budget-${++queueCount}`;
   const proxy = new TcpProxy('127.0.0.1', emulator.port);
-  const client = () =>
-    new ServiceBusClient(emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`));
+  const connectionString = () => emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
+  const client = () => new ServiceBusClient(connectionString());
   return {
     queueName,
     proxy,
+    connectionString,
     client,
     /** Drops open connections; new ones are accepted and never answered. */
     async blackHole() {
@@ -148,7 +149,7 @@ describe("Service Bus job queue on the app's client, when its connection drops u
     const sb = world();
     await sb.proxy.start();
     const client = createServiceBusClient({
-      connectionString: emulator.connectionString.replace(`:${emulator.port};`, `:${sb.proxy.port};`),
+      connectionString: sb.connectionString(),
       fullyQualifiedNamespace: undefined,
       identity: { managedIdentity: false, clientId: undefined },
       queueName: sb.queueName,
