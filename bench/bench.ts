@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     ['raw @azure/service-bus send → receive → complete', serviceBus.raw],
     ['trigger runner → no-op function (host stand-in)', serviceBus.runner],
     ['app: submit batch → trigger runner → processJob', serviceBus.app],
+    ['the app, its store keeping no records', serviceBus.appKeepingNoRecords],
   ] as const;
   for (const [label, figures] of lanes) {
     const rates = figures.map((lane) => lane.perSecond);
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   for (const [label, figures] of [
     ['trigger runner / raw', serviceBus.runner],
     ['app / raw (target ≥ 0.85)', serviceBus.app],
+    ['app keeping no records / raw', serviceBus.appKeepingNoRecords],
   ] as const) {
     const ratios = figures.map((lane, round) => lane.perSecond / (serviceBus.raw[round]?.perSecond ?? NaN));
     console.log(

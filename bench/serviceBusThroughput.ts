@@ -15,6 +15,7 @@ import { readServiceBusTriggerSettings } from '../tools/local-host/hostJsonSetti
 import { startLocalHost } from '../tools/local-host/localHost';
 import { ServiceBusTriggerRunner } from '../tools/local-host/serviceBusTriggerRunner';
 import { completionCounter } from './completionCounter';
+import { recordlessJobStore } from './recordlessJobStore';
 
 const queueName = 'sdap-jobs';
 const batchSize = 100;
@@ -32,13 +33,16 @@ export interface ServiceBusThroughput {
   runner: LaneFigures[];
   /** The app: submission → trigger runner → processJob → no-op handler, records kept. */
   app: LaneFigures[];
+  /** The app again, its store keeping nothing (`recordlessJobStore`): the app's path less the keeping of records. */
+  appKeepingNoRecords: LaneFigures[];
 }
 
 /**
  * The app's Service Bus path beside a raw `@azure/service-bus` loop doing send → receive → complete with the same
  * wire messages (body and application properties as submission writes them), at the same concurrency (host.json
  * `maxConcurrentCalls`), against one emulator in its own process (as a broker is). Between them, the trigger
- * runner alone, so the figures say how much of the difference is the host stand-in and how much the app. A
+ * runner alone, so the figures say how much of the difference is the host stand-in and how much the app, and the app
+ * with a store that keeps nothing, so they say how much of the app's share is keeping records. A
  * warm-up round is run and dropped; then rounds alternate so machine noise hits every lane alike. Each lane's clock
  * stops when its last message has been handled.
  */
@@ -52,8 +56,10 @@ export async function measureServiceBusThroughput(
     raw: (count: number) => rawLoop(emulator.connectionString, count, settings.maxConcurrentCalls),
     runner: (count: number) => runnerLoop(emulator.connectionString, count, settings),
     app: (count: number) => appPath(emulator.connectionString, count),
+    appKeepingNoRecords: (count: number) =>
+      appPath(emulator.connectionString, count, { store: recordlessJobStore() }),
   };
-  const result: ServiceBusThroughput = { raw: [], runner: [], app: [] };
+  const result: ServiceBusThroughput = { raw: [], runner: [], app: [], appKeepingNoRecords: [] };
   try {
     for (const lane of Object.values(lanes)) await lane(messages);
     for (let round = 0; round < rounds; round += 1) {
