@@ -19,6 +19,9 @@ const messages = Number(process.env.BENCH_LATENCY_JOBS ?? 3_000);
 const rounds = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3);
 // An I/O-bound handler: each run waits this long (diagnostics.simulate's durationMs), as one calling a service does.
 const handlerMs = Number(process.env.BENCH_HANDLER_MS ?? 0);
+// Clients submitting at once, in every lane: one producer waits out each batch's round trips (the app's three Table
+// requests and its send) before the next, and at 128 calls it, not the dispatcher, sets the pace.
+const producers = Number(process.env.BENCH_PRODUCERS ?? 1);
 
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess();
@@ -28,21 +31,23 @@ async function main(): Promise<void> {
   const hostJsonDir = mkdtempSync(join(tmpdir(), 'sdap-jobs-bench-'));
   console.log(
     `Jobs per second per instance with an added round trip of ${serviceBusRoundTripMs} ms to Service Bus and ` +
-      `${storageRoundTripMs} ms to Table Storage, handlers that wait ${handlerMs} ms; ${messages} jobs a lane, ` +
+      `${storageRoundTripMs} ms to Table Storage, handlers that wait ${handlerMs} ms; ${messages} jobs a lane in batches of 100, ${producers} ` +
+      `batch(es) at a time, ` +
       `median of ${rounds} alternating rounds:`,
   );
   try {
     for (const concurrency of concurrencies) {
       const hostJsonPath = withConcurrency(hostJsonDir, concurrency);
       const lanes = {
-        raw: () => rawLoop(serviceBus, messages, concurrency),
+        raw: () => rawLoop(serviceBus, messages, concurrency, producers),
         app: () =>
           appPath(serviceBus, messages, {
             store: delayedJobStore(storageRoundTripMs),
             hostJsonPath,
             handlerMs,
+            producers,
           }),
-        appStoreAtOnce: () => appPath(serviceBus, messages, { hostJsonPath, handlerMs }),
+        appStoreAtOnce: () => appPath(serviceBus, messages, { hostJsonPath, handlerMs, producers }),
       };
       const rates: Record<keyof typeof lanes, number[]> = { raw: [], app: [], appStoreAtOnce: [] };
       await lanes.app(); // warm-up: JIT, connections

@@ -94,13 +94,37 @@ async function timed(count: number, run: () => Promise<void>): Promise<LaneFigur
   return { perSecond: count / seconds, cpuMicrosPerMessage: (cpu.user + cpu.system) / count };
 }
 
+/**
+ * `count` jobs in batches of 100, `producers` batches at a time: each producer sends its next batch once its last one
+ * is answered, as that many clients submitting one after another would.
+ */
+async function inBatches(
+  count: number,
+  producers: number,
+  send: (size: number) => Promise<unknown>,
+): Promise<void> {
+  let taken = 0;
+  const producer = async (): Promise<void> => {
+    while (taken < count) {
+      const size = Math.min(batchSize, count - taken);
+      taken += size;
+      await send(size);
+    }
+  };
+  await Promise.all(Array.from({ length: producers }, producer));
+}
+
 /** What submission sends: one trace per batch (one submission), each message with its record's ETag. */
-async function sendAsSubmissionDoes(sender: ServiceBusSender, count: number): Promise<void> {
+async function sendAsSubmissionDoes(
+  sender: ServiceBusSender,
+  count: number,
+  producers: number,
+): Promise<void> {
   let etag = 0;
-  for (let sent = 0; sent < count; sent += batchSize) {
+  await inBatches(count, producers, async (size) => {
     const traceParent = formatTraceParent(childSpanOf(undefined));
     const batch = await sender.createMessageBatch();
-    for (let index = 0; index < Math.min(batchSize, count - sent); index += 1) {
+    for (let index = 0; index < size; index += 1) {
       const job = newJobMessage({ jobType: 'diagnostics.simulate', payload: {} });
       etag += 1;
       batch.tryAddMessage(
@@ -108,7 +132,7 @@ async function sendAsSubmissionDoes(sender: ServiceBusSender, count: number): Pr
       );
     }
     await sender.sendMessages(batch);
-  }
+  });
 }
 
 /** A promise settled after `count` calls of the returned `settled`. */
@@ -123,6 +147,7 @@ export async function rawLoop(
   connectionString: string,
   count: number,
   maxConcurrentCalls: number,
+  producers = 1,
 ): Promise<LaneFigures> {
   const client = new ServiceBusClient(connectionString);
   const sender = client.createSender(queueName);
@@ -141,7 +166,7 @@ export async function rawLoop(
         },
         { autoCompleteMessages: false, maxConcurrentCalls },
       );
-      await sendAsSubmissionDoes(sender, count);
+      await sendAsSubmissionDoes(sender, count, producers);
       await allSettled;
     });
   } finally {
@@ -171,7 +196,7 @@ async function runnerLoop(
   try {
     return await timed(count, async () => {
       runner.start();
-      await sendAsSubmissionDoes(sender, count);
+      await sendAsSubmissionDoes(sender, count, 1);
       await allSettled;
     });
   } finally {
@@ -184,7 +209,8 @@ async function runnerLoop(
 /**
  * The app's path for `count` jobs. By default the records stay in memory: that compares the transport path with a
  * raw loop, and storage is measured on its own; `store` may stand in for a remote one, `hostJsonPath` set the trigger,
- * and `handlerMs` make each handler wait that long, as one calling another service does.
+ * `handlerMs` make each handler wait that long, as one calling another service does, and `producers` submit that many
+ * batches at a time.
  */
 export async function appPath(
   connectionString: string,
@@ -193,7 +219,8 @@ export async function appPath(
     store,
     hostJsonPath,
     handlerMs = 0,
-  }: { store?: JobStore; hostJsonPath?: string; handlerMs?: number } = {},
+    producers = 1,
+  }: { store?: JobStore; hostJsonPath?: string; handlerMs?: number; producers?: number } = {},
 ): Promise<LaneFigures> {
   const completions = completionCounter();
   const host = await startLocalHost({
@@ -211,9 +238,7 @@ export async function appPath(
     const payload = handlerMs > 0 ? { durationMs: handlerMs } : {};
     const batch = Array.from({ length: batchSize }, () => ({ jobType: 'diagnostics.simulate', payload }));
     return await timed(count, async () => {
-      for (let sent = 0; sent < count; sent += batchSize) {
-        await host.runtime.submission.submitBatch(batch.slice(0, Math.min(batchSize, count - sent)));
-      }
+      await inBatches(count, producers, (size) => host.runtime.submission.submitBatch(batch.slice(0, size)));
       await completions.whenCompleted(count);
     });
   } finally {
