@@ -39,19 +39,15 @@ describe('Service Bus emulator: errors', () => {
   it('refuses a session receiver on a queue without sessions, and a message without session id on one with them, as the service does', async () => {
     const started = Date.now();
 
-    // Asked for any session, the SDK waits for the refusal's detach and reports the service's error; asked for a
-    // named one, it reports a locked session as soon as the attach comes back naming none (its own message).
-    const acceptNextError = await bus.client.acceptNextSession('known').catch((error: unknown) => error);
     const acceptError = await bus.client.acceptSession('known', 'session-1').catch((error: unknown) => error);
     const sendError = await bus
       .sender('session-queue')
       .sendMessages({ body: 'x' })
       .catch((error: unknown) => error);
 
-    expect(String((acceptNextError as Error).message)).toMatch(
+    expect(String((acceptError as Error).message)).toMatch(
       /A sessionful message receiver cannot be created on an entity that does not require sessions/,
     );
-    expect(isServiceBusError(acceptError) && acceptError.code).toBe('SessionCannotBeLocked');
     expect(String((sendError as Error).message)).toMatch(/The SessionId was not set on a message/);
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -130,9 +130,6 @@ export async function startServiceBusEmulator(
   // AMQP and HTTP share each port: the first bytes tell an AMQP header from an HTTP request.
   const route = (socket: Socket) => {
     sockets.add(socket);
-    // rhea leaves Nagle's algorithm on for the sockets a server accepts: a disposition's answer, a few bytes, then
-    // waits for the client's ACK, 4-5 ms of every settle behind a 3 ms round trip (npm run bench:latency).
-    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (error) => log('socket error:', error));
     socket.once('data', (first: Buffer) => {
