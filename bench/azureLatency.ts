@@ -31,9 +31,8 @@ async function main(): Promise<void> {
   const hostJsonDir = mkdtempSync(join(tmpdir(), 'sdap-jobs-bench-'));
   console.log(
     `Jobs per second per instance with an added round trip of ${serviceBusRoundTripMs} ms to Service Bus and ` +
-      `${storageRoundTripMs} ms to Table Storage, handlers that wait ${handlerMs} ms; ${messages} jobs a lane in batches of 100, ${producers} ` +
-      `batch(es) at a time, ` +
-      `median of ${rounds} alternating rounds:`,
+      `${storageRoundTripMs} ms to Table Storage, handlers that wait ${handlerMs} ms; ${messages} jobs a lane ` +
+      `in batches of 100 from ${producers} producer(s), median of ${rounds} alternating rounds:`,
   );
   try {
     for (const concurrency of concurrencies) {
