@@ -192,6 +192,32 @@ describe('JobDispatcher', () => {
     expect(scripted.runs).toHaveLength(1);
   });
 
+  it('completes the original of a retried job that has since dead-lettered: only its last attempt is dead-lettered', async () => {
+    const scripted = scriptedHandler();
+    scripted.behave(async () => {
+      throw new TransientJobError('still down');
+    });
+    const { dispatcher, store, retryQueue } = dispatcherFor([scripted.handler]);
+    const original = scriptedJob({ maxAttempts: 2 });
+    await dispatcher.dispatch(received(original));
+    const retry = retryQueue.scheduled[0]!.message.job;
+    const last = await dispatcher.dispatch(received(retry));
+
+    // The original's complete was lost (a broker cut): it comes back once its retry copy has dead-lettered the job.
+    const originalAgain = await dispatcher.dispatch(received(original, 2));
+    const lastAgain = await dispatcher.dispatch(received(retry, 2));
+
+    expect(last).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+    expect(originalAgain).toEqual({ kind: 'complete' });
+    expect(lastAgain).toMatchObject({ kind: 'deadLetter', reason: 'MaxRetriesExceeded' });
+    expect(scripted.runs.map((run) => run.attempt)).toEqual([1, 2]);
+    expect((await store.get(original.jobId))?.record).toMatchObject({
+      status: 'DeadLettered',
+      attempt: 2,
+      deliveredAttempt: 2,
+    });
+  });
+
   it('keeps a record small enough for one Table Storage property: the latest 20 outcomes, messages shortened', async () => {
     const scripted = scriptedHandler();
     scripted.behave(async () => {
