@@ -131,7 +131,17 @@ export class JobReconciler {
     const context = { jobId: job.jobId, jobType: job.jobType, sequenceNumber: entry.sequenceNumber };
     if (repair.kind === 'remove') {
       const locked = await this.options.deadLetters.lockDeadLetter(entry.sequenceNumber);
-      if (!locked) return;
+      if (!locked) {
+        // Gone meanwhile, or out of reach: locked elsewhere, or too deep in the sub-queue for the search's locks.
+        this.options.logger.warn(
+          'A dead-lettered copy to remove could not be locked; the next run tries again',
+          {
+            ...context,
+            why: repair.why,
+          },
+        );
+        return;
+      }
       await locked.remove();
       report.deadLettersRemoved += 1;
       this.options.logger.info('Removed a dead-lettered copy the job no longer needs', {

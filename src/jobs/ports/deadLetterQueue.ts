@@ -49,7 +49,10 @@ export interface DeadLetterQueue {
    */
   peekDeadLetters(max: number, afterSequenceNumber?: string): Promise<DeadLetterScan>;
   peekDeadLetter(sequenceNumber: string): Promise<DeadLetterEntry | undefined>;
-  /** Locks the message; `undefined` when it is not there or another operation holds it. */
+  /**
+   * Locks the message; `undefined` when it is not there, another operation holds it, or the search could not reach it
+   * (Service Bus: every message in front of it is held aside while searching, and their locks may run out first).
+   */
   lockDeadLetter(sequenceNumber: string): Promise<LockedDeadLetter | undefined>;
   close(): Promise<void>;
 }

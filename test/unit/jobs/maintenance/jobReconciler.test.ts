@@ -1,7 +1,9 @@
 import { JobReconciler } from '../../../../src/jobs/maintenance/jobReconciler';
 import type { JobRecord } from '../../../../src/jobs/model/jobRecord';
 import { newJobRecord } from '../../../../src/jobs/model/jobRecord';
+import type { Logger } from '../../../../src/jobs/support/logger';
 import { silentLogger } from '../../../../src/jobs/support/logger';
+import type { DeadLetterQueue } from '../../../../src/jobs/ports/deadLetterQueue';
 import type { InMemoryDelivery } from '../../../../src/queue/inMemoryJobQueue';
 import { InMemoryJobQueue } from '../../../../src/queue/inMemoryJobQueue';
 import { firstMessageOf, retryMessageOf } from '../../../../src/jobs/model/outgoingJobMessage';
@@ -180,6 +182,43 @@ describe('JobReconciler', () => {
 
     expect(report.deadLettersRemoved).toBe(1);
     expect(queue.messageCount().deadLettered).toBe(0);
+  });
+
+  it('when a copy to remove cannot be locked, then it says so and leaves the copy for the next run', async () => {
+    const { clock, store, queue } = world();
+    const done = job();
+    await storeAt(store, { ...newJobRecord(done, clock.now), status: 'Completed', attempt: 1 });
+    queue.startProcessing((delivery) => delivery.abandon('store outage'));
+    await queue.send([firstMessageOf(done)]);
+    await waitFor(() => (queue.messageCount().deadLettered === 1 ? true : undefined));
+    const warnings: string[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (message) => warnings.push(message),
+      child: () => logger,
+    };
+    const outOfReach: DeadLetterQueue = {
+      peekDeadLetters: (max, after) => queue.peekDeadLetters(max, after),
+      peekDeadLetter: (sequenceNumber) => queue.peekDeadLetter(sequenceNumber),
+      lockDeadLetter: async () => undefined,
+      close: async () => undefined,
+    };
+    const reconciler = new JobReconciler({
+      store,
+      queue,
+      deadLetters: outOfReach,
+      logger,
+      staleAfterMs,
+      now: () => clock.now,
+    });
+
+    const report = await reconciler.run();
+
+    expect(report.deadLettersRemoved).toBe(0);
+    expect(warnings).toEqual([
+      'A dead-lettered copy to remove could not be locked; the next run tries again',
+    ]);
+    expect(queue.messageCount().deadLettered).toBe(1);
   });
 
   it('goes through a dead-letter queue larger than one run can read, and keeps one copy of each dead-lettered job', async () => {
