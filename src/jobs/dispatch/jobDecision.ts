@@ -62,7 +62,7 @@ export function decideDelivery(
       // A message its retry copy has replaced does not stand for the job: dead-lettered too, it would be a second
       // copy in the dead-letter queue. Only a record that knows which message ran last can tell (see
       // `deliveredAttempt`); without it, a lower attempt may be that same message, its run cut short.
-      if (record.deliveredAttempt !== null && delivered.attempt < record.deliveredAttempt) return superseded;
+      if (record.deliveredAttempt !== null && isReplacedAttempt(record, delivered.attempt)) return superseded;
       // Never rerun it. Host settlement cannot dead-letter: the message comes back until MaxDeliveryCount. Should
       // it be a second copy, the reconciler removes the extra one from the dead-letter queue.
       const reason = record.deadLetterReason ?? 'MaxRetriesExceeded';
