@@ -141,10 +141,7 @@ async function inject(
     await app.start();
     return;
   }
-  const proxies = [
-    ...(cutsOffStorage(kind) ? [storage] : []),
-    ...(kind === 'cutBoth' || kind.endsWith('Broker') ? [broker] : []),
-  ];
+  const proxies = [...(cutsOffStorage(kind) ? [storage] : []), ...(cutsOffBroker(kind) ? [broker] : [])];
   for (const proxy of proxies) {
     if (kind.startsWith('cut')) proxy.cut();
     else proxy.blackHole();
@@ -156,4 +153,8 @@ async function inject(
 /** Whether a fault of this kind leaves the app without Table Storage while it lasts. */
 export function cutsOffStorage(kind: FaultKind): boolean {
   return kind === 'cutBoth' || kind.endsWith('Storage');
+}
+
+function cutsOffBroker(kind: FaultKind): boolean {
+  return kind === 'cutBoth' || kind.endsWith('Broker');
 }
