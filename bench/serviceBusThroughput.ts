@@ -115,11 +115,7 @@ async function inBatches(
 }
 
 /** What submission sends: one trace per batch (one submission), each message with its record's ETag. */
-async function sendAsSubmissionDoes(
-  sender: ServiceBusSender,
-  count: number,
-  producers: number,
-): Promise<void> {
+async function sendAsSubmissionDoes(sender: ServiceBusSender, count: number, producers = 1): Promise<void> {
   let etag = 0;
   await inBatches(count, producers, async (size) => {
     const traceParent = formatTraceParent(childSpanOf(undefined));
@@ -196,7 +192,7 @@ async function runnerLoop(
   try {
     return await timed(count, async () => {
       runner.start();
-      await sendAsSubmissionDoes(sender, count, 1);
+      await sendAsSubmissionDoes(sender, count);
       await allSettled;
     });
   } finally {
